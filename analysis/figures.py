@@ -1,0 +1,252 @@
+"""Figures of a run folder: the congestion map and the arrival curves.
+
+matplotlib is used through :class:`matplotlib.figure.Figure` and the Agg canvas only: no
+pyplot, no global backend switch, no rcParams changes. PNGs are written without the
+"Software" metadata so the same run gives the same bytes. Chinese labels need a CJK font
+(Noto Sans CJK, Source Han Sans, WenQuanYi, ...); without one the labels fall back to
+English and the ``analysis.figures`` logger says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.metrics import (
+    _arrival_curve,
+    _ete,
+    _households,
+    _loads,
+    read_manifest,
+    read_table,
+)
+from sim.i18n import check_lang, t
+
+logger = logging.getLogger(__name__)
+
+# Family names and file-name stems of common CJK fonts, most preferred first.
+_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK", "Source Han Sans SC", "Source Han Sans",
+                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Noto Sans SC", "SimHei",
+                 "Microsoft YaHei", "PingFang SC", "Droid Sans Fallback", "AR PL UMing CN")
+_CJK_FILE_STEMS = ("notosanscjk", "sourcehansans", "wqy-zenhei", "wqy-microhei",
+                   "notosanssc", "simhei", "msyh", "pingfang", "droidsansfallback",
+                   "notoserifcjk", "uming")
+_DPI = 120
+
+
+@functools.cache
+def cjk_font_path() -> str | None:
+    """Path of an installed font that can draw Chinese, or ``None`` (looked up once).
+
+    Searches matplotlib's font list by family name, then the system font folders by file
+    name (fonts installed after matplotlib built its cache are found this way).
+    """
+    from matplotlib import font_manager
+
+    def regular_first(path: str) -> tuple[bool, bool, str]:
+        name = Path(path).name.lower()
+        return ("regular" not in name, "bold" in name or "light" in name, path)
+
+    entries = sorted(font_manager.fontManager.ttflist, key=lambda f: regular_first(f.fname))
+    for family in _CJK_FAMILIES:
+        for entry in entries:
+            if entry.name.startswith(family):
+                return entry.fname
+    files = sorted(font_manager.findSystemFonts(), key=regular_first)
+    for stem in _CJK_FILE_STEMS:
+        for path in files:
+            if Path(path).name.lower().replace("_", "").startswith(stem):
+                return path
+    return None
+
+
+def _label_lang_and_font(lang: str) -> tuple[str, dict]:
+    """Language the labels can be drawn in, and text keyword arguments for its font."""
+    check_lang(lang)
+    if lang == "en":
+        return "en", {}
+    path = cjk_font_path()
+    if path is None:
+        logger.warning("no CJK font found (install e.g. fonts-noto-cjk); "
+                       "figure labels fall back to English")
+        return "en", {}
+    from matplotlib.font_manager import FontProperties
+
+    return lang, {"fontproperties": FontProperties(fname=path)}
+
+
+def _new_figure(width_in: float, height_in: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, out_png: str | Path) -> Path:
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, format="png", dpi=_DPI, metadata={"Software": None})
+    return out_png
+
+
+def plot_congestion_map(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") -> Path:
+    """Draw peak link loads and shelter loads on a map in projected metres.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    out_png : str or Path
+        PNG file to write (parent folders are created).
+    lang : {"en", "zh"}, default "en"
+        Label language (English when no CJK font is installed).
+
+    Returns
+    -------
+    Path
+        ``out_png``.
+
+    Notes
+    -----
+    Links (projected x/y in metres, the map's UTM CRS) are coloured by
+    ``peak_count / storage`` clipped to 0–1, the share of the link's jam-density storage
+    that was ever occupied. Shelters are circles with area proportional to peak
+    occupancy, coloured by utilisation (peak occupancy / capacity).
+    """
+    from matplotlib import colormaps
+    from matplotlib.collections import LineCollection
+
+    label_lang, kw = _label_lang_and_font(lang)
+    links = read_table(run_dir, "links")
+    loads = _loads(read_table(run_dir, "shelters"), _households(run_dir))
+    fig = _new_figure(8.0, 7.0)
+    ax = fig.add_subplot()
+    segments = np.stack([links[["x0_m", "y0_m"]].to_numpy(np.float64),
+                         links[["x1_m", "y1_m"]].to_numpy(np.float64)], axis=1)
+    storage = links["storage"].to_numpy(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(storage > 0, links["peak_count"].to_numpy(np.float64) / storage, 0.0)
+    ratio = np.clip(ratio, 0.0, 1.0)
+    order = np.argsort(ratio, kind="stable")  # congested links drawn on top
+    segments, storage, ratio = segments[order], storage[order], ratio[order]
+    # Links without storage (e.g. footpaths) have no load ratio: drawn thin and grey.
+    shown = np.ma.masked_where(~(storage > 0), ratio)
+    cmap = colormaps["YlOrRd"].with_extremes(bad="lightgrey")
+    lines = LineCollection(segments, array=shown, cmap=cmap,
+                           linewidths=0.3 + 1.2 * ratio, zorder=1)
+    lines.set_clim(0.0, 1.0)
+    ax.add_collection(lines)
+    cbar = fig.colorbar(lines, ax=ax, shrink=0.7)
+    cbar.set_label(t("fig.map.link_load", label_lang), **kw)
+    if len(loads):
+        peak = loads["peak_occupancy"].to_numpy(np.float64)
+        size = 15.0 + 250.0 * peak / max(float(peak.max()), 1.0)
+        util = loads["utilisation"].fillna(0.0).to_numpy(np.float64)
+        points = ax.scatter(loads["x_m"], loads["y_m"], s=size, c=util, cmap="viridis",
+                            vmin=0.0, vmax=max(1.0, float(util.max())),
+                            edgecolors="black", linewidths=0.6, zorder=2)
+        cbar2 = fig.colorbar(points, ax=ax, shrink=0.7)
+        cbar2.set_label(t("fig.map.shelter_util", label_lang), **kw)
+    xs = np.concatenate([segments[..., 0].ravel(), loads["x_m"].to_numpy(np.float64)])
+    ys = np.concatenate([segments[..., 1].ravel(), loads["y_m"].to_numpy(np.float64)])
+    if xs.size and np.isfinite(xs).any():
+        pad = 0.03 * max(np.nanmax(xs) - np.nanmin(xs), np.nanmax(ys) - np.nanmin(ys), 1.0)
+        ax.set_xlim(np.nanmin(xs) - pad, np.nanmax(xs) + pad)
+        ax.set_ylim(np.nanmin(ys) - pad, np.nanmax(ys) + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel(t("fig.map.x", label_lang), **kw)
+    ax.set_ylabel(t("fig.map.y", label_lang), **kw)
+    ax.set_title(t("fig.map.title", label_lang), **kw)
+    return _save(fig, out_png)
+
+
+def plot_arrivals(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") -> Path:
+    """Draw cumulative departures and arrivals (persons) against time with ETE marks.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    out_png : str or Path
+        PNG file to write (parent folders are created).
+    lang : {"en", "zh"}, default "en"
+        Label language (English when no CJK font is installed).
+
+    Returns
+    -------
+    Path
+        ``out_png``.
+
+    Notes
+    -----
+    Time in hours from scenario start. A horizontal line marks the evacuee total; dashed
+    vertical lines mark the ETE at 50/90/95/100 % of evacuees (NUREG/CR-7002, REFERENCES.md
+    §4.1). An ETE never reached within the horizon is listed in the legend as such.
+    """
+    label_lang, kw = _label_lang_and_font(lang)
+    hh = _households(run_dir)  # read once for both the curve and the ETE marks
+    curve = _arrival_curve(hh)
+    ete = _ete(hh)
+    ete = ete[ete["group"] == "all"]
+    evacuees = int(ete["evacuees"].iloc[0]) if len(ete) else 0
+    # Hold the last value until the horizon, so a plateau short of the total shows.
+    horizon_s = read_manifest(run_dir).get("horizon_s")
+    t_s = curve["t_s"].to_numpy(np.float64)
+    if isinstance(horizon_s, int | float) and np.isfinite(horizon_s) and horizon_s > t_s[-1]:
+        curve = pd.concat([curve, curve.iloc[[-1]].assign(t_s=float(horizon_s))],
+                          ignore_index=True)
+    hours = curve["t_s"].to_numpy(np.float64) / 3600.0
+    fig = _new_figure(8.0, 4.5)
+    ax = fig.add_subplot()
+    ax.plot(hours, curve["departed"], drawstyle="steps-post", color="tab:blue",
+            label=t("fig.arrivals.departed", label_lang))
+    ax.plot(hours, curve["arrived"], drawstyle="steps-post", color="tab:green",
+            label=t("fig.arrivals.arrived", label_lang))
+    ax.axhline(evacuees, color="grey", linestyle=":",
+               label=t("fig.arrivals.evacuees", label_lang, n=evacuees))
+    colours = {50: "tab:olive", 90: "tab:red", 95: "tab:purple", 100: "black"}
+    for row in ete.itertuples():
+        if row.reached:
+            ax.axvline(row.t_s / 3600.0, color=colours.get(int(row.pct), "black"),
+                       linestyle="--", linewidth=1.0,
+                       label=t("fig.arrivals.ete", label_lang, pct=int(row.pct),
+                               hours=row.t_s / 3600.0))
+        else:
+            ax.plot([], [], linestyle="none",
+                    label=t("fig.arrivals.ete_not_reached", label_lang, pct=int(row.pct)))
+    ax.set_xlim(left=0.0)
+    ax.set_ylim(bottom=0.0, top=max(evacuees, int(curve["departed"].max()), 1) * 1.05)
+    ax.set_xlabel(t("fig.arrivals.x", label_lang), **kw)
+    ax.set_ylabel(t("fig.arrivals.y", label_lang), **kw)
+    ax.set_title(t("fig.arrivals.title", label_lang), **kw)
+    prop = kw["fontproperties"].copy() if kw else None
+    if prop is not None:
+        prop.set_size("small")
+    ax.legend(loc="lower right", prop=prop, fontsize="small")
+    return _save(fig, out_png)
+
+
+def write_figures(run_dir: str | Path, *, lang: str = "en") -> list[Path]:
+    """Write ``figures/map.png`` and ``figures/arrivals.png`` into a run folder.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    lang : {"en", "zh"}, default "en"
+        Label language.
+
+    Returns
+    -------
+    list of Path
+        The two PNG files.
+    """
+    folder = Path(run_dir) / "figures"
+    return [plot_congestion_map(run_dir, folder / "map.png", lang=lang),
+            plot_arrivals(run_dir, folder / "arrivals.png", lang=lang)]

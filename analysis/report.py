@@ -1,0 +1,67 @@
+"""Short text summaries of a run's metrics, in English or Chinese."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from analysis.metrics import MODES, STATUSES
+from sim.i18n import check_lang, t
+
+
+def _percent(share: float | None, lang: str) -> str:
+    return t("report.na", lang) if share is None else t("unit.percent", lang, value=100 * share)
+
+
+def _minutes(entry: dict, lang: str) -> str:
+    if entry.get("t_min") is None:
+        return t("report.not_reached", lang)
+    return t("unit.minutes", lang, value=entry["t_min"])
+
+
+def _items(counts: dict[str, int], prefix: str, lang: str) -> str:
+    parts = [t("report.item", lang, label=t(f"{prefix}.{key}", lang), value=value)
+             for key, value in counts.items() if value]
+    return t("report.separator", lang).join(parts) or t("report.none", lang)
+
+
+def summary_text(metrics: dict, *, lang: Literal["en", "zh"] = "en") -> str:
+    """Summarise a run in a few lines, for the end of ``evacsim run``.
+
+    Parameters
+    ----------
+    metrics : dict
+        What :func:`analysis.metrics.compute_metrics` returns (or ``metrics.json`` holds).
+    lang : {"en", "zh"}, default "en"
+        Language of the text.
+
+    Returns
+    -------
+    str
+        Title, population and warning coverage, evacuees and arrivals, ETE 50/90/95/100 %
+        in minutes ("not reached within the horizon" where so), shelter loads, and the
+        persons not sheltered at the end by status; one line each.
+    """
+    check_lang(lang)
+    pop, warn = metrics["population"], metrics["warning"]
+    evac, shelters = metrics["evacuees"], metrics["shelters"]
+    ete = metrics["ete"]["all"]
+    outside = metrics["not_sheltered"]
+    lines = [
+        t("report.title", lang),
+        t("report.population", lang, persons=pop["persons"], households=pop["households"],
+          warned=_percent(warn["share"], lang), target=_percent(warn["target_share"], lang),
+          met=t("report.yes" if warn["target_met"] else "report.no", lang)),
+        t("report.evacuees", lang, persons=evac["persons"],
+          by_mode=_items({m: evac["by_mode"].get(m, 0) for m in MODES}, "mode", lang),
+          arrived=evac["arrived"], arrived_share=_percent(evac["arrived_share"], lang)),
+        t("report.ete", lang, **{f"ete{p}": _minutes(ete[str(p)], lang)
+                                 for p in (50, 90, 95, 100)}),
+        t("report.shelters", lang, full=len(shelters["full"]), count=shelters["count"],
+          over=len(shelters["over_capacity"]), overflow=shelters["overflow_total"],
+          turned_away=shelters["turned_away"], capacity=shelters["capacity"],
+          utilisation=_percent(shelters["utilisation"], lang)),
+        t("report.not_sheltered", lang, persons=outside["persons"],
+          details=_items({s: outside["by_status"].get(s, 0) for s in STATUSES}, "status",
+                         lang)),
+    ]
+    return "\n".join(lines)

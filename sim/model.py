@@ -1,0 +1,387 @@
+"""The Mesa model that composes map, people, shelters, routing and the traffic core.
+
+Residents are array rows (households), not Mesa agents: a no-op Mesa step over 300,000
+agent objects costs ~0.4 s, the whole numpy/numba tick a few milliseconds. Mesa agents are
+the few hundred things that really are few and stateful: shelters now, rescue teams,
+depots and trucks later.
+
+Order inside one tick ``(t, t + tick_s]`` — fixed, so runs are reproducible:
+
+1. hazards update (none yet: speed factors stay 1);
+2. households whose departure time falls in the tick are released (cars to the origin
+   wait list, walking groups onto the footpaths);
+3. the vehicle kernel moves cars (spatial queue with spillback);
+4. the pedestrian kernel moves walking groups (Weidmann speed-density);
+5. shelters that became full are closed (Mesa agents record it, an event is logged);
+6. if any shelter closed, the next-hop tables are recomputed, so everyone still bound
+   for a full shelter is redirected to the nearest open one;
+7. the clock advances; the DataCollector samples every ``sample_s``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import mesa
+import numpy as np
+
+from sim.core import queue, walk
+from sim.network import RoadNetwork, load_map
+from sim import population as popmod
+from sim.population import Population, Response, build_population, sample_response
+from sim.routing import next_hop
+from sim.scenario import Scenario, default_scenario_path, load_scenario
+from sim.shelters import ShelterTable, build_shelters
+
+# Person-level states reported by the model (timeseries columns, households.csv status),
+# indexed by the state codes of :mod:`sim.population`.
+STATES: tuple[str, ...] = tuple(popmod.STATE_NAMES)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the event log: something a report or a drill inject may need."""
+
+    t_s: float
+    kind: str
+    where: str
+    who: str
+    value: float
+    message: str
+
+
+class Shelter(mesa.Agent):
+    """A shelter opened by the plan.
+
+    Occupancy lives in the model's node arrays (both kernels write them); the agent keeps
+    what is specific to it: capacity, when it filled, and how many groups it turned away.
+    """
+
+    def __init__(self, model: EvacuationModel, row: int, table: ShelterTable, node: int) -> None:
+        super().__init__(model)
+        self.row = row
+        self.name = str(table.name[row])
+        self.kind = str(table.kind[row])
+        self.capacity = int(table.capacity[row])
+        self.node = node
+        self.t_full_s = math.nan
+        self.turned_away = 0
+
+    def mark_full(self, t_s: float, turned_away: int) -> None:
+        """Record that the shelter's node has no room left at ``t_s`` (seconds).
+
+        ``turned_away`` counts the groups that reached it full and are being redirected.
+        """
+        if math.isnan(self.t_full_s):
+            self.t_full_s = t_s
+        self.turned_away += turned_away
+
+
+class EvacuationModel(mesa.Model):
+    """A district evacuates to its shelters through road traffic and on foot.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario; ``None`` loads ``scenario_path`` or, if that is ``None`` too,
+        the embedded default (``scenarios/default.toml``).
+    scenario_path
+        Path of a scenario TOML file (used when ``scenario`` is ``None``).
+    seed
+        Seed of the run's random streams; ``None`` takes the scenario's ``seed``.
+    network
+        An already loaded map (to share one between replications); ``None`` loads the
+        scenario's map file.
+    cache_dir
+        Where compiled maps are cached; ``None`` uses the default cache, ``False`` none.
+
+    Notes
+    -----
+    All constructor arguments are keyword-only with defaults, as Mesa's SolaraViz and
+    ``batch_run`` expect. Time ``t_s`` is seconds since the scenario start (the warning
+    start is ``[warning] start_min`` after it).
+    """
+
+    def __init__(
+        self,
+        *,
+        scenario: Scenario | None = None,
+        scenario_path: str | Path | None = None,
+        seed: int | None = None,
+        network: RoadNetwork | None = None,
+        cache_dir: Path | None | bool = None,
+    ) -> None:
+        if scenario is None:
+            scenario = load_scenario(scenario_path if scenario_path is not None else default_scenario_path())
+        seed = scenario.scenario.seed if seed is None else int(seed)
+        super().__init__(seed=seed)
+        self.scenario = scenario
+        self.seed = seed
+        # Independent child streams per subsystem: adding draws to one never shifts another.
+        pop_ss, resp_ss = np.random.SeedSequence(seed).spawn(2)
+
+        self.net = network if network is not None else load_map(
+            scenario.scenario.map, cache_dir=cache_dir, jam_spacing_m=scenario.traffic.jam_spacing_m
+        )
+        self.shelter_table = build_shelters(self.net, scenario)
+        self.pop: Population = build_population(
+            self.net, scenario, rng=np.random.default_rng(pop_ss)
+        )
+        self.resp: Response = sample_response(self.pop, scenario, rng=np.random.default_rng(resp_ss))
+
+        self.tick_s = float(scenario.time.tick_s)
+        self.horizon_s = float(scenario.time.horizon_h) * 3600.0
+        self.sample_every = max(1, round(scenario.time.sample_s / self.tick_s))
+        self.t_s = 0.0
+        self.events: list[Event] = []
+
+        self._build_shelters()
+        self._build_movers()
+        self._refresh_routes()
+        self._check_reachable()
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                **{name: _state_reporter(i) for i, name in enumerate(STATES)},
+                "vehicles_moving": lambda m: int(np.count_nonzero(m.fleet.state == queue.MOVING)),
+                "vehicles_waiting": lambda m: int(np.count_nonzero(m.fleet.state == queue.WAITING)),
+                "walkers_moving": lambda m: int(np.count_nonzero(m.walkers.state == walk.MOVING)),
+            }
+        )
+        self.sample_t_s: list[float] = []
+        self._log(0.0, "scenario_start", "", "", float(self.pop.n_persons),
+                  f"{self.pop.n_persons} residents in {len(self.pop.persons)} households")
+        self._collect()
+
+    # ------------------------------------------------------------------ build
+    def _build_shelters(self) -> None:
+        """Create shelter agents and the per-node room array both kernels share."""
+        n = len(self.net.nodes)
+        table = self.shelter_table
+        # One node per shelter that is on both networks, so cars and walkers fill the same
+        # room counter (the node index space is shared by the drive and walk links).
+        both = _has_links(self.net.drive, n) & _has_links(self.net.walk, n)
+        self.shelter_node = _snap_to(self.net, table.x_m, table.y_m, both)
+        self.shelters = [Shelter(self, i, table, int(self.shelter_node[i])) for i in range(len(table.name))]
+        cap = np.zeros(n, dtype=np.int64)
+        np.add.at(cap, self.shelter_node, table.capacity.astype(np.int64))
+        self.node_capacity = cap
+        self.shelter_room = cap.copy()
+        self.shelter_open = cap > 0
+
+    def _build_movers(self) -> None:
+        """One vehicle per car household, one walking group per other household."""
+        pop, resp = self.pop, self.resp
+        self.is_car = pop.has_car.copy()
+        self.car_hh = np.flatnonzero(self.is_car)
+        self.walk_hh = np.flatnonzero(~self.is_car)
+        self.fleet = queue.new_fleet(len(self.car_hh))
+        self.fleet.origin[:] = pop.home_drive_node[self.car_hh]
+        self.fleet.persons[:] = pop.persons[self.car_hh]
+        self.fleet.table[:] = 0
+        self.queues = queue.new_queues(self.net.drive, len(self.car_hh))
+        self.walkers = walk.new_walkers(len(self.walk_hh))
+        self.walkers.origin[:] = pop.home_walk_node[self.walk_hh]
+        self.walkers.persons[:] = pop.persons[self.walk_hh]
+        self.walkers.v0_mps[:] = pop.walk_speed_mps[self.walk_hh]
+        self.walkers.table[:] = 0
+        self.walk_persons_on = np.zeros(self.net.walk.n_links, dtype=np.float64)
+        self.drive_speed_factor = np.ones(self.net.drive.n_links)
+        self.walk_speed_factor = np.ones(self.net.walk.n_links)
+        self.target = np.full(1, -1, dtype=np.int32)  # table 0: any open shelter
+        # Release order: by departure time, ties by household index (stable sort).
+        t_car = resp.t_depart_s[self.car_hh]
+        self._car_order = np.argsort(t_car, kind="stable").astype(np.int32)
+        self._car_times = t_car[self._car_order]
+        self._car_next = 0
+        t_walk = resp.t_depart_s[self.walk_hh]
+        self._walk_order = np.argsort(t_walk, kind="stable").astype(np.int32)
+        self._walk_times = t_walk[self._walk_order]
+        self._walk_next = 0
+        self._last_departure_s = float(np.max(resp.t_depart_s[np.isfinite(resp.t_depart_s)], initial=0.0))
+
+    def _refresh_routes(self) -> None:
+        """Recompute both next-hop tables toward the shelters that are still open."""
+        n = len(self.net.nodes)
+        targets = np.flatnonzero(self.shelter_open).astype(np.int32)
+        drive_cost = np.where(self.drive_speed_factor > 0, self.net.drive.fft_s / np.maximum(self.drive_speed_factor, 1e-12), np.inf)
+        walk_cost = np.where(self.walk_speed_factor > 0, self.net.walk.fft_s / np.maximum(self.walk_speed_factor, 1e-12), np.inf)
+        self.drive_routes = next_hop(self.net.drive, n, targets, cost_s=drive_cost)
+        self.walk_routes = next_hop(self.net.walk, n, targets, cost_s=walk_cost)
+        self.drive_next = self.drive_routes.next_link[np.newaxis, :].copy()
+        self.walk_next = self.walk_routes.next_link[np.newaxis, :].copy()
+
+    def _check_reachable(self) -> None:
+        """Refuse a scenario in which nobody can reach any shelter."""
+        from sim._errors import ScenarioError
+
+        reach_car = np.isfinite(self.drive_routes.cost_s[self.fleet.origin])
+        reach_walk = np.isfinite(self.walk_routes.cost_s[self.walkers.origin])
+        if not (reach_car.any() or reach_walk.any()):
+            msg = (
+                f"{self.scenario.source}: shelters: no shelter is reachable from any home "
+                f"({len(self.shelters)} shelters open); open shelters on the road network "
+                "or check the map"
+            )
+            raise ScenarioError(msg)
+        unreachable = int(self.fleet.persons[~reach_car].sum() + self.walkers.persons[~reach_walk].sum())
+        if unreachable:
+            self._log(0.0, "unreachable_homes", "", "", float(unreachable),
+                      f"{unreachable} residents live where no open shelter can be reached")
+
+    # ------------------------------------------------------------------ step
+    def step(self) -> None:
+        """Advance one tick of ``tick_s`` seconds (see the module docstring for the order)."""
+        t0, dt = self.t_s, self.tick_s
+        t1 = t0 + dt
+        self._release(t1)
+        queue.step_vehicles(
+            self.net.drive, self.queues, self.fleet, self.drive_next, self.target,
+            self.shelter_open, self.shelter_room, self.drive_speed_factor, t0, dt,
+        )
+        walk.step_walkers(
+            self.net.walk, self.walkers, self.walk_persons_on, self.walk_next, self.target,
+            self.shelter_open, self.shelter_room, self.walk_speed_factor, t0, dt,
+        )
+        full = self.shelter_open & (self.shelter_room <= 0)
+        if full.any():
+            self.shelter_open &= ~full
+            for node in np.flatnonzero(full):
+                blocked = self._blocked_at(int(node))
+                for i, s in enumerate(self._shelters_at(int(node))):
+                    s.mark_full(t1, blocked if i == 0 else 0)
+                    self._log(t1, "shelter_full", s.name, "", float(s.capacity),
+                              f"shelter {s.name} is full ({s.capacity} places)")
+            self._refresh_routes()
+        self.t_s = t1
+        if self.steps % self.sample_every == 0:
+            self._collect()
+        if self.t_s >= self.horizon_s - 1e-9 or self._settled():
+            self.running = False
+            if self.steps % self.sample_every != 0:
+                self._collect()
+
+    def run(self, *, progress: bool = False) -> None:
+        """Step until the horizon or until nobody is left to move.
+
+        Parameters
+        ----------
+        progress
+            Show a tqdm progress bar over simulated time (minutes).
+        """
+        n_ticks = math.ceil(self.horizon_s / self.tick_s - 1e-9)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n_ticks, unit="tick", desc="simulating", leave=False)
+        while self.running:
+            self.step()
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        self._log(self.t_s, "scenario_end", "", "", float(self.t_s), "end of simulation")
+
+    # ------------------------------------------------------------------ helpers
+    def _release(self, t1: float) -> None:
+        """Release every household whose departure time is before ``t1``."""
+        end = int(np.searchsorted(self._car_times, t1, side="left"))
+        if end > self._car_next:
+            ids = self._car_order[self._car_next:end]
+            queue.release(self.fleet, self.queues, ids, self._car_times[self._car_next:end])
+            self._car_next = end
+        end = int(np.searchsorted(self._walk_times, t1, side="left"))
+        if end > self._walk_next:
+            ids = self._walk_order[self._walk_next:end]
+            walk.release_walkers(self.walkers, ids, self._walk_times[self._walk_next:end])
+            self._walk_next = end
+
+    def _settled(self) -> bool:
+        """Nothing left to happen: all departures done and nobody moving or waiting."""
+        if self.t_s <= self._last_departure_s:
+            return False
+        busy_car = np.any((self.fleet.state == queue.WAITING) | (self.fleet.state == queue.MOVING))
+        busy_walk = np.any(self.walkers.state == walk.MOVING)
+        return not (busy_car or busy_walk)
+
+    def _blocked_at(self, node: int) -> int:
+        """Groups waiting at a full shelter node (flag bit 0 set by the kernels)."""
+        f, w = self.fleet, self.walkers
+        car = (f.state == queue.MOVING) & ((f.flags & 1) == 1)
+        car &= self.net.drive.to_node[np.maximum(f.link, 0)] == node
+        ped = (w.state == walk.MOVING) & ((w.flags & 1) == 1)
+        ped &= self.net.walk.to_node[np.maximum(w.link, 0)] == node
+        return int(np.count_nonzero(car) + np.count_nonzero(ped))
+
+    def _shelters_at(self, node: int) -> list[Shelter]:
+        return [s for s in self.shelters if s.node == node]
+
+    def _log(self, t_s: float, kind: str, where: str, who: str, value: float, message: str) -> None:
+        self.events.append(Event(float(t_s), kind, where, who, float(value), message))
+
+    def _collect(self) -> None:
+        # States are computed once per sample; the reporters only read this vector.
+        self._counts = self.person_counts()
+        self.sample_t_s.append(self.t_s)
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ state
+    def household_arrival_s(self) -> np.ndarray:
+        """Arrival time at a shelter per household, seconds (NaN if not arrived)."""
+        out = np.full(len(self.pop.persons), np.nan)
+        out[self.car_hh] = self.fleet.t_arrive_s
+        out[self.walk_hh] = self.walkers.t_arrive_s
+        return out
+
+    def household_state(self) -> np.ndarray:
+        """Current state code (:mod:`sim.population` codes) per household."""
+        state = popmod.household_state(self.resp, self.t_s)
+        mover = self._mover_state()
+        travelling = (mover == queue.WAITING) | (mover == queue.MOVING)
+        state[travelling & ~self._has_route()] = popmod.STRANDED
+        state[mover == queue.ARRIVED] = popmod.SHELTERED
+        return state
+
+    def _mover_state(self) -> np.ndarray:
+        """Kernel state (IDLE/WAITING/MOVING/ARRIVED) per household."""
+        out = np.zeros(len(self.pop.persons), dtype=np.int8)
+        out[self.car_hh] = self.fleet.state
+        out[self.walk_hh] = self.walkers.state
+        return out
+
+    def _has_route(self) -> np.ndarray:
+        """Per household: can it still reach an open shelter from where it is now."""
+        ok = np.ones(len(self.pop.persons), dtype=bool)
+        car_node = np.where(self.fleet.link >= 0, self.net.drive.to_node[np.maximum(self.fleet.link, 0)], self.fleet.origin)
+        ok[self.car_hh] = np.isfinite(self.drive_routes.cost_s[car_node])
+        walk_node = np.where(self.walkers.link >= 0, self.net.walk.to_node[np.maximum(self.walkers.link, 0)], self.walkers.origin)
+        ok[self.walk_hh] = np.isfinite(self.walk_routes.cost_s[walk_node])
+        return ok
+
+    def person_counts(self) -> np.ndarray:
+        """Persons per state (order of :data:`STATES`); always sums to the population."""
+        return popmod.state_counts(self.household_state(), self.pop.persons)
+
+
+def _state_reporter(i: int):
+    return lambda m: int(m._counts[i])
+
+
+def _has_links(links, n_nodes: int) -> np.ndarray:
+    """Nodes that have at least one out-link and one in-link in ``links``."""
+    out = np.bincount(links.from_node, minlength=n_nodes) > 0
+    inn = np.bincount(links.to_node, minlength=n_nodes) > 0
+    return out & inn
+
+
+def _snap_to(net: RoadNetwork, x_m: np.ndarray, y_m: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Nearest allowed node to each point (projected metres)."""
+    from scipy.spatial import cKDTree
+
+    idx = np.flatnonzero(allowed)
+    tree = cKDTree(np.column_stack([net.nodes.x_m[idx], net.nodes.y_m[idx]]))
+    _, j = tree.query(np.column_stack([x_m, y_m]))
+    return idx[np.asarray(j, dtype=np.int64)].astype(np.int32)

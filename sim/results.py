@@ -1,0 +1,208 @@
+"""Turn a finished :class:`~sim.model.EvacuationModel` into the tables of a run folder.
+
+This is the one place that knows both the model's arrays and the run-folder columns
+(format documented in ``sim/runs.py``); ``analysis`` reads only the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import sim
+from sim.core import queue
+from sim.model import STATES, EvacuationModel
+
+FORMAT_VERSION = 1
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes (streamed)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _pkg_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def manifest(model: EvacuationModel, *, command: str = "") -> dict:
+    """Inputs, their hashes, the seed and the library versions of a run."""
+    sc = model.scenario
+    return {
+        "format_version": FORMAT_VERSION,
+        "evacsim_version": sim.__version__,
+        "seed": model.seed,
+        "scenario": {
+            "path": str(sc.source),
+            "sha256": sc.digest(),
+            "spec": sc.to_dict(),
+        },
+        "map": {
+            "path": str(model.net.source),
+            "sha256": sha256_file(model.net.source) if Path(model.net.source).is_file() else "",
+            "name": model.net.name,
+            "crs": model.net.crs,
+        },
+        "versions": {
+            "python": platform.python_version(),
+            **{p: _pkg_version(p) for p in ("numpy", "scipy", "numba", "mesa", "osmnx", "networkx")},
+        },
+        "tick_s": model.tick_s,
+        "horizon_s": model.horizon_s,
+        "end_s": model.t_s,
+        "command": command,
+    }
+
+
+def tables(model: EvacuationModel) -> dict[str, pd.DataFrame]:
+    """All tables of the run folder, keyed by table name (``sim.runs`` picks the files)."""
+    hh_shelter = _household_shelters(model)
+    return {
+        "households": _households(model, hh_shelter),
+        "timeseries": _timeseries(model),
+        "events": _events(model),
+        "shelters": _shelters(model, hh_shelter),
+        "links": _links(model),
+    }
+
+
+def _households(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
+    pop, resp = model.pop, model.resp
+    status = np.asarray(STATES, dtype=object)[model.household_state()]
+    status[(model._mover_state() == queue.WAITING) & (status == "en_route")] = "waiting"
+    return pd.DataFrame(
+        {
+            "household": np.arange(len(pop.persons)),
+            "zone": np.asarray(pop.zone_names, dtype=object)[pop.zone],
+            "persons": pop.persons,
+            "vulnerable": pop.vulnerable,
+            "mode": np.where(pop.has_car, "car", "walk"),
+            "home_node": np.where(pop.has_car, pop.home_drive_node, pop.home_walk_node),
+            "x_m": pop.x_m,
+            "y_m": pop.y_m,
+            "warned": resp.warned.astype(np.int8),
+            "t_warned_s": _finite_or_nan(resp.t_warned_s),
+            "complies": resp.complies.astype(np.int8),
+            "t_depart_s": _finite_or_nan(resp.t_depart_s),
+            "t_arrive_s": model.household_arrival_s(),
+            "shelter": pd.array(np.where(hh_shelter >= 0, hh_shelter, -1), dtype="Int64").astype("Int64"),
+            "status": status,
+        }
+    ).assign(shelter=lambda d: d["shelter"].mask(d["shelter"] < 0))
+
+
+def _household_shelters(model: EvacuationModel) -> np.ndarray:
+    """Shelter row per household (-1 if none).
+
+    Where several shelters share a node, arrivals fill them in shelter order, earliest
+    arrival first, each up to its capacity; the last one takes any overflow.
+    """
+    n_hh = len(model.pop.persons)
+    dest = np.full(n_hh, -1, dtype=np.int64)
+    dest[model.car_hh] = model.fleet.dest_node
+    dest[model.walk_hh] = model.walkers.dest_node
+    t_arr = model.household_arrival_s()
+    out = np.full(n_hh, -1, dtype=np.int64)
+    arrived = np.flatnonzero(dest >= 0)
+    if arrived.size == 0:
+        return out
+    node_of_shelter = model.shelter_node.astype(np.int64)
+    cap = model.shelter_table.capacity.astype(np.int64)
+    # Sort arrivals by (node, time, household) so the fill order is deterministic.
+    order = np.lexsort((arrived, t_arr[arrived], dest[arrived]))
+    arrived = arrived[order]
+    nodes = dest[arrived]
+    starts = np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]])
+    ends = np.r_[starts[1:], nodes.size]
+    for a, b in zip(starts, ends, strict=True):  # loop over shelter nodes (hundreds), not people
+        rows = np.flatnonzero(node_of_shelter == nodes[a])
+        if rows.size == 1:
+            out[arrived[a:b]] = rows[0]
+            continue
+        cum_persons = np.cumsum(model.pop.persons[arrived[a:b]]) - model.pop.persons[arrived[a:b]]
+        bounds = np.cumsum(cap[rows])[:-1]
+        out[arrived[a:b]] = rows[np.searchsorted(bounds, cum_persons, side="right")]
+    return out
+
+
+def _timeseries(model: EvacuationModel) -> pd.DataFrame:
+    df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    df.insert(0, "t_s", np.asarray(model.sample_t_s, dtype=np.float64))
+    return df
+
+
+def _events(model: EvacuationModel) -> pd.DataFrame:
+    cols = ["t_s", "kind", "where", "who", "value", "message"]
+    return pd.DataFrame([[getattr(e, c) for c in cols] for e in model.events], columns=cols)
+
+
+def _shelters(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
+    t = model.shelter_table
+    n = len(t.name)
+    occ = np.bincount(hh_shelter[hh_shelter >= 0], weights=model.pop.persons[hh_shelter >= 0], minlength=n)
+    occ = occ.astype(np.int64)
+    nodes = model.net.nodes
+    return pd.DataFrame(
+        {
+            "shelter": np.arange(n),
+            "name": t.name,
+            "kind": t.kind,
+            "x_m": t.x_m,
+            "y_m": t.y_m,
+            "lon": nodes.lon[model.shelter_node],
+            "lat": nodes.lat[model.shelter_node],
+            "area_m2": t.area_m2,
+            "capacity": t.capacity,
+            "occupancy": occ,
+            # Nobody leaves a shelter within the horizon, so the peak is the final count.
+            "peak_occupancy": occ,
+            "overflow": np.maximum(0, occ - t.capacity),
+            "t_full_s": [s.t_full_s for s in model.shelters],
+            "turned_away": [s.turned_away for s in model.shelters],
+        }
+    )
+
+
+def _links(model: EvacuationModel) -> pd.DataFrame:
+    net = model.net
+    frames = []
+    # Drive links only: the walk kernel has no per-link discharge counter yet.
+    for name, links, hw, peak, exits in (
+        ("drive", net.drive, net.drive_highway, model.queues.peak_count, model.queues.exits),
+    ):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "link": np.arange(links.n_links),
+                    "network": name,
+                    "from_node": links.from_node,
+                    "to_node": links.to_node,
+                    "x0_m": net.nodes.x_m[links.from_node],
+                    "y0_m": net.nodes.y_m[links.from_node],
+                    "x1_m": net.nodes.x_m[links.to_node],
+                    "y1_m": net.nodes.y_m[links.to_node],
+                    "length_m": links.length_m,
+                    "highway": hw,
+                    "storage": links.storage_veh,
+                    "peak_count": peak,
+                    "exits": exits,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _finite_or_nan(a: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(a), a, np.nan)

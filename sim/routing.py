@@ -1,0 +1,197 @@
+"""Next-hop routing tables: where every node should go next to reach its nearest target.
+
+One multi-source Dijkstra on the reversed graph gives every node its cheapest target
+(an open shelter, an incident) and the first link of the path there. The traffic
+kernels (:mod:`sim.core.queue`, :mod:`sim.core.walk`) only look up
+``next_link[table, node]``; tables are recomputed when a link closes or a shelter fills,
+never per agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from sim._errors import NetworkError
+from sim.core.links import Links
+
+__all__ = ["NextHop", "next_hop", "tree_to", "stack_tables"]
+
+
+class NextHop(NamedTuple):
+    """A routing table toward a set of target nodes.
+
+    Attributes
+    ----------
+    next_link : int32[N]
+        First link of the cheapest path from each node to its target; -1 at the targets
+        themselves and at nodes that cannot reach any target.
+    cost_s : float64[N]
+        Cost of that path (seconds when the cost is a travel time); ``inf`` if unreachable,
+        0 at targets.
+    target : int32[N]
+        The target node each node routes to; -1 if unreachable.
+    """
+
+    next_link: np.ndarray
+    cost_s: np.ndarray
+    target: np.ndarray
+
+
+def _check(links: Links, n_nodes: int, targets: np.ndarray, cost_s: np.ndarray | None):
+    """Validate the inputs of :func:`next_hop`; return (targets int64, cost float64)."""
+    n_nodes = int(n_nodes)
+    if n_nodes < 0:
+        raise NetworkError(f"routing: n_nodes: expected >= 0, got {n_nodes!r}")
+    n_links = links.from_node.shape[0]
+    if n_links and (
+        links.from_node.min() < 0
+        or links.to_node.min() < 0
+        or max(links.from_node.max(), links.to_node.max()) >= n_nodes
+    ):
+        raise NetworkError(
+            f"routing: links: expected node indices in [0, {n_nodes}), "
+            f"got from/to in [{min(links.from_node.min(), links.to_node.min())}, "
+            f"{max(links.from_node.max(), links.to_node.max())}]"
+        )
+    tg = np.asarray(targets)
+    if tg.ndim != 1 or (tg.size and not np.issubdtype(tg.dtype, np.integer)):
+        raise NetworkError(
+            f"routing: targets: expected a 1-D integer array of node indices, "
+            f"got shape {tg.shape} dtype {tg.dtype}"
+        )
+    tg = tg.astype(np.int64)
+    bad = tg[(tg < 0) | (tg >= n_nodes)]
+    if bad.size:
+        raise NetworkError(
+            f"routing: targets: expected node indices in [0, {n_nodes}), got {bad[:5].tolist()}"
+        )
+    if cost_s is None:
+        cost = links.length_m / links.ffs_mps
+    else:
+        cost = np.asarray(cost_s, dtype=np.float64)
+        if cost.shape != (n_links,):
+            raise NetworkError(
+                f"routing: cost_s: expected shape ({n_links},) (one cost per link), "
+                f"got {cost.shape}"
+            )
+    nan = np.flatnonzero(np.isnan(cost))
+    if nan.size:
+        raise NetworkError(f"routing: cost_s: expected no NaN, got NaN at links {nan[:5].tolist()}")
+    neg = np.flatnonzero(cost < 0)
+    if neg.size:
+        raise NetworkError(
+            f"routing: cost_s: expected costs >= 0 (np.inf closes a link), "
+            f"got negative at links {neg[:5].tolist()}"
+        )
+    return np.unique(tg), cost
+
+
+def next_hop(
+    links: Links,
+    n_nodes: int,
+    targets: np.ndarray,
+    *,
+    cost_s: np.ndarray | None = None,
+) -> NextHop:
+    """Route every node to its cheapest target node.
+
+    Parameters
+    ----------
+    links
+        The directed links of the network.
+    n_nodes
+        Number of nodes (the node indices of ``links`` are ``0 <= i < n_nodes``).
+    targets
+        Node indices of the targets (open shelters, an incident, ...). May be empty: then
+        every node is unreachable.
+    cost_s
+        Cost per link, float64[L], >= 0; default the free-flow time ``length_m / ffs_mps``
+        (seconds). ``np.inf`` closes a link (it is never used).
+
+    Returns
+    -------
+    NextHop
+        ``next_link``, ``cost_s`` and ``target`` per node.
+
+    Raises
+    ------
+    NetworkError
+        Targets out of range, wrong cost shape, negative or NaN cost.
+
+    Notes
+    -----
+    A single multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra`` with
+    ``min_only=True``) on the reversed graph: the predecessor of node ``v`` in the
+    reversed tree is the node after ``v`` on its forward path. Among parallel links between
+    the same node pair the cheapest is used, ties to the lowest link index.
+    """
+    tg, cost = _check(links, n_nodes, targets, cost_s)
+    n = int(n_nodes)
+    next_link = np.full(n, -1, dtype=np.int32)
+    if tg.size == 0 or n == 0:
+        return NextHop(next_link, np.full(n, np.inf), np.full(n, -1, dtype=np.int32))
+
+    # One edge per (from, to) pair: the cheapest, then the lowest index. Closed links
+    # (inf) are dropped; csr_matrix would otherwise sum duplicate entries.
+    idx = np.flatnonzero(np.isfinite(cost))
+    f = links.from_node[idx].astype(np.int64)
+    t = links.to_node[idx].astype(np.int64)
+    order = np.lexsort((idx, cost[idx], t, f))
+    key = f[order] * n + t[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    keep = order[first]
+    pair_key = key[first]  # sorted: lexsort put f, then t, first
+    link_of_pair = idx[keep]
+    # Reversed graph: an edge to -> from with the link's cost. scipy keeps explicit zeros
+    # of a CSR matrix as zero-cost edges.
+    rev = sp.csr_matrix((cost[link_of_pair], (t[keep], f[keep])), shape=(n, n))
+    dist, pred, src = dijkstra(
+        rev, directed=True, indices=tg, min_only=True, return_predecessors=True
+    )
+    has_next = pred >= 0
+    nodes = np.flatnonzero(has_next)
+    pos = np.searchsorted(pair_key, nodes.astype(np.int64) * n + pred[nodes])
+    next_link[nodes] = link_of_pair[pos]
+    target = np.where(np.isfinite(dist), src, -1).astype(np.int32)
+    return NextHop(next_link, np.asarray(dist, dtype=np.float64), target)
+
+
+def tree_to(
+    links: Links, n_nodes: int, target_node: int, *, cost_s: np.ndarray | None = None
+) -> NextHop:
+    """Route every node to one target node (a responder's incident, a shelter, a depot).
+
+    Same as :func:`next_hop` with ``targets=[target_node]``.
+    """
+    return next_hop(links, n_nodes, np.array([int(target_node)]), cost_s=cost_s)
+
+
+def stack_tables(tables: Sequence[NextHop | np.ndarray]) -> np.ndarray:
+    """Stack routing tables into the 2-D ``next_link`` array the kernels read.
+
+    Parameters
+    ----------
+    tables
+        ``NextHop`` tables (or int arrays of next links), all over the same nodes. By
+        convention row 0 is the evacuation table toward open shelters.
+
+    Returns
+    -------
+    int32[n_tables, n_nodes]
+        C-contiguous.
+    """
+    rows = [t.next_link if isinstance(t, NextHop) else np.asarray(t) for t in tables]
+    if not rows:
+        raise NetworkError("routing: stack_tables: expected at least one table, got none")
+    sizes = {r.shape for r in rows}
+    if len(sizes) != 1 or rows[0].ndim != 1:
+        raise NetworkError(
+            f"routing: stack_tables: expected 1-D tables of one length, got shapes {sorted(sizes)}"
+        )
+    return np.ascontiguousarray(np.stack(rows), dtype=np.int32)

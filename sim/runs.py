@@ -1,0 +1,311 @@
+"""A run folder on disk: checked before the run, written atomically after it.
+
+Layout (format version 1, see :mod:`analysis.metrics` for the columns)::
+
+    runs/<scenario>-seed<seed>/
+        manifest.json      inputs, their sha256, seed, versions, table checksums
+        households.csv.gz  one row per household
+        timeseries.csv     person counts per state over time
+        events.csv         the event log
+        shelters.csv       loads per shelter
+        links.csv.gz       peak load per link
+        metrics.json       computed by analysis.metrics from the files above
+        figures/map.png, figures/arrivals.png
+
+Everything is written into a hidden sibling folder first and renamed into place at the
+end, so a run folder either exists complete or not at all. Files are byte-identical for
+identical inputs except ``created_utc``, ``wall_s`` and ``command`` in the manifest:
+floats are written with the shortest repr that round-trips (``repr(float)``), inf and
+NaN as an empty cell, lines end in LF, text is UTF-8, and gzip headers carry no
+file name and ``mtime=0``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.metrics import FORMAT_VERSION, TABLE_COLUMNS, TABLE_FILES, compute_metrics
+from sim._errors import RunFolderError
+from sim.i18n import check_lang, t
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_NONDETERMINISTIC = ("created_utc", "wall_s", "command")
+"""Manifest fields that differ between two otherwise identical runs."""
+
+
+def default_out_dir(scenario_name: str, seed: int, root: str | Path = Path("runs")) -> Path:
+    """Default folder of a run: ``<root>/<scenario_name>-seed<seed>``.
+
+    Parameters
+    ----------
+    scenario_name : str
+        Scenario name; characters other than letters, digits, ``_``, ``.`` and ``-``
+        become ``-`` (Chinese letters are kept).
+    seed : int
+        Non-negative RNG seed.
+    root : str or Path, default "runs"
+        Folder that holds runs.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> default_out_dir("flood drill", 7).as_posix()
+    'runs/flood-drill-seed7'
+    """
+    slug = re.sub(r"[^\w.-]+", "-", scenario_name).strip("-.") or "run"
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        msg = f"seed: expected a non-negative integer, got {seed!r}"
+        raise ValueError(msg)
+    return Path(root) / f"{slug}-seed{int(seed)}"
+
+
+def list_runs(root: str | Path = Path("runs")) -> list[Path]:
+    """Run folders (folders holding a ``manifest.json``) directly under ``root``, by name.
+
+    Parameters
+    ----------
+    root : str or Path, default "runs"
+        Folder that holds runs. A missing ``root`` gives an empty list.
+
+    Returns
+    -------
+    list of Path
+        Hidden folders (unfinished writes, folders being replaced) are skipped.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(
+        p for p in root.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").is_file()
+    )
+
+
+def check_out_dir(out_dir: str | Path, force: bool = False, *, lang: str = "en") -> Path:
+    """Check that a run can be written to ``out_dir``; call it before the simulation.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder the run will become.
+    force : bool, default False
+        Allow replacing an existing run folder (one holding ``manifest.json``) or an
+        empty folder. Other folders are never replaced, so ``--out . --force`` cannot
+        delete a working directory.
+    lang : {"en", "zh"}, default "en"
+        Language of the error message.
+
+    Returns
+    -------
+    Path
+        ``out_dir`` as a Path.
+
+    Raises
+    ------
+    RunFolderError
+        If ``out_dir`` is a file, exists without ``force``, exists with ``force`` but is
+        not a run folder, or its nearest existing parent is a file or not writable.
+    """
+    check_lang(lang)
+    out_dir = Path(out_dir)
+    if out_dir.exists() or out_dir.is_symlink():
+        if not out_dir.is_dir() or out_dir.is_symlink():
+            raise RunFolderError(t("run.not_a_folder", lang, path=out_dir))
+        if not force:
+            raise RunFolderError(t("run.exists", lang, path=out_dir))
+        if not (out_dir / "manifest.json").is_file() and any(out_dir.iterdir()):
+            raise RunFolderError(t("run.not_a_run", lang, path=out_dir))
+    parent = out_dir.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise RunFolderError(t("run.parent_not_folder", lang, path=out_dir, parent=parent))
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RunFolderError(t("run.not_writable", lang, path=out_dir, parent=parent))
+    return out_dir
+
+
+def _column_text(values: pd.Series, kind: str, where: str) -> np.ndarray:
+    """Convert one column to the text written in the CSV (see module notes)."""
+    raw = values.to_numpy()
+    if kind == "float":
+        x = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+        bad = values.notna().to_numpy() & np.isnan(x)
+        if bad.any():
+            msg = f"{where}: expected numbers, got {values[bad].iloc[0]!r}"
+            raise RunFolderError(msg)
+        # numpy's float64 -> str is the shortest round-trip form, identical to repr().
+        return np.where(np.isfinite(x), x.astype(str), "").astype(object)
+    if kind in ("int", "flag"):
+        if raw.dtype.kind in "iub":
+            ints = raw.astype(np.int64)
+        else:
+            x = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+            wrong = ~np.isfinite(x) | (x != np.round(x))
+            if wrong.any():
+                msg = (f"{where}: expected whole numbers with no empty cell, "
+                       f"got {values[wrong].iloc[0]!r}")
+                raise RunFolderError(msg)
+            ints = x.astype(np.int64)
+        if kind == "flag" and np.any((ints != 0) & (ints != 1)):
+            msg = f"{where}: expected 0/1, got {sorted(set(ints.tolist()) - {0, 1})}"
+            raise RunFolderError(msg)
+        return ints.astype(str).astype(object)
+    if raw.dtype.kind in "iu":
+        return raw.astype(str).astype(object)
+    # "id" and "str": None/NaN -> empty; integral floats (ids that passed through a float
+    # column because some were missing) lose their ".0" so they match the other table.
+    out = []
+    for v in raw.tolist():
+        if v is None or (isinstance(v, float) and not np.isfinite(v)):
+            out.append("")
+        elif isinstance(v, float) and kind == "id" and v.is_integer():
+            out.append(str(int(v)))
+        else:
+            out.append(str(v))
+    return np.array(out, dtype=object)
+
+
+def _table_bytes(name: str, table: pd.DataFrame | np.ndarray) -> bytes:
+    """One table as deterministic CSV bytes (gzipped when its file name says so)."""
+    file_name = TABLE_FILES[name]
+    frame = pd.DataFrame(table) if isinstance(table, np.ndarray) else table
+    if not isinstance(frame, pd.DataFrame):
+        msg = f"tables[{name!r}]: expected a DataFrame or structured array, got {type(table)}"
+        raise RunFolderError(msg)
+    kinds = TABLE_COLUMNS[name]
+    missing = [c for c in kinds if c not in frame.columns]
+    if missing:
+        msg = f"{file_name}: missing columns {missing}; expected {list(kinds)}"
+        raise RunFolderError(msg)
+    columns = list(kinds) + [c for c in frame.columns if c not in kinds]
+    text = pd.DataFrame({
+        c: _column_text(frame[c], kinds.get(c, "str"), f"{file_name}: {c}") for c in columns
+    })
+    data = text.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    if not file_name.endswith(".gz"):
+        return data
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=6,
+                       mtime=0) as gz:
+        gz.write(data)
+    return buffer.getvalue()
+
+
+def _json_bytes(obj: dict, where: str) -> bytes:
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        msg = f"{where}: cannot be written as JSON ({err}); use null for missing values"
+        raise RunFolderError(msg) from None
+    return (text + "\n").encode("utf-8")
+
+
+def write_run(
+    out_dir: str | Path,
+    *,
+    manifest: Mapping[str, object],
+    tables: Mapping[str, pd.DataFrame | np.ndarray],
+    force: bool = False,
+    lang: str = "en",
+    figures: bool = True,
+) -> Path:
+    """Write a complete run folder atomically.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder the run becomes (see :func:`default_out_dir`).
+    manifest : mapping
+        Manifest fields (see DESIGN.md); ``format_version`` is set to 1 and a
+        ``tables`` entry with each table file's sha256 is added.
+    tables : mapping of str to DataFrame or numpy structured array
+        ``households``, ``timeseries``, ``events``, ``shelters`` and ``links`` with at
+        least the columns of :data:`analysis.metrics.TABLE_COLUMNS`; extra columns are
+        written after them as text.
+    force : bool, default False
+        Replace an existing run folder (see :func:`check_out_dir`).
+    lang : {"en", "zh"}, default "en"
+        Language of figure labels and error messages.
+    figures : bool, default True
+        Draw ``figures/map.png`` and ``figures/arrivals.png``.
+
+    Returns
+    -------
+    Path
+        The finished run folder.
+
+    Raises
+    ------
+    RunFolderError
+        If the folder cannot be written or a table lacks columns or has bad cells.
+        Nothing is left behind on any failure; with ``force`` the old run survives.
+    """
+    out_dir = check_out_dir(out_dir, force, lang=lang)
+    unknown = sorted(set(tables) - set(TABLE_FILES))
+    absent = [name for name in TABLE_FILES if name not in tables]
+    if unknown or absent:
+        msg = (f"tables: expected exactly {list(TABLE_FILES)}, "
+               f"missing {absent}, unexpected {unknown}")
+        raise RunFolderError(msg)
+    if manifest.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
+        msg = (f"manifest: format_version: expected {FORMAT_VERSION}, "
+               f"got {manifest['format_version']!r}")
+        raise RunFolderError(msg)
+    # Serialise before touching the disk: a bad table fails with no folder created.
+    payload = {TABLE_FILES[name]: _table_bytes(name, tables[name]) for name in TABLE_FILES}
+    full_manifest = {"format_version": FORMAT_VERSION, **manifest,
+                     "tables": {f: hashlib.sha256(b).hexdigest() for f, b in payload.items()}}
+    payload["manifest.json"] = _json_bytes(full_manifest, "manifest")
+
+    parent = out_dir.parent
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    tmp = parent / f".{out_dir.name}.tmp-{tag}"
+    old = parent / f".{out_dir.name}.old-{tag}"
+    moved_old = False
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        for file_name, data in payload.items():
+            (tmp / file_name).write_bytes(data)
+        metrics = compute_metrics(tmp)
+        (tmp / "metrics.json").write_bytes(_json_bytes(metrics, "metrics"))
+        if figures:
+            from analysis.figures import write_figures
+
+            write_figures(tmp, lang=lang)
+        check_out_dir(out_dir, force, lang=lang)  # it may have appeared meanwhile
+        if out_dir.exists():
+            os.replace(out_dir, old)
+            moved_old = True
+        os.rename(tmp, out_dir)
+    except BaseException as err:
+        if moved_old and not out_dir.exists():
+            os.replace(old, out_dir)
+            moved_old = False
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):
+            msg = t("run.write_failed", lang, path=out_dir, error=err)
+            raise RunFolderError(msg) from err
+        raise
+    if moved_old:
+        shutil.rmtree(old, ignore_errors=True)
+    logger.info("run folder written: %s", out_dir)
+    return out_dir

@@ -1,0 +1,1 @@
+"""Verification tests: numbers derivable by hand, derivation next to the assertion."""
