@@ -21,6 +21,7 @@ Order inside one tick ``(t, t + tick_s]`` — fixed, so runs are reproducible:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ import numpy as np
 from sim.core import queue, walk
 from sim.network import RoadNetwork, load_map
 from sim import population as popmod
+from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
+from sim.hazards.registry import build_hazards
 from sim.population import Population, Response, build_population, sample_response
 from sim.routing import next_hop
 from sim.scenario import Scenario, default_scenario_path, load_scenario
@@ -96,6 +99,8 @@ class EvacuationModel(mesa.Model):
         scenario's map file.
     cache_dir
         Where compiled maps are cached; ``None`` uses the default cache, ``False`` none.
+    hazards
+        Hazard objects to run; ``None`` builds those of the scenario's ``[[hazards]]``.
 
     Notes
     -----
@@ -112,6 +117,7 @@ class EvacuationModel(mesa.Model):
         seed: int | None = None,
         network: RoadNetwork | None = None,
         cache_dir: Path | None | bool = None,
+        hazards: Sequence[Hazard] | None = None,
     ) -> None:
         if scenario is None:
             scenario = load_scenario(scenario_path if scenario_path is not None else default_scenario_path())
@@ -120,7 +126,7 @@ class EvacuationModel(mesa.Model):
         self.scenario = scenario
         self.seed = seed
         # Independent child streams per subsystem: adding draws to one never shifts another.
-        pop_ss, resp_ss = np.random.SeedSequence(seed).spawn(2)
+        pop_ss, resp_ss, hazard_ss = np.random.SeedSequence(seed).spawn(3)
 
         self.net = network if network is not None else load_map(
             scenario.scenario.map, cache_dir=cache_dir, jam_spacing_m=scenario.traffic.jam_spacing_m
@@ -139,6 +145,14 @@ class EvacuationModel(mesa.Model):
 
         self._build_shelters()
         self._build_movers()
+        self.hazards = list(hazards) if hazards is not None else build_hazards(scenario)
+        for hz, ss in zip(self.hazards, hazard_ss.spawn(len(self.hazards)), strict=True):
+            hz.bind(self.net, rng=np.random.default_rng(ss))
+        self._hazard_due = [0.0] * len(self.hazards)
+        self._drive_factors = [np.ones(self.net.drive.n_links) for _ in self.hazards]
+        self._walk_factors = [np.ones(self.net.walk.n_links) for _ in self.hazards]
+        self.stranded = np.zeros(len(self.pop.persons), dtype=bool)
+        self.incidents: list[Incident] = []
         self._refresh_routes()
         self._check_reachable()
 
@@ -187,10 +201,15 @@ class EvacuationModel(mesa.Model):
         self.walkers.persons[:] = pop.persons[self.walk_hh]
         self.walkers.v0_mps[:] = pop.walk_speed_mps[self.walk_hh]
         self.walkers.table[:] = 0
+        self._pos_in_car = np.full(len(pop.persons), -1, dtype=np.int64)
+        self._pos_in_car[self.car_hh] = np.arange(len(self.car_hh))
+        self._pos_in_walk = np.full(len(pop.persons), -1, dtype=np.int64)
+        self._pos_in_walk[self.walk_hh] = np.arange(len(self.walk_hh))
         self.walk_persons_on = np.zeros(self.net.walk.n_links, dtype=np.float64)
         self.drive_speed_factor = np.ones(self.net.drive.n_links)
         self.walk_speed_factor = np.ones(self.net.walk.n_links)
-        self.target = np.full(1, -1, dtype=np.int32)  # table 0: any open shelter
+        # Both tables end at any open shelter; table 1 simply has no next links.
+        self.target = np.array([-1, -1], dtype=np.int32)
         # Release order: by departure time, ties by household index (stable sort).
         t_car = resp.t_depart_s[self.car_hh]
         self._car_order = np.argsort(t_car, kind="stable").astype(np.int32)
@@ -210,8 +229,11 @@ class EvacuationModel(mesa.Model):
         walk_cost = np.where(self.walk_speed_factor > 0, self.net.walk.fft_s / np.maximum(self.walk_speed_factor, 1e-12), np.inf)
         self.drive_routes = next_hop(self.net.drive, n, targets, cost_s=drive_cost)
         self.walk_routes = next_hop(self.net.walk, n, targets, cost_s=walk_cost)
-        self.drive_next = self.drive_routes.next_link[np.newaxis, :].copy()
-        self.walk_next = self.walk_routes.next_link[np.newaxis, :].copy()
+        # Row 0: toward the nearest open shelter. Row 1: nowhere (households stopped by a
+        # hazard follow it, so they stay where they are until rescued).
+        nowhere = np.full(n, -1, dtype=np.int32)
+        self.drive_next = np.stack([self.drive_routes.next_link, nowhere])
+        self.walk_next = np.stack([self.walk_routes.next_link, nowhere])
 
     def _check_reachable(self) -> None:
         """Refuse a scenario in which nobody can reach any shelter."""
@@ -236,6 +258,8 @@ class EvacuationModel(mesa.Model):
         """Advance one tick of ``tick_s`` seconds (see the module docstring for the order)."""
         t0, dt = self.t_s, self.tick_s
         t1 = t0 + dt
+        if self.hazards:
+            self._apply_hazards(t0)
         self._release(t1)
         queue.step_vehicles(
             self.net.drive, self.queues, self.fleet, self.drive_next, self.target,
@@ -262,6 +286,105 @@ class EvacuationModel(mesa.Model):
             self.running = False
             if self.steps % self.sample_every != 0:
                 self._collect()
+
+    # ------------------------------------------------------------------ hazards
+    def _apply_hazards(self, t_s: float) -> None:
+        """Ask each due hazard for its update and apply it (closures, strandings)."""
+        view = None
+        changed = False
+        for i, hz in enumerate(self.hazards):
+            if t_s + 1e-9 < self._hazard_due[i]:
+                continue
+            self._hazard_due[i] = t_s + hz.cadence_s
+            view = view if view is not None else self.people_view()
+            upd: HazardUpdate = hz.update(t_s, view)
+            if upd.drive_factor is not None:
+                self._drive_factors[i] = np.clip(np.asarray(upd.drive_factor, dtype=np.float64), 0.0, 1.0)
+                changed = True
+            if upd.walk_factor is not None:
+                self._walk_factors[i] = np.clip(np.asarray(upd.walk_factor, dtype=np.float64), 0.0, 1.0)
+                changed = True
+            if upd.stranded is not None and len(upd.stranded):
+                self._strand(np.asarray(upd.stranded, dtype=np.int64))
+            for inc in upd.incidents:
+                self.incidents.append(inc)
+                self._log(inc.t_s, f"{inc.hazard}_{inc.kind}", str(inc.node), "", float(inc.persons),
+                          inc.note or f"{inc.persons} persons {inc.kind} ({inc.hazard})")
+        if not changed:
+            return
+        drive = np.minimum.reduce(self._drive_factors)
+        walk_f = np.minimum.reduce(self._walk_factors)
+        closures_changed = not (
+            np.array_equal(drive == 0, self.drive_speed_factor == 0)
+            and np.array_equal(walk_f == 0, self.walk_speed_factor == 0)
+        )
+        self.drive_speed_factor = drive
+        self.walk_speed_factor = walk_f
+        if closures_changed:
+            n_drive = int(np.count_nonzero(drive == 0))
+            n_walk = int(np.count_nonzero(walk_f == 0))
+            self._log(t_s, "closures", "", "", float(n_drive),
+                      f"{n_drive} road links and {n_walk} footpath links closed")
+            self._refresh_routes()
+
+    def _strand(self, households: np.ndarray) -> None:
+        """Stop households where they are: they wait for rescue, they are not lost."""
+        households = households[~self.stranded[households]]
+        if households.size == 0:
+            return
+        self.stranded[households] = True
+        pos_car = self._pos_in_car[households]
+        cars = pos_car[pos_car >= 0]
+        moving = cars[self.fleet.state[cars] != queue.ARRIVED]
+        self.fleet.table[moving] = 1
+        self.fleet.t_ready_s[moving[self.fleet.state[moving] == queue.MOVING]] = np.inf
+        pos_walk = self._pos_in_walk[households]
+        peds = pos_walk[pos_walk >= 0]
+        peds = peds[self.walkers.state[peds] != walk.ARRIVED]
+        self.walkers.table[peds] = 1
+        self.walkers.v0_mps[peds] = 0.0
+
+    def people_view(self) -> PeopleView:
+        """Where every household is now, for the hazards (projected metres)."""
+        pop, t = self.pop, self.t_s
+        x, y = pop.x_m.copy(), pop.y_m.copy()
+        nodes = self.net.nodes
+        drive_link = np.full(len(pop.persons), -1, dtype=np.int32)
+        walk_link = np.full(len(pop.persons), -1, dtype=np.int32)
+        mover = self._mover_state()
+        # Cars: interpolate along the link by the time left to its free-flow exit.
+        f, d = self.fleet, self.net.drive
+        on = np.flatnonzero(f.state == queue.MOVING)
+        if on.size:
+            link = f.link[on]
+            fft = d.fft_s[link] / np.maximum(self.drive_speed_factor[link], 1e-6)
+            frac = np.clip(1.0 - (f.t_ready_s[on] - t) / fft, 0.0, 1.0)
+            frac[~np.isfinite(frac)] = 1.0
+            hh = self.car_hh[on]
+            x[hh] = nodes.x_m[d.from_node[link]] + frac * (nodes.x_m[d.to_node[link]] - nodes.x_m[d.from_node[link]])
+            y[hh] = nodes.y_m[d.from_node[link]] + frac * (nodes.y_m[d.to_node[link]] - nodes.y_m[d.from_node[link]])
+            drive_link[hh] = link
+        w, wl = self.walkers, self.net.walk
+        on = np.flatnonzero(w.state == walk.MOVING)
+        if on.size:
+            link = w.link[on]
+            frac = np.clip(w.pos_m[on] / wl.length_m[link], 0.0, 1.0)
+            hh = self.walk_hh[on]
+            x[hh] = nodes.x_m[wl.from_node[link]] + frac * (nodes.x_m[wl.to_node[link]] - nodes.x_m[wl.from_node[link]])
+            y[hh] = nodes.y_m[wl.from_node[link]] + frac * (nodes.y_m[wl.to_node[link]] - nodes.y_m[wl.from_node[link]])
+            walk_link[hh] = link
+        dest = np.full(len(pop.persons), -1, dtype=np.int64)
+        dest[self.car_hh] = self.fleet.dest_node
+        dest[self.walk_hh] = self.walkers.dest_node
+        arrived = dest >= 0
+        x[arrived] = nodes.x_m[dest[arrived]]
+        y[arrived] = nodes.y_m[dest[arrived]]
+        waiting = mover == queue.WAITING  # at the origin node, in the car
+        indoors = (mover == queue.IDLE) | arrived
+        return PeopleView(
+            x_m=x, y_m=y, persons=pop.persons, state=self.household_state(), indoors=indoors & ~waiting,
+            has_car=pop.has_car, drive_link=drive_link, walk_link=walk_link,
+        )
 
     def run(self, *, progress: bool = False) -> None:
         """Step until the horizon or until nobody is left to move.
@@ -291,12 +414,14 @@ class EvacuationModel(mesa.Model):
         end = int(np.searchsorted(self._car_times, t1, side="left"))
         if end > self._car_next:
             ids = self._car_order[self._car_next:end]
-            queue.release(self.fleet, self.queues, ids, self._car_times[self._car_next:end])
+            keep = ~self.stranded[self.car_hh[ids]]  # caught at home by a hazard: no departure
+            queue.release(self.fleet, self.queues, ids[keep], self._car_times[self._car_next:end][keep])
             self._car_next = end
         end = int(np.searchsorted(self._walk_times, t1, side="left"))
         if end > self._walk_next:
             ids = self._walk_order[self._walk_next:end]
-            walk.release_walkers(self.walkers, ids, self._walk_times[self._walk_next:end])
+            keep = ~self.stranded[self.walk_hh[ids]]
+            walk.release_walkers(self.walkers, ids[keep], self._walk_times[self._walk_next:end][keep])
             self._walk_next = end
 
     def _settled(self) -> bool:
@@ -342,6 +467,7 @@ class EvacuationModel(mesa.Model):
         mover = self._mover_state()
         travelling = (mover == queue.WAITING) | (mover == queue.MOVING)
         state[travelling & ~self._has_route()] = popmod.STRANDED
+        state[self.stranded] = popmod.STRANDED
         state[mover == queue.ARRIVED] = popmod.SHELTERED
         return state
 

@@ -27,7 +27,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     StrictFloat,
@@ -41,53 +40,18 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sim._errors import ScenarioError
+from sim._spec import NonNegative as _NonNegative
+from sim._spec import Positive as _Positive
+from sim._spec import Share as _Share
+from sim._spec import Spec as _Spec
+from sim._spec import field_error as _field_error
+from sim._spec import resolve_existing as _resolve_existing
 
 ShelterKind = Literal["park", "square", "school", "stadium", "sports_centre", "other"]
 MAP_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".graphml", ".evacmap.npz")
 
 # sqrt(2 ln 10) = 2.1460: Rayleigh t90 = 2.1460 sigma (REFERENCES.md 4.2 identity).
 RAYLEIGH_T90_PER_SIGMA = math.sqrt(2.0 * math.log(10.0))
-
-_Share = Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
-_Positive = Annotated[StrictFloat, Field(gt=0.0)]
-_NonNegative = Annotated[StrictFloat, Field(ge=0.0)]
-
-
-def _field_error(field: str, expected: str, got: Any) -> PydanticCustomError:
-    """Build a validation error that names a sub-field of the model being validated."""
-    return PydanticCustomError(
-        "scenario_field",
-        "{field}: expected {expected}, got {got}",
-        {"field": field, "expected": expected, "got": repr(got)},
-    )
-
-
-def _resolve_existing(value: Any, info: ValidationInfo, what: str) -> Path:
-    """Resolve ``value`` against the scenario folder (validation context) and check it exists."""
-    if not isinstance(value, (str, Path)) or str(value) == "":
-        raise PydanticCustomError(
-            "scenario_path", "expected a path string to {what}, got {got}",
-            {"what": what, "got": repr(value)},
-        )
-    base = Path((info.context or {}).get("base_dir", "."))
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = base / path
-    path = path.resolve()
-    if not path.is_file():
-        raise PydanticCustomError(
-            "scenario_path",
-            "expected an existing file ({what}; relative paths start at {base}), got {got}",
-            {"what": what, "base": str(base), "got": repr(str(value))},
-        )
-    return path
-
-
-class _Spec(BaseModel):
-    """Base of every spec section: frozen, unknown fields rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
 
 class ScenarioMeta(_Spec):
     """``[scenario]``: identity, map and seed."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 from pathlib import Path
 
@@ -16,31 +15,6 @@ from sim.model import STATES, EvacuationModel
 from sim.scenario import default_scenario_path, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("generate_district", REPO / "maps" / "generate_district.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture(scope="session")
-def small_district(tmp_path_factory) -> Path:
-    """A 20,000-person generated district and a scenario file that points at it."""
-    d = tmp_path_factory.mktemp("district")
-    _generator().generate(population=20_000, seed=3, out_dir=d, name="small")
-    text = default_scenario_path().read_text(encoding="utf-8")
-    text = text.replace("../maps/default-district.osm.bz2", "small.osm.bz2")
-    text = text.replace("../maps/default-district.zones.csv", "small.zones.csv")
-    text = text.replace('name = "default-district"', 'name = "small"')
-    (d / "small.toml").write_text(text, encoding="utf-8")
-    return d
-
-
-@pytest.fixture(scope="session")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cache")
 
 
 @pytest.fixture(scope="session")
