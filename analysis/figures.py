@@ -135,11 +135,15 @@ def plot_congestion_map(run_dir: str | Path, out_png: str | Path, *, lang: str =
     ratio = np.clip(ratio, 0.0, 1.0)
     order = np.argsort(ratio, kind="stable")  # congested links drawn on top
     segments, storage, ratio = segments[order], storage[order], ratio[order]
-    # Links without storage (e.g. footpaths) have no load ratio: drawn thin and grey.
-    shown = np.ma.masked_where(~(storage > 0), ratio)
-    cmap = colormaps["YlOrRd"].with_extremes(bad="lightgrey")
-    lines = LineCollection(segments, array=shown, cmap=cmap,
-                           linewidths=0.3 + 1.2 * ratio, zorder=1)
+    # Every link as a grey base layer, so the street pattern reads even where nothing
+    # queued; loaded links on top in colour (the pale start of YlOrRd is cut off, it
+    # would vanish against white).
+    ax.add_collection(LineCollection(segments, colors="0.8", linewidths=0.5, zorder=0))
+    loaded = (storage > 0) & (ratio > 0.02)
+    cmap = colormaps["YlOrRd"].resampled(256)
+    cmap = cmap.from_list("load", cmap(np.linspace(0.25, 1.0, 192)))
+    lines = LineCollection(segments[loaded], array=ratio[loaded], cmap=cmap,
+                           linewidths=0.6 + 2.0 * ratio[loaded], zorder=1)
     lines.set_clim(0.0, 1.0)
     ax.add_collection(lines)
     cbar = fig.colorbar(lines, ax=ax, shrink=0.7)
@@ -160,6 +164,7 @@ def plot_congestion_map(run_dir: str | Path, out_png: str | Path, *, lang: str =
         ax.set_xlim(np.nanmin(xs) - pad, np.nanmax(xs) + pad)
         ax.set_ylim(np.nanmin(ys) - pad, np.nanmax(ys) + pad)
     ax.set_aspect("equal")
+    ax.ticklabel_format(useOffset=False, style="plain")
     ax.set_xlabel(t("fig.map.x", label_lang), **kw)
     ax.set_ylabel(t("fig.map.y", label_lang), **kw)
     ax.set_title(t("fig.map.title", label_lang), **kw)

@@ -40,8 +40,9 @@ def _run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
         "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024;"
         "print(json.dumps({'rc': rc, 'wall': w, 'mib': m}))"
     )
-    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper, *cmd], env=env, check=True, capture_output=True, text=True
+    )
     res = json.loads(out.stdout.strip().splitlines()[-1])
     if res["rc"] != 0:
         raise RuntimeError(f"{cmd} failed with {res['rc']}: {out.stderr[-2000:]}")
@@ -51,9 +52,21 @@ def _run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 def _scenario_for(size: int, work: Path) -> Path:
     name = f"district-{size}"
     if not (work / f"{name}.osm.bz2").exists():
-        subprocess.run([sys.executable, str(REPO / "maps" / "generate_district.py"),
-                        "--population", str(size), "--seed", "1", "--out", str(work), "--name", name],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "maps" / "generate_district.py"),
+                "--population",
+                str(size),
+                "--seed",
+                "1",
+                "--out",
+                str(work),
+                "--name",
+                name,
+            ],
+            check=True,
+        )
     text = (REPO / "scenarios" / "default.toml").read_text(encoding="utf-8")
     text = text.replace("../maps/default-district.osm.bz2", f"{name}.osm.bz2")
     text = text.replace("../maps/default-district.zones.csv", f"{name}.zones.csv")
@@ -65,7 +78,9 @@ def _scenario_for(size: int, work: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the scaling benchmark and print a Markdown table."""
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000, 1_000_000])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "evacsim-scaling")
@@ -78,7 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         walls, mems, cold = [], [], None
         for r in range(args.repeats + (1 if not rows else 0)):
             out = args.work / f"run-{size}-{r}"
-            cmd = ["evacsim", "run", str(scen), "--out", str(out), "--force", "--no-progress", "--no-figures"]
+            cmd = [
+                "evacsim",
+                "run",
+                str(scen),
+                "--out",
+                str(out),
+                "--force",
+                "--no-progress",
+                "--no-figures",
+            ]
             wall, mib = _run_child(cmd, env)
             if not rows and cold is None:
                 cold = wall
@@ -87,26 +111,32 @@ def main(argv: list[str] | None = None) -> int:
             mems.append(mib)
         metrics = json.loads((out / "metrics.json").read_text())
         manifest = json.loads((out / "manifest.json").read_text())
-        rows.append({
-            "residents": metrics.get("population"),
-            "wall_s_median": statistics.median(walls),
-            "wall_s_all": walls,
-            "peak_mib_median": statistics.median(mems),
-            "sim_end_s": manifest.get("end_s"),
-            "ete90_min": (metrics.get("ete", {}).get("90", {}) or {}).get("min"),
-            "cold_s": cold,
-        })
+        rows.append(
+            {
+                "residents": metrics.get("population"),
+                "wall_s_median": statistics.median(walls),
+                "wall_s_all": walls,
+                "peak_mib_median": statistics.median(mems),
+                "sim_end_s": manifest.get("end_s"),
+                "ete90_min": (metrics.get("ete", {}).get("90", {}) or {}).get("min"),
+                "cold_s": cold,
+            }
+        )
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(f"\n_{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores_\n")
     print("| residents | wall s (median) | runs | peak MiB | simulated until s | ETE90 min |")
     print("|---:|---:|---|---:|---:|---:|")
     for r in rows:
         runs = ", ".join(f"{w:.1f}" for w in r["wall_s_all"])
-        print(f"| {r['residents']:,} | {r['wall_s_median']:.1f} | {runs} | {r['peak_mib_median']:.0f} | "
-              f"{r['sim_end_s']:.0f} | {r['ete90_min']} |")
+        print(
+            f"| {r['residents']:,} | {r['wall_s_median']:.1f} | {runs} | {r['peak_mib_median']:.0f} | "
+            f"{r['sim_end_s']:.0f} | {r['ete90_min']} |"
+        )
     if rows and rows[0]["cold_s"] is not None:
-        print(f"\nFirst (cold: numba compile + map compile) run of {rows[0]['residents']:,}: "
-              f"{rows[0]['cold_s']:.1f} s")
+        print(
+            f"\nFirst (cold: numba compile + map compile) run of {rows[0]['residents']:,}: "
+            f"{rows[0]['cold_s']:.1f} s"
+        )
     return 0
 
 

@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="evacsim",
-        description="Agent-based disaster and evacuation simulation on OpenStreetMap road networks.",
+        description="Agent-based disaster and evacuation simulation on OpenStreetMap roads.",
     )
     from sim import __version__
 
@@ -47,17 +47,32 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate one scenario and write a run folder")
-    run.add_argument("scenario", nargs="?", type=Path, default=None,
-                     help="scenario TOML file (default: the embedded default district)")
+    run.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="scenario TOML file (default: the embedded default district)",
+    )
     run.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
-    run.add_argument("--out", type=Path, default=None,
-                     help="run folder to write (default: runs/<scenario>-seed<seed>)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="run folder to write (default: runs/<scenario>-seed<seed>)",
+    )
     run.add_argument("--force", action="store_true", help="replace an existing run folder")
-    run.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary and figures")
+    run.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="language of the summary and figures"
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    run.add_argument("--cache-dir", type=Path, default=None,
-                     help="compiled-map cache (default: $EVACSIM_CACHE_DIR or ~/.cache/evacsim)")
+    run.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="compiled-map cache (default: $EVACSIM_CACHE_DIR or ~/.cache/evacsim)",
+    )
     run.set_defaults(func=_cmd_run)
 
     mp = sub.add_parser("map", help="inspect, plot, import or fetch maps")
@@ -71,14 +86,18 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("-o", "--out", type=Path, required=True)
     plot.add_argument("--lang", choices=("en", "zh"), default="en")
     plot.set_defaults(func=_cmd_map_plot)
-    imp = msub.add_parser("import", help="compile a .osm/.osm.pbf/.graphml into maps/<name>.evacmap.npz")
+    imp = msub.add_parser(
+        "import", help="compile a .osm/.osm.pbf/.graphml into maps/<name>.evacmap.npz"
+    )
     imp.add_argument("source", type=Path)
     imp.add_argument("--name", required=True)
     imp.add_argument("--out-dir", type=Path, default=Path("maps"))
     imp.add_argument("--force", action="store_true")
     imp.set_defaults(func=_cmd_map_import)
     fetch = msub.add_parser("fetch", help="download a place from OpenStreetMap (needs the network)")
-    fetch.add_argument("--place", required=True, help='e.g. "Dawukou District, Shizuishan, Ningxia, China"')
+    fetch.add_argument(
+        "--place", required=True, help='e.g. "Dawukou District, Shizuishan, Ningxia, China"'
+    )
     fetch.add_argument("--name", default=None)
     fetch.add_argument("--out-dir", type=Path, default=Path("maps"))
     fetch.set_defaults(func=_cmd_map_fetch)
@@ -93,22 +112,47 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.scenario import default_scenario_path, load_scenario
 
     started = time.perf_counter()
-    scenario = load_scenario(args.scenario if args.scenario is not None else default_scenario_path())
+    scenario = load_scenario(
+        args.scenario if args.scenario is not None else default_scenario_path()
+    )
     seed = scenario.scenario.seed if args.seed is None else args.seed
     out = args.out or runs.default_out_dir(scenario.scenario.name, seed)
     runs.check_out_dir(out, force=args.force)  # fail before a minute of simulation, not after
     cache = args.cache_dir
     model = EvacuationModel(scenario=scenario, seed=seed, cache_dir=cache)
-    print(t("cli.run.start", args.lang, persons=model.pop.n_persons, households=len(model.pop.persons),
-            shelters=len(model.shelters), map=model.net.name), file=sys.stderr)
+    print(
+        t(
+            "cli.run.start",
+            args.lang,
+            persons=model.pop.n_persons,
+            households=len(model.pop.persons),
+            shelters=len(model.shelters),
+            map=model.net.name,
+        ),
+        file=sys.stderr,
+    )
     model.run(progress=not args.no_progress)
     man = results.manifest(model, command=shlex.join(["evacsim", *sys.argv[1:]]))
     man["wall_s"] = round(time.perf_counter() - started, 3)
-    path = runs.write_run(out, manifest=man, tables=results.tables(model), force=args.force,
-                          lang=args.lang, figures=not args.no_figures)
+    path = runs.write_run(
+        out,
+        manifest=man,
+        tables=results.tables(model),
+        force=args.force,
+        lang=args.lang,
+        figures=not args.no_figures,
+        extra=results.extra(model),
+    )
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     print(summary_text(metrics, lang=args.lang))
-    print(t("cli.run.written", args.lang, path=str(path), wall_s=f"{time.perf_counter() - started:.1f}"))
+    print(
+        t(
+            "cli.run.written",
+            args.lang,
+            path=str(path),
+            wall_s=f"{time.perf_counter() - started:.1f}",
+        )
+    )
     return 0
 
 

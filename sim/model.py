@@ -28,11 +28,11 @@ from pathlib import Path
 import mesa
 import numpy as np
 
-from sim.core import queue, walk
-from sim.network import RoadNetwork, load_map
 from sim import population as popmod
+from sim.core import queue, walk
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.registry import build_hazards
+from sim.network import RoadNetwork, load_map
 from sim.population import Population, Response, build_population, sample_response
 from sim.routing import next_hop
 from sim.scenario import Scenario, default_scenario_path, load_scenario
@@ -120,7 +120,9 @@ class EvacuationModel(mesa.Model):
         hazards: Sequence[Hazard] | None = None,
     ) -> None:
         if scenario is None:
-            scenario = load_scenario(scenario_path if scenario_path is not None else default_scenario_path())
+            scenario = load_scenario(
+                scenario_path if scenario_path is not None else default_scenario_path()
+            )
         seed = scenario.scenario.seed if seed is None else int(seed)
         super().__init__(seed=seed)
         self.scenario = scenario
@@ -128,14 +130,22 @@ class EvacuationModel(mesa.Model):
         # Independent child streams per subsystem: adding draws to one never shifts another.
         pop_ss, resp_ss, hazard_ss = np.random.SeedSequence(seed).spawn(3)
 
-        self.net = network if network is not None else load_map(
-            scenario.scenario.map, cache_dir=cache_dir, jam_spacing_m=scenario.traffic.jam_spacing_m
+        self.net = (
+            network
+            if network is not None
+            else load_map(
+                scenario.scenario.map,
+                cache_dir=cache_dir,
+                jam_spacing_m=scenario.traffic.jam_spacing_m,
+            )
         )
         self.shelter_table = build_shelters(self.net, scenario)
         self.pop: Population = build_population(
             self.net, scenario, rng=np.random.default_rng(pop_ss)
         )
-        self.resp: Response = sample_response(self.pop, scenario, rng=np.random.default_rng(resp_ss))
+        self.resp: Response = sample_response(
+            self.pop, scenario, rng=np.random.default_rng(resp_ss)
+        )
 
         self.tick_s = float(scenario.time.tick_s)
         self.horizon_s = float(scenario.time.horizon_h) * 3600.0
@@ -165,8 +175,14 @@ class EvacuationModel(mesa.Model):
             }
         )
         self.sample_t_s: list[float] = []
-        self._log(0.0, "scenario_start", "", "", float(self.pop.n_persons),
-                  f"{self.pop.n_persons} residents in {len(self.pop.persons)} households")
+        self._log(
+            0.0,
+            "scenario_start",
+            "",
+            "",
+            float(self.pop.n_persons),
+            f"{self.pop.n_persons} residents in {len(self.pop.persons)} households",
+        )
         self._collect()
 
     # ------------------------------------------------------------------ build
@@ -178,7 +194,9 @@ class EvacuationModel(mesa.Model):
         # room counter (the node index space is shared by the drive and walk links).
         both = _has_links(self.net.drive, n) & _has_links(self.net.walk, n)
         self.shelter_node = _snap_to(self.net, table.x_m, table.y_m, both)
-        self.shelters = [Shelter(self, i, table, int(self.shelter_node[i])) for i in range(len(table.name))]
+        self.shelters = [
+            Shelter(self, i, table, int(self.shelter_node[i])) for i in range(len(table.name))
+        ]
         cap = np.zeros(n, dtype=np.int64)
         np.add.at(cap, self.shelter_node, table.capacity.astype(np.int64))
         self.node_capacity = cap
@@ -219,14 +237,24 @@ class EvacuationModel(mesa.Model):
         self._walk_order = np.argsort(t_walk, kind="stable").astype(np.int32)
         self._walk_times = t_walk[self._walk_order]
         self._walk_next = 0
-        self._last_departure_s = float(np.max(resp.t_depart_s[np.isfinite(resp.t_depart_s)], initial=0.0))
+        self._last_departure_s = float(
+            np.max(resp.t_depart_s[np.isfinite(resp.t_depart_s)], initial=0.0)
+        )
 
     def _refresh_routes(self) -> None:
         """Recompute both next-hop tables toward the shelters that are still open."""
         n = len(self.net.nodes)
         targets = np.flatnonzero(self.shelter_open).astype(np.int32)
-        drive_cost = np.where(self.drive_speed_factor > 0, self.net.drive.fft_s / np.maximum(self.drive_speed_factor, 1e-12), np.inf)
-        walk_cost = np.where(self.walk_speed_factor > 0, self.net.walk.fft_s / np.maximum(self.walk_speed_factor, 1e-12), np.inf)
+        drive_cost = np.where(
+            self.drive_speed_factor > 0,
+            self.net.drive.fft_s / np.maximum(self.drive_speed_factor, 1e-12),
+            np.inf,
+        )
+        walk_cost = np.where(
+            self.walk_speed_factor > 0,
+            self.net.walk.fft_s / np.maximum(self.walk_speed_factor, 1e-12),
+            np.inf,
+        )
         self.drive_routes = next_hop(self.net.drive, n, targets, cost_s=drive_cost)
         self.walk_routes = next_hop(self.net.walk, n, targets, cost_s=walk_cost)
         # Row 0: toward the nearest open shelter. Row 1: nowhere (households stopped by a
@@ -248,10 +276,18 @@ class EvacuationModel(mesa.Model):
                 "or check the map"
             )
             raise ScenarioError(msg)
-        unreachable = int(self.fleet.persons[~reach_car].sum() + self.walkers.persons[~reach_walk].sum())
+        unreachable = int(
+            self.fleet.persons[~reach_car].sum() + self.walkers.persons[~reach_walk].sum()
+        )
         if unreachable:
-            self._log(0.0, "unreachable_homes", "", "", float(unreachable),
-                      f"{unreachable} residents live where no open shelter can be reached")
+            self._log(
+                0.0,
+                "unreachable_homes",
+                "",
+                "",
+                float(unreachable),
+                f"{unreachable} residents live where no open shelter can be reached",
+            )
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
@@ -262,12 +298,28 @@ class EvacuationModel(mesa.Model):
             self._apply_hazards(t0)
         self._release(t1)
         queue.step_vehicles(
-            self.net.drive, self.queues, self.fleet, self.drive_next, self.target,
-            self.shelter_open, self.shelter_room, self.drive_speed_factor, t0, dt,
+            self.net.drive,
+            self.queues,
+            self.fleet,
+            self.drive_next,
+            self.target,
+            self.shelter_open,
+            self.shelter_room,
+            self.drive_speed_factor,
+            t0,
+            dt,
         )
         walk.step_walkers(
-            self.net.walk, self.walkers, self.walk_persons_on, self.walk_next, self.target,
-            self.shelter_open, self.shelter_room, self.walk_speed_factor, t0, dt,
+            self.net.walk,
+            self.walkers,
+            self.walk_persons_on,
+            self.walk_next,
+            self.target,
+            self.shelter_open,
+            self.shelter_room,
+            self.walk_speed_factor,
+            t0,
+            dt,
         )
         full = self.shelter_open & (self.shelter_room <= 0)
         if full.any():
@@ -276,8 +328,14 @@ class EvacuationModel(mesa.Model):
                 blocked = self._blocked_at(int(node))
                 for i, s in enumerate(self._shelters_at(int(node))):
                     s.mark_full(t1, blocked if i == 0 else 0)
-                    self._log(t1, "shelter_full", s.name, "", float(s.capacity),
-                              f"shelter {s.name} is full ({s.capacity} places)")
+                    self._log(
+                        t1,
+                        "shelter_full",
+                        s.name,
+                        "",
+                        float(s.capacity),
+                        f"shelter {s.name} is full ({s.capacity} places)",
+                    )
             self._refresh_routes()
         self.t_s = t1
         if self.steps % self.sample_every == 0:
@@ -299,17 +357,27 @@ class EvacuationModel(mesa.Model):
             view = view if view is not None else self.people_view()
             upd: HazardUpdate = hz.update(t_s, view)
             if upd.drive_factor is not None:
-                self._drive_factors[i] = np.clip(np.asarray(upd.drive_factor, dtype=np.float64), 0.0, 1.0)
+                self._drive_factors[i] = np.clip(
+                    np.asarray(upd.drive_factor, dtype=np.float64), 0.0, 1.0
+                )
                 changed = True
             if upd.walk_factor is not None:
-                self._walk_factors[i] = np.clip(np.asarray(upd.walk_factor, dtype=np.float64), 0.0, 1.0)
+                self._walk_factors[i] = np.clip(
+                    np.asarray(upd.walk_factor, dtype=np.float64), 0.0, 1.0
+                )
                 changed = True
             if upd.stranded is not None and len(upd.stranded):
                 self._strand(np.asarray(upd.stranded, dtype=np.int64))
             for inc in upd.incidents:
                 self.incidents.append(inc)
-                self._log(inc.t_s, f"{inc.hazard}_{inc.kind}", str(inc.node), "", float(inc.persons),
-                          inc.note or f"{inc.persons} persons {inc.kind} ({inc.hazard})")
+                self._log(
+                    inc.t_s,
+                    f"{inc.hazard}_{inc.kind}",
+                    str(inc.node),
+                    "",
+                    float(inc.persons),
+                    inc.note or f"{inc.persons} persons {inc.kind} ({inc.hazard})",
+                )
         if not changed:
             return
         drive = np.minimum.reduce(self._drive_factors)
@@ -323,8 +391,14 @@ class EvacuationModel(mesa.Model):
         if closures_changed:
             n_drive = int(np.count_nonzero(drive == 0))
             n_walk = int(np.count_nonzero(walk_f == 0))
-            self._log(t_s, "closures", "", "", float(n_drive),
-                      f"{n_drive} road links and {n_walk} footpath links closed")
+            self._log(
+                t_s,
+                "closures",
+                "",
+                "",
+                float(n_drive),
+                f"{n_drive} road links and {n_walk} footpath links closed",
+            )
             self._refresh_routes()
 
     def _strand(self, households: np.ndarray) -> None:
@@ -361,8 +435,12 @@ class EvacuationModel(mesa.Model):
             frac = np.clip(1.0 - (f.t_ready_s[on] - t) / fft, 0.0, 1.0)
             frac[~np.isfinite(frac)] = 1.0
             hh = self.car_hh[on]
-            x[hh] = nodes.x_m[d.from_node[link]] + frac * (nodes.x_m[d.to_node[link]] - nodes.x_m[d.from_node[link]])
-            y[hh] = nodes.y_m[d.from_node[link]] + frac * (nodes.y_m[d.to_node[link]] - nodes.y_m[d.from_node[link]])
+            x[hh] = nodes.x_m[d.from_node[link]] + frac * (
+                nodes.x_m[d.to_node[link]] - nodes.x_m[d.from_node[link]]
+            )
+            y[hh] = nodes.y_m[d.from_node[link]] + frac * (
+                nodes.y_m[d.to_node[link]] - nodes.y_m[d.from_node[link]]
+            )
             drive_link[hh] = link
         w, wl = self.walkers, self.net.walk
         on = np.flatnonzero(w.state == walk.MOVING)
@@ -370,8 +448,12 @@ class EvacuationModel(mesa.Model):
             link = w.link[on]
             frac = np.clip(w.pos_m[on] / wl.length_m[link], 0.0, 1.0)
             hh = self.walk_hh[on]
-            x[hh] = nodes.x_m[wl.from_node[link]] + frac * (nodes.x_m[wl.to_node[link]] - nodes.x_m[wl.from_node[link]])
-            y[hh] = nodes.y_m[wl.from_node[link]] + frac * (nodes.y_m[wl.to_node[link]] - nodes.y_m[wl.from_node[link]])
+            x[hh] = nodes.x_m[wl.from_node[link]] + frac * (
+                nodes.x_m[wl.to_node[link]] - nodes.x_m[wl.from_node[link]]
+            )
+            y[hh] = nodes.y_m[wl.from_node[link]] + frac * (
+                nodes.y_m[wl.to_node[link]] - nodes.y_m[wl.from_node[link]]
+            )
             walk_link[hh] = link
         dest = np.full(len(pop.persons), -1, dtype=np.int64)
         dest[self.car_hh] = self.fleet.dest_node
@@ -382,8 +464,14 @@ class EvacuationModel(mesa.Model):
         waiting = mover == queue.WAITING  # at the origin node, in the car
         indoors = (mover == queue.IDLE) | arrived
         return PeopleView(
-            x_m=x, y_m=y, persons=pop.persons, state=self.household_state(), indoors=indoors & ~waiting,
-            has_car=pop.has_car, drive_link=drive_link, walk_link=walk_link,
+            x_m=x,
+            y_m=y,
+            persons=pop.persons,
+            state=self.household_state(),
+            indoors=indoors & ~waiting,
+            has_car=pop.has_car,
+            drive_link=drive_link,
+            walk_link=walk_link,
         )
 
     def run(self, *, progress: bool = False) -> None:
@@ -413,15 +501,19 @@ class EvacuationModel(mesa.Model):
         """Release every household whose departure time is before ``t1``."""
         end = int(np.searchsorted(self._car_times, t1, side="left"))
         if end > self._car_next:
-            ids = self._car_order[self._car_next:end]
+            ids = self._car_order[self._car_next : end]
             keep = ~self.stranded[self.car_hh[ids]]  # caught at home by a hazard: no departure
-            queue.release(self.fleet, self.queues, ids[keep], self._car_times[self._car_next:end][keep])
+            queue.release(
+                self.fleet, self.queues, ids[keep], self._car_times[self._car_next : end][keep]
+            )
             self._car_next = end
         end = int(np.searchsorted(self._walk_times, t1, side="left"))
         if end > self._walk_next:
-            ids = self._walk_order[self._walk_next:end]
+            ids = self._walk_order[self._walk_next : end]
             keep = ~self.stranded[self.walk_hh[ids]]
-            walk.release_walkers(self.walkers, ids[keep], self._walk_times[self._walk_next:end][keep])
+            walk.release_walkers(
+                self.walkers, ids[keep], self._walk_times[self._walk_next : end][keep]
+            )
             self._walk_next = end
 
     def _settled(self) -> bool:
@@ -481,9 +573,17 @@ class EvacuationModel(mesa.Model):
     def _has_route(self) -> np.ndarray:
         """Per household: can it still reach an open shelter from where it is now."""
         ok = np.ones(len(self.pop.persons), dtype=bool)
-        car_node = np.where(self.fleet.link >= 0, self.net.drive.to_node[np.maximum(self.fleet.link, 0)], self.fleet.origin)
+        car_node = np.where(
+            self.fleet.link >= 0,
+            self.net.drive.to_node[np.maximum(self.fleet.link, 0)],
+            self.fleet.origin,
+        )
         ok[self.car_hh] = np.isfinite(self.drive_routes.cost_s[car_node])
-        walk_node = np.where(self.walkers.link >= 0, self.net.walk.to_node[np.maximum(self.walkers.link, 0)], self.walkers.origin)
+        walk_node = np.where(
+            self.walkers.link >= 0,
+            self.net.walk.to_node[np.maximum(self.walkers.link, 0)],
+            self.walkers.origin,
+        )
         ok[self.walk_hh] = np.isfinite(self.walk_routes.cost_s[walk_node])
         return ok
 

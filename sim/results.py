@@ -57,7 +57,9 @@ def manifest(model: EvacuationModel, *, command: str = "") -> dict:
         },
         "versions": {
             "python": platform.python_version(),
-            **{p: _pkg_version(p) for p in ("numpy", "scipy", "numba", "mesa", "osmnx", "networkx")},
+            **{
+                p: _pkg_version(p) for p in ("numpy", "scipy", "numba", "mesa", "osmnx", "networkx")
+            },
         },
         "tick_s": model.tick_s,
         "horizon_s": model.horizon_s,
@@ -76,6 +78,36 @@ def tables(model: EvacuationModel) -> dict[str, pd.DataFrame]:
         "shelters": _shelters(model, hh_shelter),
         "links": _links(model),
     }
+
+
+def extra(model: EvacuationModel) -> dict[str, object]:
+    """Hazard outputs for the run folder: ``hazard/<kind>_<table>.csv``, ``hazard/<kind>.npz``.
+
+    Also ``hazard/incidents.csv``: every incident the hazards raised (time, kind, hazard,
+    location, nearest drive node, persons, severity), the input of the rescue work.
+    """
+    out: dict[str, object] = {}
+    for hz in model.hazards:
+        for name, frame in hz.tables().items():
+            out[f"hazard/{hz.kind}_{name}.csv"] = frame
+        arrays = hz.arrays()
+        if arrays:
+            out[f"hazard/{hz.kind}.npz"] = arrays
+    if model.hazards:
+        cols = ["t_s", "kind", "hazard", "x_m", "y_m", "node", "persons", "severity", "note"]
+        out["hazard/incidents.csv"] = pd.DataFrame(
+            [[getattr(i, c) for c in cols] for i in model.incidents], columns=cols
+        ).astype(
+            {
+                "t_s": "float64",
+                "x_m": "float64",
+                "y_m": "float64",
+                "node": "int64",
+                "persons": "int64",
+                "severity": "int64",
+            }
+        )
+    return out
 
 
 def _households(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
@@ -97,7 +129,9 @@ def _households(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
             "complies": resp.complies.astype(np.int8),
             "t_depart_s": _finite_or_nan(resp.t_depart_s),
             "t_arrive_s": model.household_arrival_s(),
-            "shelter": pd.array(np.where(hh_shelter >= 0, hh_shelter, -1), dtype="Int64").astype("Int64"),
+            "shelter": pd.array(np.where(hh_shelter >= 0, hh_shelter, -1), dtype="Int64").astype(
+                "Int64"
+            ),
             "status": status,
         }
     ).assign(shelter=lambda d: d["shelter"].mask(d["shelter"] < 0))
@@ -151,7 +185,9 @@ def _events(model: EvacuationModel) -> pd.DataFrame:
 def _shelters(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
     t = model.shelter_table
     n = len(t.name)
-    occ = np.bincount(hh_shelter[hh_shelter >= 0], weights=model.pop.persons[hh_shelter >= 0], minlength=n)
+    occ = np.bincount(
+        hh_shelter[hh_shelter >= 0], weights=model.pop.persons[hh_shelter >= 0], minlength=n
+    )
     occ = occ.astype(np.int64)
     nodes = model.net.nodes
     return pd.DataFrame(

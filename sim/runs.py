@@ -209,6 +209,55 @@ def _table_bytes(name: str, table: pd.DataFrame | np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _extra_table_bytes(rel: str, frame: pd.DataFrame) -> bytes:
+    """A hazard table as deterministic CSV: floats, ints and text as in the core tables."""
+    if not isinstance(frame, pd.DataFrame):
+        msg = f"extra[{rel!r}]: expected a DataFrame, got {type(frame)}"
+        raise RunFolderError(msg)
+    kinds = {c: ("int" if frame[c].dtype.kind in "iub" else "float" if frame[c].dtype.kind == "f"
+                 else "str") for c in frame.columns}
+    text = pd.DataFrame({c: _column_text(frame[c], k, f"{rel}: {c}") for c, k in kinds.items()})
+    return text.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _npz_bytes(rel: str, arrays: Mapping[str, np.ndarray]) -> bytes:
+    """Arrays as an .npz whose bytes depend on the arrays only (fixed zip timestamps)."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key in sorted(arrays):
+            value = np.asarray(arrays[key])
+            if value.dtype == object:
+                msg = f"extra[{rel!r}][{key!r}]: expected a numeric or string array, got objects"
+                raise RunFolderError(msg)
+            member = io.BytesIO()
+            np.lib.format.write_array(member, value, allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, member.getvalue())
+    return buffer.getvalue()
+
+
+def _extra_payload(extra: Mapping[str, object]) -> dict[str, bytes]:
+    """Serialise hazard outputs: ``*.csv`` from DataFrames, ``*.npz`` from dicts of arrays."""
+    out = {}
+    for rel, value in sorted(extra.items()):
+        path = Path(rel)
+        parts = path.parts
+        if path.is_absolute() or len(parts) != 2 or parts[0] != "hazard" or ".." in parts:
+            msg = f"extra: expected paths like 'hazard/<name>.csv' or '.npz', got {rel!r}"
+            raise RunFolderError(msg)
+        if path.suffix == ".csv":
+            out[rel] = _extra_table_bytes(rel, value)
+        elif path.suffix == ".npz":
+            out[rel] = _npz_bytes(rel, value)
+        else:
+            msg = f"extra: {rel!r}: expected a .csv or .npz file name"
+            raise RunFolderError(msg)
+    return out
+
+
 def _json_bytes(obj: dict, where: str) -> bytes:
     try:
         text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
@@ -226,6 +275,7 @@ def write_run(
     force: bool = False,
     lang: str = "en",
     figures: bool = True,
+    extra: Mapping[str, object] | None = None,
 ) -> Path:
     """Write a complete run folder atomically.
 
@@ -246,6 +296,9 @@ def write_run(
         Language of figure labels and error messages.
     figures : bool, default True
         Draw ``figures/map.png`` and ``figures/arrivals.png``.
+    extra : mapping, optional
+        Hazard outputs by relative path: ``"hazard/<name>.csv"`` → DataFrame,
+        ``"hazard/<name>.npz"`` → mapping of arrays. Written deterministically too.
 
     Returns
     -------
@@ -271,6 +324,7 @@ def write_run(
         raise RunFolderError(msg)
     # Serialise before touching the disk: a bad table fails with no folder created.
     payload = {TABLE_FILES[name]: _table_bytes(name, tables[name]) for name in TABLE_FILES}
+    payload.update(_extra_payload(extra or {}))
     full_manifest = {"format_version": FORMAT_VERSION, **manifest,
                      "tables": {f: hashlib.sha256(b).hexdigest() for f, b in payload.items()}}
     payload["manifest.json"] = _json_bytes(full_manifest, "manifest")
@@ -284,6 +338,7 @@ def write_run(
         parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         for file_name, data in payload.items():
+            (tmp / file_name).parent.mkdir(exist_ok=True)
             (tmp / file_name).write_bytes(data)
         metrics = compute_metrics(tmp)
         (tmp / "metrics.json").write_bytes(_json_bytes(metrics, "metrics"))

@@ -24,7 +24,9 @@ def shared_data() -> Path:
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("generate_district", REPO / "maps" / "generate_district.py")
+    spec = importlib.util.spec_from_file_location(
+        "generate_district", REPO / "maps" / "generate_district.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -48,5 +50,3 @@ def small_district(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
-
-

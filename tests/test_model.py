@@ -88,12 +88,31 @@ def test_cli_run_writes_identical_folders(small_district, cache, tmp_path, capsy
     scen = str(small_district / "small.toml")
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):
-        rc = main(["run", scen, "--seed", "3", "--out", str(out), "--no-progress", "--cache-dir", str(cache)])
+        rc = main(
+            [
+                "run",
+                scen,
+                "--seed",
+                "3",
+                "--out",
+                str(out),
+                "--no-progress",
+                "--cache-dir",
+                str(cache),
+            ]
+        )
         assert rc == 0
     fa, fb = _folder_bytes(a), _folder_bytes(b)
     assert fa.keys() == fb.keys()
-    assert {"manifest.json", "metrics.json", "timeseries.csv", "events.csv", "shelters.csv",
-            "households.csv.gz", "links.csv.gz"} <= set(fa)
+    assert {
+        "manifest.json",
+        "metrics.json",
+        "timeseries.csv",
+        "events.csv",
+        "shelters.csv",
+        "households.csv.gz",
+        "links.csv.gz",
+    } <= set(fa)
     for k in fa:
         assert fa[k] == fb[k], k
     assert (a / "figures" / "map.png").stat().st_size > 0
@@ -101,7 +120,9 @@ def test_cli_run_writes_identical_folders(small_district, cache, tmp_path, capsy
     with gzip.open(a / "households.csv.gz", "rt") as f:
         assert f.readline().startswith("household,")
     # An existing folder is never overwritten silently.
-    rc = main(["run", scen, "--seed", "3", "--out", str(a), "--no-progress", "--cache-dir", str(cache)])
+    rc = main(
+        ["run", scen, "--seed", "3", "--out", str(a), "--no-progress", "--cache-dir", str(cache)]
+    )
     assert rc == 2
     assert "--force" in capsys.readouterr().err
     import pandas as pd
@@ -156,4 +177,75 @@ def test_default_scenario_loads():
 def test_kernel_state_codes_agree():
     # The model mixes car and walker state codes in one household vector.
     assert (queue.IDLE, queue.WAITING, queue.MOVING, queue.ARRIVED) == (
-        walk.IDLE, walk.WAITING, walk.MOVING, walk.ARRIVED)
+        walk.IDLE,
+        walk.WAITING,
+        walk.MOVING,
+        walk.ARRIVED,
+    )
+
+
+def _run_cli_expect_error(scen: Path, tmp_path: Path, capsys, *expect: str) -> None:
+    out = tmp_path / "run"
+    rc = main(
+        ["run", str(scen), "--out", str(out), "--no-progress", "--cache-dir", str(tmp_path / "c")]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err
+    for e in expect:
+        assert e in err, (e, err)
+    assert not out.exists()
+    assert not any(p.name.startswith(".run") for p in tmp_path.iterdir())
+
+
+def test_negative_population_is_refused(small_district, tmp_path, capsys):
+    zones = (small_district / "small.zones.csv").read_text(encoding="utf-8").splitlines()
+    name, _, kind = zones[1].split(",")
+    zones[1] = f"{name},-5,{kind}"
+    bad_csv = tmp_path / "bad.zones.csv"
+    bad_csv.write_text("\n".join(zones) + "\n", encoding="utf-8")
+    scen = _bad_scenario(small_district, tmp_path, "small.zones.csv", str(bad_csv))
+    _run_cli_expect_error(scen, tmp_path, capsys, "bad.zones.csv", "-5")
+
+
+def test_shelter_off_the_network_is_refused(small_district, tmp_path, capsys):
+    # 50 km east of the district: farther than any snapping distance.
+    scen = _bad_scenario(
+        small_district,
+        tmp_path,
+        "extra = []",
+        'extra = [{ name = "Far Away", capacity = 100, lon = 107.0, lat = 39.0 }]',
+    )
+    _run_cli_expect_error(scen, tmp_path, capsys, "Far Away")
+
+
+def test_no_open_shelter_is_refused(small_district, cache, tmp_path, capsys):
+    m = EvacuationModel(scenario_path=small_district / "small.toml", seed=1, cache_dir=cache)
+    names = ", ".join(f'"{n}"' for n in sorted(set(m.shelter_table.name)))
+    scen = _bad_scenario(small_district, tmp_path, "closed = []", f"closed = [{names}]")
+    _run_cli_expect_error(scen, tmp_path, capsys, "shelter")
+
+
+def test_fetch_offline_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    import requests
+
+    def offline(*args, **kwargs):
+        raise requests.exceptions.ConnectionError("network is unreachable")
+
+    monkeypatch.setattr(requests, "get", offline)
+    monkeypatch.setattr(requests, "post", offline)
+    monkeypatch.setattr(requests.Session, "request", offline)
+    rc = main(
+        [
+            "map",
+            "fetch",
+            "--place",
+            "Dawukou District, Shizuishan, Ningxia, China",
+            "--out-dir",
+            str(tmp_path),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "Dawukou" in err and "map import" in err
+    assert list(tmp_path.iterdir()) == []

@@ -40,8 +40,15 @@ class ScriptedHazard(Hazard):
         factor[self.closed] = 0.0
         at_home = np.flatnonzero(people.indoors & np.isin(people.state, [NOT_WARNED, WARNED]))
         self.stranded_home = at_home[:50]
-        inc = Incident(t_s=t_s, kind="stranded", hazard="scripted", x_m=0.0, y_m=0.0, node=0,
-                       persons=int(people.persons[self.stranded_home].sum()))
+        inc = Incident(
+            t_s=t_s,
+            kind="stranded",
+            hazard="scripted",
+            x_m=0.0,
+            y_m=0.0,
+            node=0,
+            persons=int(people.persons[self.stranded_home].sum()),
+        )
         return HazardUpdate(drive_factor=factor, stranded=self.stranded_home, incidents=[inc])
 
 
@@ -92,3 +99,21 @@ def test_incident_is_logged(run):
     assert len(m.incidents) == 1
     assert any(e.kind == "scripted_stranded" for e in m.events)
     assert any(e.kind == "closures" for e in m.events)
+
+
+def test_hazard_outputs_reach_the_run_folder(run, tmp_path):
+    import pandas as pd
+
+    from sim import results, runs
+
+    m, hz, _ = run
+    out = runs.write_run(
+        tmp_path / "r",
+        manifest=results.manifest(m),
+        tables=results.tables(m),
+        figures=False,
+        extra=results.extra(m),
+    )
+    inc = pd.read_csv(out / "hazard" / "incidents.csv")
+    assert len(inc) == len(m.incidents) == 1
+    assert inc.loc[0, "persons"] == m.pop.persons[hz.stranded_home].sum()

@@ -1,0 +1,26 @@
+"""The kernel checks once more with numba switched off (STYLE.md item 3).
+
+Under ``NUMBA_DISABLE_JIT=1`` the kernel bodies run as plain Python, so coverage sees them
+and a failure shows a readable traceback. Run in a child process: the switch is read when
+numba is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_kernel_suites_pass_without_jit():
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    targets = ["tests/verification", "tests/test_core_reference.py", "tests/test_routing.py"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *targets],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout
