@@ -172,15 +172,22 @@ def _column_text(values: pd.Series, kind: str, where: str) -> np.ndarray:
         return raw.astype(str).astype(object)
     # "id" and "str": None/NaN -> empty; integral floats (ids that passed through a float
     # column because some were missing) lose their ".0" so they match the other table.
-    out = []
-    for v in raw.tolist():
-        if v is None or (isinstance(v, float) and not np.isfinite(v)):
-            out.append("")
-        elif isinstance(v, float) and kind == "id" and v.is_integer():
-            out.append(str(int(v)))
-        else:
-            out.append(str(v))
-    return np.array(out, dtype=object)
+    if raw.dtype.kind == "f":
+        x = raw.astype(np.float64)
+        finite = np.isfinite(x)
+        text = np.where(finite, x.astype(str), "").astype(object)
+        if kind == "id":
+            whole = finite & (x == np.round(x))
+            text[whole] = x[whole].astype(np.int64).astype(str)
+        return text
+    series = pd.Series(raw, dtype=object)
+    missing = series.isna().to_numpy()
+    text = series.astype(str).to_numpy(dtype=object)
+    text[missing] = ""
+    if kind == "id":
+        floats = np.fromiter((isinstance(v, float) and v.is_integer() for v in raw), bool, len(raw))
+        text[floats] = [str(int(v)) for v in raw[floats]]
+    return text
 
 
 def _table_bytes(name: str, table: pd.DataFrame | np.ndarray) -> bytes:

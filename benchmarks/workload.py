@@ -1,0 +1,211 @@
+"""The peer-comparison workload of issue 3: a square grid evacuated to its four corners.
+
+Network: a ``g`` x ``g`` grid, node ``(i, j)`` at ``x = 500 i``, ``y = 500 j`` metres, node
+index ``i * g + j``. Every pair of 4-neighbours is joined by two directed links, one lane
+each, 500 m, free-flow 13.89 m/s (50 km/h), capacity 1800 veh/h/lane, jam density
+0.2 veh/m (storage 100 vehicles).
+
+Demand: ``n`` vehicles; vehicle ``k`` departs at ``1800 k / n`` s from a uniformly random
+non-corner node (``numpy.random.default_rng(12345).integers`` over the non-corner nodes in
+ascending index order) and drives to the Manhattan-nearest of the four corners (``g`` even:
+no ties). The corners are shelters with unlimited room. Horizon: 6 simulated hours.
+
+The same arrays feed evacsim (in-process) and the peers (UXsim, SUMO) in
+``benchmarks/peers.py``, so every simulator sees identical origins, times and routes.
+Importing this module does no work and loads only numpy.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+# All workload numbers below are fixed by issue 3 (the peers were measured on them).
+SPACING_M = 500.0
+FFS_MPS = 13.89  # 50 km/h
+CAPACITY_VPH_LANE = 1800.0
+JAM_DENSITY_VPM = 0.2
+DEPART_WINDOW_S = 1800.0  # departures uniform over 30 min
+HORIZON_S = 6 * 3600.0
+SEED = 12345
+# Route tie-break weight, seconds per hop and per hop of distance from the corner's axes.
+# Any non-shortest path is >= 2 hops (72 s) longer; the total tie-break on a path is at
+# most 2 g * g * TIE_S = 3.2 s at g = 40, so it only ever chooses among shortest paths.
+TIE_S = 1e-3
+
+
+class Grid(NamedTuple):
+    """The grid network.
+
+    Attributes
+    ----------
+    g : int
+        Nodes per side.
+    x_m, y_m : float64[g*g]
+        Node coordinates, metres (x = 500 i, y = 500 j).
+    from_node, to_node : int32[L]
+        Directed links, ``L = 4 g (g - 1)``, in a fixed order (by tail node, then the
+        neighbour order +i, -i, +j, -j).
+    corners : int32[4]
+        Corner nodes ``(0,0), (0,g-1), (g-1,0), (g-1,g-1)``: the shelters.
+    """
+
+    g: int
+    x_m: np.ndarray
+    y_m: np.ndarray
+    from_node: np.ndarray
+    to_node: np.ndarray
+    corners: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes, ``g * g``."""
+        return self.g * self.g
+
+    @property
+    def n_links(self) -> int:
+        """Number of directed links."""
+        return int(self.from_node.shape[0])
+
+
+class Demand(NamedTuple):
+    """One row per vehicle, in departure order.
+
+    Attributes
+    ----------
+    origin : int32[n]
+        Origin node (never a corner).
+    depart_s : float64[n]
+        Departure time, seconds: ``1800 k / n``.
+    corner : int32[n]
+        Index 0..3 into :attr:`Grid.corners` of the Manhattan-nearest corner.
+    dest : int32[n]
+        That corner's node.
+    hops : int32[n]
+        Manhattan distance to it, in links.
+    """
+
+    origin: np.ndarray
+    depart_s: np.ndarray
+    corner: np.ndarray
+    dest: np.ndarray
+    hops: np.ndarray
+
+
+def _check_g(g: int) -> int:
+    g = int(g)
+    if g < 4 or g % 2:
+        raise ValueError(f"workload: g: expected an even grid size >= 4, got {g}")
+    return g
+
+
+def build_grid(g: int) -> Grid:
+    """Build the ``g`` x ``g`` grid (``g`` even, >= 4)."""
+    g = _check_g(g)
+    i, j = np.divmod(np.arange(g * g), g)
+    tails, heads = [], []
+    for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        ok = (i + di >= 0) & (i + di < g) & (j + dj >= 0) & (j + dj < g)
+        node = np.flatnonzero(ok)
+        tails.append(node)
+        heads.append((i[ok] + di) * g + (j[ok] + dj))
+    tail = np.concatenate(tails)
+    head = np.concatenate(heads)
+    order = np.lexsort((np.repeat(np.arange(4), [t.size for t in tails]), tail))
+    corners = np.array([0, g - 1, (g - 1) * g, g * g - 1], dtype=np.int32)
+    return Grid(
+        g=g,
+        x_m=SPACING_M * i.astype(np.float64),
+        y_m=SPACING_M * j.astype(np.float64),
+        from_node=tail[order].astype(np.int32),
+        to_node=head[order].astype(np.int32),
+        corners=corners,
+    )
+
+
+def nearest_corner(g: int, node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Manhattan-nearest corner of each node.
+
+    Returns
+    -------
+    corner : int32[...]
+        Index 0..3 into :attr:`Grid.corners` (``2 * (i >= g/2) + (j >= g/2)``).
+    hops : int32[...]
+        Manhattan distance to it, in links.
+    """
+    g = _check_g(g)
+    i, j = np.divmod(np.asarray(node, dtype=np.int64), g)
+    hi_i = i >= g // 2
+    hi_j = j >= g // 2
+    hops = np.where(hi_i, g - 1 - i, i) + np.where(hi_j, g - 1 - j, j)
+    return (2 * hi_i + hi_j).astype(np.int32), hops.astype(np.int32)
+
+
+def build_demand(g: int, n: int, *, seed: int = SEED) -> Demand:
+    """Draw the ``n`` vehicles of the workload (see the module docstring)."""
+    g = _check_g(g)
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"workload: n: expected >= 1 vehicles, got {n}")
+    corners = build_grid(g).corners
+    candidates = np.setdiff1d(np.arange(g * g), corners)  # ascending
+    rng = np.random.default_rng(seed)
+    origin = candidates[rng.integers(0, candidates.size, size=n)].astype(np.int32)
+    corner, hops = nearest_corner(g, origin)
+    return Demand(
+        origin=origin,
+        depart_s=DEPART_WINDOW_S * np.arange(n, dtype=np.float64) / n,
+        corner=corner,
+        dest=corners[corner],
+        hops=hops,
+    )
+
+
+def link_arrays(grid: Grid) -> dict[str, np.ndarray]:
+    """Per-link attributes in evacsim's units (the keyword arguments of ``build_links``)."""
+    n = grid.n_links
+    return {
+        "length_m": np.full(n, SPACING_M),
+        "ffs_mps": np.full(n, FFS_MPS),
+        "lanes": np.ones(n),
+        "capacity_vps": np.full(n, CAPACITY_VPH_LANE / 3600.0),
+        "storage_veh": np.full(n, int(SPACING_M * JAM_DENSITY_VPM), dtype=np.int32),
+    }
+
+
+def tie_break_cost_s(grid: Grid, corner: int) -> np.ndarray:
+    """Link costs toward one corner: free-flow time plus a tie-break among shortest paths.
+
+    Every shortest path to a corner is monotone, and a grid has many. A plain Dijkstra
+    breaks the ties one way for the whole quadrant, and ~95 % of it then enters the corner
+    by the same one of its two entry links, halving the shelter's intake. The tie-break
+    (``TIE_S`` per link times the head node's distance to the nearer of the corner's two
+    axes) sends each vehicle first toward the nearer axis: nodes below the corner's
+    diagonal use one entry link and nodes above it the other, as a balanced assignment
+    would.
+    """
+    g = grid.g
+    ci, cj = np.divmod(int(grid.corners[corner]), g)
+    hi, hj = np.divmod(grid.to_node.astype(np.int64), g)
+    off_axis = np.minimum(np.abs(hi - ci), np.abs(hj - cj))
+    return SPACING_M / FFS_MPS + TIE_S * off_axis
+
+
+def routes(grid: Grid, next_link: np.ndarray, corner: int, nodes: np.ndarray) -> list[list[int]]:
+    """Link sequences from ``nodes`` to ``grid.corners[corner]`` following ``next_link[corner]``.
+
+    Used to give SUMO the same fixed routes as evacsim.
+    """
+    out = []
+    dest = int(grid.corners[corner])
+    for node in np.asarray(nodes).tolist():
+        path = []
+        while node != dest:
+            lk = int(next_link[corner, node])
+            if lk < 0 or len(path) > 4 * grid.g:
+                raise ValueError(f"workload: no route from node {node} to corner {dest}")
+            path.append(lk)
+            node = int(grid.to_node[lk])
+        out.append(path)
+    return out
