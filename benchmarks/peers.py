@@ -15,7 +15,10 @@ installed only evacsim runs.
   (``sim.routing.next_hop``, ties broken toward the corner's nearer axis, see
   ``workload.tie_break_cost_s``; ``--plain-ties`` adds a run with Dijkstra's own ties).
 - UXsim: ``World(cpp=True)`` (C++ engine) and the Python engine, platoon size 5 and 1,
-  its default dynamic user-optimal route choice, ``capacity_out`` = 0.5 veh/s.
+  its default dynamic user-optimal route choice, ``capacity_out`` and ``capacity_in``
+  0.5 veh/s (its triangular diagram alone gives 0.735 veh/s, and a vehicle ends its trip
+  at the end of its last link without passing a node, so with ``capacity_out`` alone each
+  entry link of a corner would discharge ~0.74 veh/s instead of 0.5).
   Platoons of ``deltan`` consecutive vehicles of one origin depart at the time of their
   middle member; an origin's last partial platoon is kept when at least half full, so
   the represented demand differs slightly from ``n`` (column "demand").
@@ -48,7 +51,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-
 import workload as wl  # the sibling module; run this file as a script
 
 HERE = Path(__file__).resolve()
@@ -167,7 +169,8 @@ def _child_uxsim(g: int, n: int, mode: str) -> dict:
     for k, (a, b) in enumerate(zip(grid.from_node.tolist(), grid.to_node.tolist(), strict=True)):
         world.addLink(f"l{k}", f"n{a}", f"n{b}", length=wl.SPACING_M, free_flow_speed=wl.FFS_MPS,
                       jam_density=wl.JAM_DENSITY_VPM, number_of_lanes=1,
-                      capacity_out=wl.CAPACITY_VPH_LANE / 3600.0)
+                      capacity_out=wl.CAPACITY_VPH_LANE / 3600.0,
+                      capacity_in=wl.CAPACITY_VPH_LANE / 3600.0)
     rep, dep = _platoons(dem, deltan)
     for v, t in zip(rep.tolist(), dep.tolist(), strict=True):
         world.addVehicle(f"n{dem.origin[v]}", f"n{dem.dest[v]}", t)
@@ -314,6 +317,8 @@ def _table(rows: list[dict], dt0: float) -> str:
     out = ["| simulator | mode | G | N | wall s (median) | runs | peak MiB | demand | trips "
            "completed | mean travel time min | evacsim speed-up | evacsim memory ratio |",
            "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    # speed-up: peer median wall / evacsim median wall at the same size (reference tick);
+    # memory ratio: evacsim peak / peer peak (< 1: evacsim needs less).
     for r in rows:
         if "wall_s" not in r:
             out.append(f"| {r['sim']} | {r['mode']} | {r['g']} | {r['n']:,} | > {r['timeout']:.0f} "

@@ -76,6 +76,10 @@ def _scenario_for(size: int, work: Path) -> Path:
     return path
 
 
+def _fmt(minutes: float | None) -> str:
+    return "not reached" if minutes is None else f"{minutes:.0f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the scaling benchmark and print a Markdown table."""
     ap = argparse.ArgumentParser(
@@ -113,12 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         manifest = json.loads((out / "manifest.json").read_text())
         rows.append(
             {
-                "residents": metrics.get("population"),
+                "residents": metrics["population"]["persons"],
                 "wall_s_median": statistics.median(walls),
                 "wall_s_all": walls,
                 "peak_mib_median": statistics.median(mems),
                 "sim_end_s": manifest.get("end_s"),
-                "ete90_min": (metrics.get("ete", {}).get("90", {}) or {}).get("min"),
+                "ete90_min": metrics["ete"]["all"]["90"]["t_min"],
                 "cold_s": cold,
             }
         )

@@ -1,0 +1,250 @@
+"""Flood metrics and figures of a run folder.
+
+What :class:`sim.hazards.flood.FloodHazard` wrote under ``hazard/`` is read back, and only
+run-folder files: ``hazard/flood_timeseries.csv``, ``hazard/flood_links.csv``,
+``hazard/flood_stranded.csv``, ``hazard/flood_exposure.csv``, ``hazard/flood.npz`` and the
+standard ``links.csv.gz`` and ``households.csv.gz``. Figures use
+:class:`matplotlib.figure.Figure` with the Agg canvas (no pyplot); labels go through
+:func:`sim.i18n.t`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.figures import _label_lang_and_font, _new_figure, _save
+from analysis.metrics import read_table
+from sim._errors import RunFolderError
+from sim.i18n import t
+
+_FILES = {
+    "timeseries": "hazard/flood_timeseries.csv",
+    "links": "hazard/flood_links.csv",
+    "stranded": "hazard/flood_stranded.csv",
+    "exposure": "hazard/flood_exposure.csv",
+}
+# Depth below which a cell is not drawn as water, m (the hazard's default wet_depth_m).
+_DRAW_DEPTH_M = 0.01
+
+
+def read_flood_table(run_dir: str | Path, name: str) -> pd.DataFrame:
+    """One flood table of a run folder (``timeseries|links|stranded|exposure``).
+
+    Raises
+    ------
+    RunFolderError
+        If the run has no such table (no flood hazard in the scenario).
+    """
+    path = Path(run_dir) / _FILES[name]
+    if not path.is_file():
+        raise RunFolderError(f"{path}: missing; expected a run of a scenario with a flood "
+                             "hazard ([[hazards]] kind = \"flood\")")
+    return pd.read_csv(path)
+
+
+def read_flood_arrays(run_dir: str | Path) -> dict[str, np.ndarray]:
+    """The grids of ``hazard/flood.npz`` (depths, elevation, snapshots)."""
+    path = Path(run_dir) / "hazard" / "flood.npz"
+    if not path.is_file():
+        raise RunFolderError(f"{path}: missing; expected a run of a scenario with a flood "
+                             "hazard ([[hazards]] kind = \"flood\")")
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def flood_metrics(run_dir: str | Path) -> dict:
+    """Headline flood numbers of a run.
+
+    Returns
+    -------
+    dict
+        ``peak_flooded_area_km2`` (cells deeper than the hazard's ``wet_depth_m``) and
+        ``t_peak_area_h``; ``max_depth_m``; ``drive_km_closed_max`` and its time
+        ``t_drive_km_closed_max_h``; ``drive_km_h_closed`` (road-km × hours closed,
+        directed links); ``drive_links_ever_closed``; ``walk_km_closed_max``;
+        ``persons_stranded`` / ``households_stranded`` and ``persons_stranded_by_cause``
+        (``home|road|footpath``); ``households_drove_through_water`` /
+        ``households_walked_through_water`` (travelled on a link in water that did not yet
+        close it, or a footpath above "low" hazard) and the persons in them.
+    """
+    ts = read_flood_table(run_dir, "timeseries")
+    links = read_flood_table(run_dir, "links")
+    stranded = read_flood_table(run_dir, "stranded")
+    exposure = read_flood_table(run_dir, "exposure")
+    households = read_table(run_dir, "households")
+    hh = pd.Series(households["persons"].to_numpy(np.int64),
+                   index=households["household"].astype(np.int64).to_numpy())
+    t_h = ts["t_s"].to_numpy(float) / 3600.0
+    area = ts["flooded_area_m2"].to_numpy(float)
+    km = ts["drive_km_closed"].to_numpy(float)
+    i_area, i_km = int(np.argmax(area)) if len(ts) else 0, int(np.argmax(km)) if len(ts) else 0
+    # Each row holds until the next one (step function).
+    dt_h = np.diff(np.append(t_h, t_h[-1])) if len(ts) else np.zeros(0)
+    by_cause = stranded.groupby("cause")["persons"].sum()
+    drove = exposure.loc[exposure["drove_through_water"].astype(bool), "household"]
+    walked = exposure.loc[exposure["walked_through_water"].astype(bool), "household"]
+    return {
+        "peak_flooded_area_km2": float(area.max(initial=0.0)) / 1e6,
+        "t_peak_area_h": float(t_h[i_area]) if len(ts) else float("nan"),
+        "max_depth_m": float(ts["max_depth_m"].max()) if len(ts) else 0.0,
+        "drive_km_closed_max": float(km.max(initial=0.0)),
+        "t_drive_km_closed_max_h": float(t_h[i_km]) if len(ts) else float("nan"),
+        "drive_km_h_closed": float((km * dt_h).sum()),
+        "drive_links_ever_closed": int(links["first_closed_s"].notna().sum()),
+        "walk_km_closed_max": float(ts["walk_km_closed"].max()) if len(ts) else 0.0,
+        "persons_stranded": int(stranded["persons"].sum()),
+        "households_stranded": int(stranded["household"].nunique()),
+        "persons_stranded_by_cause": {c: int(by_cause.get(c, 0))
+                                      for c in ("home", "road", "footpath")},
+        "households_drove_through_water": int(drove.size),
+        "persons_drove_through_water": int(hh.reindex(drove.to_numpy()).fillna(0).sum()),
+        "households_walked_through_water": int(walked.size),
+        "persons_walked_through_water": int(hh.reindex(walked.to_numpy()).fillna(0).sum()),
+    }
+
+
+def _extent(arrays: dict, cell_key: str, shape: tuple[int, int]) -> list[float]:
+    x0, y0 = float(arrays["grid_x0_m"]), float(arrays["grid_y0_m"])
+    cell = float(arrays[cell_key])
+    return [x0, x0 + shape[1] * cell, y0, y0 + shape[0] * cell]
+
+
+def _shade(ax, arrays: dict) -> None:
+    """Grey hillshade of the elevation grid (light from the north-west)."""
+    z = arrays["elevation_m"].astype(float)
+    cell = float(arrays["cell_m"])
+    gy, gx = np.gradient(z, cell)
+    slope = np.arctan(np.hypot(gx, gy))
+    aspect = np.arctan2(gy, -gx)
+    az, alt = np.radians(315.0), np.radians(45.0)
+    shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect)
+    ax.imshow(np.clip(shade, 0, 1), cmap="gray", origin="lower", vmin=0, vmax=1,
+              extent=_extent(arrays, "cell_m", z.shape), alpha=0.6, interpolation="nearest")
+
+
+def _roads(ax, segments: np.ndarray, closed: np.ndarray, lang: str, kw: dict) -> None:
+    from matplotlib.collections import LineCollection
+
+    ax.add_collection(LineCollection(segments[~closed], colors="0.35", linewidths=0.4))
+    if closed.any():
+        ax.add_collection(LineCollection(segments[closed], colors="#d62728", linewidths=1.4,
+                                         label=t("flood.closed_roads", lang)))
+        ax.legend(loc="lower right", prop=kw.get("fontproperties"))
+
+
+def _segments(run_dir) -> np.ndarray:
+    links = read_table(run_dir, "links")
+    links = links[links["network"] == "drive"].sort_values("link")
+    return np.stack([links[["x0_m", "y0_m"]].to_numpy(float),
+                     links[["x1_m", "y1_m"]].to_numpy(float)], axis=1)
+
+
+def _depth_layer(ax, depth: np.ndarray, extent, vmax: float):
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    # Blues without its near-white start: shallow water must show on the grey terrain.
+    cmap = ListedColormap(colormaps["Blues"](np.linspace(0.35, 1.0, 256)))
+    masked = np.ma.masked_less(depth, _DRAW_DEPTH_M)
+    return ax.imshow(masked, cmap=cmap, origin="lower", vmin=0.0, vmax=vmax, extent=extent,
+                     interpolation="nearest")
+
+
+def plot_flood_peak(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") -> Path:
+    """Map of the peak water depth (max over the run) with every road that closed.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    out_png : str or Path
+        PNG to write (parent folders are created).
+    lang : {"en", "zh"}
+        Label language (English when no CJK font is installed).
+
+    Returns
+    -------
+    Path
+        ``out_png``.
+    """
+    label_lang, kw = _label_lang_and_font(lang)
+    arrays = read_flood_arrays(run_dir)
+    links = read_flood_table(run_dir, "links").sort_values("link")
+    segments = _segments(run_dir)
+    closed = links["first_closed_s"].notna().to_numpy()
+    peak = arrays["peak_depth_m"].astype(float)
+    fig = _new_figure(8.0, 7.0)
+    ax = fig.add_subplot()
+    _shade(ax, arrays)
+    im = _depth_layer(ax, peak, _extent(arrays, "cell_m", peak.shape),
+                      max(1.0, float(np.nanpercentile(peak[peak > _DRAW_DEPTH_M], 99))
+                          if (peak > _DRAW_DEPTH_M).any() else 1.0))
+    _roads(ax, segments, closed, label_lang, kw)
+    cb = fig.colorbar(im, ax=ax, shrink=0.8)
+    cb.set_label(t("flood.depth", label_lang), **kw)
+    _frame(ax, segments, label_lang, kw)
+    ax.set_title(t("flood.peak_title", label_lang), **kw)
+    return _save(fig, out_png)
+
+
+def _frame(ax, segments: np.ndarray, lang: str, kw: dict) -> None:
+    pts = segments.reshape(-1, 2)
+    pad = 500.0
+    ax.set_xlim(pts[:, 0].min() - pad, pts[:, 0].max() + pad)
+    ax.set_ylim(pts[:, 1].min() - pad, pts[:, 1].max() + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel(t("flood.x", lang), **kw)
+    ax.set_ylabel(t("flood.y", lang), **kw)
+
+
+def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
+                  fps: int = 4) -> Path:
+    """GIF of water depth, closed roads and people (outside shelters, stranded) over time.
+
+    One frame per saved snapshot (``snapshot_min`` of the hazard). People are the
+    ``snapshots_people`` / ``snapshots_stranded`` counts on their coarse grid, drawn as
+    dots with area proportional to persons.
+    """
+    from matplotlib.animation import PillowWriter
+
+    label_lang, kw = _label_lang_and_font(lang)
+    arrays = read_flood_arrays(run_dir)
+    if "snapshot_t_s" not in arrays:
+        raise RunFolderError(f"{Path(run_dir) / 'hazard' / 'flood.npz'}: expected depth "
+                             "snapshots, got none (the run ended before the first one)")
+    segments = _segments(run_dir)
+    depth = arrays["snapshots_depth_m"].astype(float)
+    closed = arrays["snapshot_drive_closed"].astype(bool)
+    people, strand = arrays["snapshots_people"], arrays["snapshots_stranded"]
+    pc = float(arrays["people_cell_m"])
+    x0, y0 = float(arrays["grid_x0_m"]), float(arrays["grid_y0_m"])
+    py, px = np.mgrid[0:people.shape[1], 0:people.shape[2]]
+    px, py = x0 + (px + 0.5) * pc, y0 + (py + 0.5) * pc
+    scale = 40.0 / max(1.0, float(people.max()))
+    extent = _extent(arrays, "snapshot_cell_m", depth.shape[1:])
+    vmax = max(1.0, float(depth.max()))
+    fig = _new_figure(7.0, 6.5)
+    out_gif = Path(out_gif)
+    out_gif.parent.mkdir(parents=True, exist_ok=True)
+    writer = PillowWriter(fps=fps)
+    with writer.saving(fig, str(out_gif), dpi=80):
+        for k, t_s in enumerate(arrays["snapshot_t_s"]):
+            fig.clear()
+            ax = fig.add_subplot()
+            _shade(ax, arrays)
+            _depth_layer(ax, depth[k], extent, vmax)
+            _roads(ax, segments, closed[k], label_lang, kw)
+            on = people[k] > 0
+            ax.scatter(px[on], py[on], s=people[k][on] * scale, c="#ff7f0e", alpha=0.6,
+                       linewidths=0, label=t("flood.people", label_lang))
+            on = strand[k] > 0
+            ax.scatter(px[on], py[on], s=strand[k][on] * scale + 4, c="#9467bd",
+                       marker="x", label=t("flood.stranded", label_lang))
+            _frame(ax, segments, label_lang, kw)
+            ax.legend(loc="lower right", prop=kw.get("fontproperties"), fontsize=7)
+            ax.set_title(t("flood.anim_title", label_lang, hours=float(t_s) / 3600.0), **kw)
+            writer.grab_frame()
+    return out_gif

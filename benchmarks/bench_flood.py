@@ -1,0 +1,124 @@
+"""Cost of the flood: the flash-flood scenario against the same scenario without it.
+
+Issue 4's target: ``scenarios/flash-flood.toml`` (default district, 6 h, flood grid at the
+DEM's resolution) runs in under 2x the time of the same scenario without the flood.
+
+Each repetition times what ``evacsim run`` does, in-process: load the scenario, build the
+model (map from the cache), run it, build the run-folder tables and write the run folder
+(figures included). The two variants are timed alternately (no-flood, flood, ...) so that
+load on the machine hits both alike; medians are printed, with CPU time next to wall time
+(CPU time is the steadier figure on a shared machine). The 2-D kernel alone is timed too.
+
+Usage::
+
+    python benchmarks/bench_flood.py [--reps 3] [--horizon-h 6]
+
+Until ``sim.scenario`` accepts ``[[hazards]]`` the flood tables are read with
+:func:`sim.hazards.flood.flood_specs` and handed to the model directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+SCENARIO = REPO / "scenarios" / "flash-flood.toml"
+
+
+def _scenario_and_specs(horizon_h: float):
+    from sim.hazards.flood import flood_specs
+    from sim.scenario import Scenario
+
+    data = tomllib.loads(SCENARIO.read_text(encoding="utf-8"))
+    specs = flood_specs(data, source=str(SCENARIO), base_dir=SCENARIO.parent)
+    rest = {k: v for k, v in data.items() if k != "hazards"}
+    over = {"time.horizon_h": horizon_h}
+    no_flood = Scenario.from_dict(rest, source=str(SCENARIO), base_dir=SCENARIO.parent,
+                                  overrides=over)
+    if "hazards" in Scenario.model_fields:  # the lead's integration is in
+        flood = Scenario.from_dict(data, source=str(SCENARIO), base_dir=SCENARIO.parent,
+                                   overrides=over)
+        return no_flood, flood, None
+    return no_flood, no_flood, specs
+
+
+def run_once(scenario, specs, out: Path) -> dict:
+    """One ``evacsim run`` equivalent; returns wall and CPU seconds and a few results."""
+    from sim import results, runs
+    from sim.hazards.flood import FloodHazard
+    from sim.model import EvacuationModel
+
+    w0, c0 = time.perf_counter(), time.process_time()
+    hazards = None if specs is None else [FloodHazard.from_spec(s) for s in specs]
+    model = EvacuationModel(scenario=scenario, hazards=hazards)
+    model.run()
+    runs.write_run(out, manifest=results.manifest(model), tables=results.tables(model),
+                   figures=True, extra=results.extra(model))
+    closed = int((model.drive_speed_factor == 0).sum())
+    return {"wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0,
+            "hazards": len(model.hazards), "incidents": len(model.incidents),
+            "links_closed_at_end": closed}
+
+
+def kernel_only(specs, horizon_h: float) -> dict:
+    """The 2-D scheme alone over the horizon on the default district's grid."""
+    import numpy as np
+
+    from sim.core import flood as kernel
+    from sim.hazards.flood import FloodHazard
+    from sim.network import load_map
+
+    hz = FloodHazard.from_spec(specs[0])
+    net = load_map(specs[0].dem.parent / "default-district.osm.bz2")
+    hz.bind(net, rng=np.random.default_rng(0))
+    w0, c0 = time.perf_counter(), time.process_time()
+    steps = kernel.advance(hz.z, hz.state, hz.params, hz.inflows, horizon_h * 3600.0)
+    st = hz.state
+    storage = float(st.h.sum()) * hz.grid.cell_m ** 2
+    return {"wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0,
+            "steps": int(steps), "cells": hz.grid.nx * hz.grid.ny, "cell_m": hz.grid.cell_m,
+            "volume_error": (st.acc[1] - st.acc[2] - storage) / max(st.acc[1], 1.0)}
+
+
+def main(argv=None) -> int:
+    """Time both variants ``--reps`` times each and print medians and the ratio."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--horizon-h", type=float, default=6.0)
+    args = p.parse_args(argv)
+    no_flood, flood, specs = _scenario_and_specs(args.horizon_h)
+    rows = {"no flood": [], "flood": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        # Warm-up: compiled map in the cache, numba kernels loaded.
+        run_once(no_flood, None, Path(tmp) / "warm0")
+        run_once(flood, specs, Path(tmp) / "warm1")
+        for k in range(args.reps):
+            rows["no flood"].append(run_once(no_flood, None, Path(tmp) / f"a{k}"))
+            rows["flood"].append(run_once(flood, specs, Path(tmp) / f"b{k}"))
+    med = {name: {key: statistics.median(r[key] for r in rs) for key in ("wall_s", "cpu_s")}
+           for name, rs in rows.items()}
+    for name, m in med.items():
+        print(f"{name:9s} median wall {m['wall_s']:7.2f} s   cpu {m['cpu_s']:7.2f} s   "
+              f"({args.reps} reps, {args.horizon_h:g} h)")
+    print(f"ratio flood / no flood: wall {med['flood']['wall_s'] / med['no flood']['wall_s']:.2f}"
+          f"   cpu {med['flood']['cpu_s'] / med['no flood']['cpu_s']:.2f}   (target < 2)")
+    print(f"flood run: {rows['flood'][-1]['incidents']} incidents, "
+          f"{rows['flood'][-1]['links_closed_at_end']} drive links closed at the end")
+    k = kernel_only(specs if specs is not None else flood.hazards, args.horizon_h)
+    print(f"kernel alone: {k['steps']} steps on {k['cells']:,} cells of {k['cell_m']:.1f} m, "
+          f"wall {k['wall_s']:.2f} s, cpu {k['cpu_s']:.2f} s, "
+          f"volume error {k['volume_error']:.1e}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
