@@ -238,7 +238,7 @@ def plot_arrivals(run_dir: str | Path, out_png: str | Path, *, lang: str = "en")
 
 
 def write_figures(run_dir: str | Path, *, lang: str = "en") -> list[Path]:
-    """Write ``figures/map.png`` and ``figures/arrivals.png`` into a run folder.
+    """Write ``figures/map.png``, ``figures/arrivals.png`` and any hazard figures.
 
     Parameters
     ----------
@@ -252,6 +252,9 @@ def write_figures(run_dir: str | Path, *, lang: str = "en") -> list[Path]:
     list of Path
         The two PNG files.
     """
+    from analysis.hazards import hazard_figures
+
     folder = Path(run_dir) / "figures"
     return [plot_congestion_map(run_dir, folder / "map.png", lang=lang),
-            plot_arrivals(run_dir, folder / "arrivals.png", lang=lang)]
+            plot_arrivals(run_dir, folder / "arrivals.png", lang=lang),
+            *hazard_figures(run_dir, lang=lang)]

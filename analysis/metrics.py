@@ -75,7 +75,8 @@ TABLE_COLUMNS: Final = {
 """Required columns of each table and their kind, in file order."""
 
 MODES: Final = ("car", "walk")
-STATUSES: Final = ("sheltered", "en_route", "waiting", "not_warned", "staying", "stranded")
+STATUSES: Final = ("sheltered", "en_route", "waiting", "not_warned", "warned", "staying",
+                    "stranded")
 TIMESERIES_STATES: Final = ("not_warned", "warned", "staying", "en_route", "sheltered",
                             "stranded")
 ETE_PERCENTS: Final = (50, 90, 95, 100)
@@ -446,6 +447,9 @@ def compute_metrics(run_dir: str | Path) -> dict:
     outside = hh[hh["status"] != "sheltered"]
     ts = read_table(run_dir, "timeseries")
     state_sums = ts[list(TIMESERIES_STATES)].sum(axis=1).to_numpy()
+    from analysis.hazards import hazard_metrics
+
+    hazards = hazard_metrics(run_dir)
     return {
         "format_version": FORMAT_VERSION,
         "seed": manifest.get("seed"),
@@ -471,4 +475,5 @@ def compute_metrics(run_dir: str | Path) -> dict:
                           "by_mode": _by(outside["mode"], outside["persons"], MODES)},
         "checks": {"timeseries_conserves_population": bool(
             len(ts) > 0 and np.all(state_sums == population))},
+        **({"hazards": hazards} if hazards else {}),
     }

@@ -31,95 +31,30 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import results
-from sim.core import queue, walk
 from sim.hazards.base import Incident
 from sim.model import EvacuationModel
-from sim.plan import Plan, load_plan, resolve_plan
-from sim.response import HouseholdOutcome, ResponseSystem, service_vehicles
-from sim.service_fleet import ServiceFleet
+from sim.plan import Plan, load_plan
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 class PlanModel(EvacuationModel):
-    """EvacuationModel plus a response plan, integrated from outside (benchmark shim)."""
+    """EvacuationModel fed extra synthetic incidents at their times (benchmark only)."""
 
-    def __init__(self, *, plan: Plan | None = None, extra_incidents: list[Incident] = (),
-                 **kw) -> None:
-        self._plan = plan
+    def __init__(self, *, extra_incidents: list[Incident] = (), **kw) -> None:
         self._extra = sorted(extra_incidents, key=lambda i: i.t_s)
-        self._n_seen = 0
         super().__init__(**kw)
 
-    def _build_movers(self) -> None:
-        super()._build_movers()
-        self.all_fleet = self.fleet
-        self.response = None
-        if self._plan is None:
-            return
-        rp = resolve_plan(self._plan, self.net, shelter_names=self.shelter_table.name)
-        home, kinds = service_vehicles(rp)
-        n_car = len(self.car_hh)
-        full = queue.new_fleet(n_car + home.size)
-        for name in queue.Fleet._fields:
-            getattr(full, name)[:n_car] = getattr(self.fleet, name)
-        self.all_fleet = full
-        self.fleet = queue.Fleet(*(a[:n_car] for a in full))  # residents: views
-        self.queues = queue.new_queues(self.net.drive, n_car + home.size)
-        self.service = ServiceFleet(self.net.drive, len(self.net.nodes), full, self.queues,
-                                    np.arange(n_car, n_car + home.size), home, kinds,
-                                    table_offset=2)
-        self.response = ResponseSystem(self, rp, self.service,
-                                       shelter_names=self.shelter_table.name,
-                                       shelter_nodes=self.shelter_node,
-                                       shelter_capacity=self.shelter_table.capacity)
-
-    def _refresh_routes(self) -> None:
-        super()._refresh_routes()
-        if getattr(self, "response", None) is not None:
-            f = self.drive_speed_factor
-            self.service.set_cost(np.where(f > 0, self.net.drive.fft_s / np.maximum(f, 1e-12),
-                                           np.inf))
-
-    def step(self) -> None:  # the model's step with the response call and stacked tables
-        t0, dt = self.t_s, self.tick_s
-        t1 = t0 + dt
-        if self.hazards:
-            self._apply_hazards(t0)
-        self._release(t1)
-        while self._extra and self._extra[0].t_s < t1:
+    def step(self) -> None:
+        while self._extra and self._extra[0].t_s < self.t_s + self.tick_s:
             self.incidents.append(self._extra.pop(0))
-        next_link, target = self.drive_next, self.target
-        if self.response is not None:
-            new = self.incidents[self._n_seen:]
-            self._n_seen = len(self.incidents)
-            self.response.step(t0, dt, new, self.node_capacity - self.shelter_room)
-            next_link, target = self.service.stacked(self.drive_next, self.target)
-        queue.step_vehicles(self.net.drive, self.queues, self.all_fleet, next_link, target,
-                            self.shelter_open, self.shelter_room, self.drive_speed_factor, t0, dt)
-        walk.step_walkers(self.net.walk, self.walkers, self.walk_persons_on, self.walk_next,
-                          self.target, self.shelter_open, self.shelter_room,
-                          self.walk_speed_factor, t0, dt)
-        full = self.shelter_open & (self.shelter_room <= 0)
-        if full.any():
-            self.shelter_open &= ~full
-            self._refresh_routes()
-        self.t_s = t1
-        if self.steps % self.sample_every == 0:
-            self._collect()
-        if self.t_s >= self.horizon_s - 1e-9:
-            self.running = False
+        super().step()
 
     def finalize_response(self):
         if self.response is None:
             return None
-        dep = self.resp.t_depart_s
-        affected = np.where(np.isfinite(dep) & ~self.stranded, dep, np.nan)
-        hh = HouseholdOutcome(persons=self.pop.persons, affected_s=affected,
-                              safe_s=self.household_arrival_s(),
-                              shelter_row=results._household_shelters(self))
-        return self.response.finalize(hh, t_end_s=self.t_s)
+        super().finalize_response()
+        return self.response.tables().get("relief")
 
 
 def synthetic_incidents(net, n: int, seed: int) -> list[Incident]:

@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="scenario TOML file (default: the embedded default district)",
     )
+    run.add_argument("--plan", type=Path, default=None,
+                     help="response plan TOML: rescue teams, depots, trucks, targets")
     run.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
     run.add_argument(
         "--out",
@@ -74,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
         help="compiled-map cache (default: $EVACSIM_CACHE_DIR or ~/.cache/evacsim)",
     )
     run.set_defaults(func=_cmd_run)
+
+    hz = sub.add_parser("hazard", help="hazard calculators (flood, chemical release, earthquake)")
+    hsub = hz.add_subparsers(metavar="CALCULATOR")
+    from sim.hazards import chemical_cli, earthquake_cli, flood_cli
+
+    for mod in (flood_cli, chemical_cli, earthquake_cli):
+        mod.add_commands(hsub)
 
     mp = sub.add_parser("map", help="inspect, plot, import or fetch maps")
     msub = mp.add_subparsers(metavar="ACTION")
@@ -118,8 +127,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     seed = scenario.scenario.seed if args.seed is None else args.seed
     out = args.out or runs.default_out_dir(scenario.scenario.name, seed)
     runs.check_out_dir(out, force=args.force)  # fail before a minute of simulation, not after
+    plan = None
+    if args.plan is not None:
+        from sim.plan import load_plan
+
+        plan = load_plan(args.plan)
     cache = args.cache_dir
-    model = EvacuationModel(scenario=scenario, seed=seed, cache_dir=cache)
+    model = EvacuationModel(scenario=scenario, seed=seed, cache_dir=cache, plan=plan)
     print(
         t(
             "cli.run.start",
@@ -134,6 +148,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     model.run(progress=not args.no_progress)
     man = results.manifest(model, command=shlex.join(["evacsim", *sys.argv[1:]]))
     man["wall_s"] = round(time.perf_counter() - started, 3)
+    if args.plan is not None:
+        man["plan"] = {"path": str(args.plan.resolve()), "sha256": results.sha256_file(args.plan)}
     path = runs.write_run(
         out,
         manifest=man,

@@ -32,6 +32,9 @@ from sim import population as popmod
 from sim.core import queue, walk
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.registry import build_hazards
+from sim.plan import Plan, apply_to_scenario, resolve_plan
+from sim.response import HouseholdOutcome, ResponseSystem, service_vehicles
+from sim.service_fleet import ServiceFleet
 from sim.network import RoadNetwork, load_map
 from sim.population import Population, Response, build_population, sample_response
 from sim.routing import next_hop
@@ -101,6 +104,9 @@ class EvacuationModel(mesa.Model):
         Where compiled maps are cached; ``None`` uses the default cache, ``False`` none.
     hazards
         Hazard objects to run; ``None`` builds those of the scenario's ``[[hazards]]``.
+    plan
+        A response plan (rescue teams, depots, trucks, relief targets; ``sim.plan``);
+        ``None`` runs the evacuation without responders.
 
     Notes
     -----
@@ -118,11 +124,15 @@ class EvacuationModel(mesa.Model):
         network: RoadNetwork | None = None,
         cache_dir: Path | None | bool = None,
         hazards: Sequence[Hazard] | None = None,
+        plan: Plan | None = None,
     ) -> None:
         if scenario is None:
             scenario = load_scenario(
                 scenario_path if scenario_path is not None else default_scenario_path()
             )
+        if plan is not None:
+            scenario = apply_to_scenario(scenario, plan)
+        self.plan = plan
         seed = scenario.scenario.seed if seed is None else int(seed)
         super().__init__(seed=seed)
         self.scenario = scenario
@@ -154,11 +164,14 @@ class EvacuationModel(mesa.Model):
         self.events: list[Event] = []
 
         self._build_shelters()
-        self._build_movers()
         self.hazards = list(hazards) if hazards is not None else build_hazards(scenario)
         for hz, ss in zip(self.hazards, hazard_ss.spawn(len(self.hazards)), strict=True):
             hz.bind(self.net, rng=np.random.default_rng(ss))
+        self._apply_protective_actions()
+        self._build_movers()
+        self._build_response()
         self._hazard_due = [0.0] * len(self.hazards)
+        self._displaced_done = [False] * len(self.hazards)
         self._drive_factors = [np.ones(self.net.drive.n_links) for _ in self.hazards]
         self._walk_factors = [np.ones(self.net.walk.n_links) for _ in self.hazards]
         self.stranded = np.zeros(len(self.pop.persons), dtype=bool)
@@ -241,6 +254,44 @@ class EvacuationModel(mesa.Model):
             np.max(resp.t_depart_s[np.isfinite(resp.t_depart_s)], initial=0.0)
         )
 
+    def _build_response(self) -> None:
+        """Rescue teams and relief trucks join the residents' fleet (same queues)."""
+        self.all_fleet = self.fleet
+        self.response: ResponseSystem | None = None
+        self._n_incidents_seen = 0
+        if self.plan is None:
+            return
+        rp = resolve_plan(self.plan, self.net, shelter_names=self.shelter_table.name)
+        home, kinds = service_vehicles(rp)
+        n_car = len(self.car_hh)
+        full = queue.new_fleet(n_car + home.size)
+        for name in queue.Fleet._fields:
+            getattr(full, name)[:n_car] = getattr(self.fleet, name)
+        self.all_fleet = full
+        self.fleet = queue.Fleet(*(a[:n_car] for a in full))  # residents: views into it
+        self.queues = queue.new_queues(self.net.drive, n_car + home.size)
+        self.service = ServiceFleet(self.net.drive, len(self.net.nodes), full, self.queues,
+                                    np.arange(n_car, n_car + home.size), home, kinds,
+                                    table_offset=2)
+        self.response = ResponseSystem(self, rp, self.service,
+                                       shelter_names=self.shelter_table.name,
+                                       shelter_nodes=self.shelter_node,
+                                       shelter_capacity=self.shelter_table.capacity)
+        self._refresh_routes()
+
+    def finalize_response(self) -> None:
+        """Hand the households' outcomes to the response bookkeeping (end of run)."""
+        if self.response is None:
+            return
+        from sim.results import household_shelters
+
+        dep = self.resp.t_depart_s
+        affected = np.where(np.isfinite(dep) & ~self.stranded, dep, np.nan)
+        outcome = HouseholdOutcome(persons=self.pop.persons, affected_s=affected,
+                                   safe_s=self.household_arrival_s(),
+                                   shelter_row=household_shelters(self))
+        self.response.finalize(outcome, t_end_s=self.t_s)
+
     def _refresh_routes(self) -> None:
         """Recompute both next-hop tables toward the shelters that are still open."""
         n = len(self.net.nodes)
@@ -262,6 +313,8 @@ class EvacuationModel(mesa.Model):
         nowhere = np.full(n, -1, dtype=np.int32)
         self.drive_next = np.stack([self.drive_routes.next_link, nowhere])
         self.walk_next = np.stack([self.walk_routes.next_link, nowhere])
+        if getattr(self, "response", None) is not None:
+            self.service.set_cost(drive_cost)
 
     def _check_reachable(self) -> None:
         """Refuse a scenario in which nobody can reach any shelter."""
@@ -297,12 +350,19 @@ class EvacuationModel(mesa.Model):
         if self.hazards:
             self._apply_hazards(t0)
         self._release(t1)
+        next_link, target = self.drive_next, self.target
+        if self.response is not None:
+            # Before the kernel, so a team leaves exactly at created + dispatch delay.
+            new = self.incidents[self._n_incidents_seen :]
+            self._n_incidents_seen = len(self.incidents)
+            self.response.step(t0, dt, new, self.node_capacity - self.shelter_room)
+            next_link, target = self.service.stacked(self.drive_next, self.target)
         queue.step_vehicles(
             self.net.drive,
             self.queues,
-            self.fleet,
-            self.drive_next,
-            self.target,
+            self.all_fleet,
+            next_link,
+            target,
             self.shelter_open,
             self.shelter_room,
             self.drive_speed_factor,
@@ -368,6 +428,12 @@ class EvacuationModel(mesa.Model):
                 changed = True
             if upd.stranded is not None and len(upd.stranded):
                 self._strand(np.asarray(upd.stranded, dtype=np.int64))
+            if hasattr(hz, "displaced_departures") and not self._displaced_done[i]:
+                hh, t_dep = hz.displaced_departures()
+                if len(hh):
+                    self._displaced_done[i] = True
+                    self._schedule_departures(np.asarray(hh, dtype=np.int64),
+                                              np.asarray(t_dep, dtype=np.float64))
             for inc in upd.incidents:
                 self.incidents.append(inc)
                 self._log(
@@ -400,6 +466,55 @@ class EvacuationModel(mesa.Model):
                 f"{n_drive} road links and {n_walk} footpath links closed",
             )
             self._refresh_routes()
+
+    def _apply_protective_actions(self) -> None:
+        """Households a hazard's plan orders to shelter in place (or leaves at home) stay.
+
+        Codes follow :meth:`sim.hazards.chemical.ChemicalHazard.protective_actions`:
+        2 (shelter in place) and 4 (no order, stays) never depart; 0, 1 and 3 keep the
+        scenario's warning and departure behaviour.
+        """
+        self.ordered_to_stay = np.zeros(len(self.pop.persons), dtype=bool)
+        for hz in self.hazards:
+            if not hasattr(hz, "protective_actions"):
+                continue
+            codes = hz.protective_actions(self.pop.x_m, self.pop.y_m, zone=self.pop.zone,
+                                          zone_names=self.pop.zone_names)
+            stay = (codes == 2) | (codes == 4)
+            self.ordered_to_stay |= stay
+            self.resp.t_depart_s[stay] = np.inf
+        if self.ordered_to_stay.any():
+            n = int(self.pop.persons[self.ordered_to_stay].sum())
+            self._log(0.0, "protective_action", "", "", float(n),
+                      f"{n} residents ordered to shelter in place or to stay")
+
+    def _schedule_departures(self, households: np.ndarray, t_depart_s: np.ndarray) -> None:
+        """Make households leave at the given times (e.g. displaced by an earthquake)."""
+        keep = ~self.stranded[households] & (self._mover_state()[households] == queue.IDLE)
+        households, t_depart_s = households[keep], t_depart_s[keep]
+        if households.size == 0:
+            return
+        resp = self.resp
+        resp.t_depart_s[households] = np.minimum(resp.t_depart_s[households], t_depart_s)
+        resp.warned[households] = True
+        resp.complies[households] = True
+        resp.t_warned_s[households] = np.minimum(resp.t_warned_s[households], t_depart_s)
+        # Re-sort the not yet released tails of both release orders.
+        for order_attr, times_attr, next_attr, hh in (
+            ("_car_order", "_car_times", "_car_next", self.car_hh),
+            ("_walk_order", "_walk_times", "_walk_next", self.walk_hh),
+        ):
+            order, nxt = getattr(self, order_attr), getattr(self, next_attr)
+            tail = order[nxt:]
+            t = resp.t_depart_s[hh[tail]]
+            o = np.argsort(t, kind="stable")
+            order[nxt:] = tail[o]
+            getattr(self, times_attr)[nxt:] = t[o]
+        finite = resp.t_depart_s[np.isfinite(resp.t_depart_s)]
+        self._last_departure_s = float(np.max(finite, initial=0.0))
+        n = int(self.pop.persons[households].sum())
+        self._log(float(t_depart_s.min()), "displaced", "", "", float(n),
+                  f"{n} residents displaced from damaged homes must evacuate")
 
     def _strand(self, households: np.ndarray) -> None:
         """Stop households where they are: they wait for rescue, they are not lost."""
@@ -518,8 +633,8 @@ class EvacuationModel(mesa.Model):
 
     def _settled(self) -> bool:
         """Nothing left to happen: all departures done and nobody moving or waiting."""
-        if self.t_s <= self._last_departure_s:
-            return False
+        if self.t_s <= self._last_departure_s or self.response is not None:
+            return False  # with responders, relief goes on to the horizon
         busy_car = np.any((self.fleet.state == queue.WAITING) | (self.fleet.state == queue.MOVING))
         busy_walk = np.any(self.walkers.state == walk.MOVING)
         return not (busy_car or busy_walk)
@@ -558,6 +673,7 @@ class EvacuationModel(mesa.Model):
         state = popmod.household_state(self.resp, self.t_s)
         mover = self._mover_state()
         travelling = (mover == queue.WAITING) | (mover == queue.MOVING)
+        state[self.ordered_to_stay & (state == popmod.WARNED)] = popmod.STAYING
         state[travelling & ~self._has_route()] = popmod.STRANDED
         state[self.stranded] = popmod.STRANDED
         state[mover == queue.ARRIVED] = popmod.SHELTERED

@@ -70,7 +70,7 @@ def manifest(model: EvacuationModel, *, command: str = "") -> dict:
 
 def tables(model: EvacuationModel) -> dict[str, pd.DataFrame]:
     """All tables of the run folder, keyed by table name (``sim.runs`` picks the files)."""
-    hh_shelter = _household_shelters(model)
+    hh_shelter = household_shelters(model)
     return {
         "households": _households(model, hh_shelter),
         "timeseries": _timeseries(model),
@@ -93,6 +93,9 @@ def extra(model: EvacuationModel) -> dict[str, object]:
         arrays = hz.arrays()
         if arrays:
             out[f"hazard/{hz.kind}.npz"] = arrays
+    if model.response is not None:
+        model.finalize_response()
+        out.update(model.response.extra())
     if model.hazards:
         cols = ["t_s", "kind", "hazard", "x_m", "y_m", "node", "persons", "severity", "note"]
         out["hazard/incidents.csv"] = pd.DataFrame(
@@ -137,7 +140,7 @@ def _households(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
     ).assign(shelter=lambda d: d["shelter"].mask(d["shelter"] < 0))
 
 
-def _household_shelters(model: EvacuationModel) -> np.ndarray:
+def household_shelters(model: EvacuationModel) -> np.ndarray:
     """Shelter row per household (-1 if none).
 
     Where several shelters share a node, arrivals fill them in shelter order, earliest

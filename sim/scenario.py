@@ -46,6 +46,11 @@ from sim._spec import Share as _Share
 from sim._spec import Spec as _Spec
 from sim._spec import field_error as _field_error
 from sim._spec import resolve_existing as _resolve_existing
+from sim.hazards.chemical import ChemicalSpec
+from sim.hazards.earthquake import EarthquakeSpec
+from sim.hazards.flood import FloodSpec
+
+HazardSpec = Annotated[FloodSpec | ChemicalSpec | EarthquakeSpec, Field(discriminator="kind")]
 
 ShelterKind = Literal["park", "square", "school", "stadium", "sports_centre", "other"]
 MAP_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".graphml", ".evacmap.npz")
@@ -284,6 +289,7 @@ class Scenario(_Spec):
     departure: DepartureSpec = RayleighDeparture(curve="rayleigh")
     shelters: SheltersSpec = SheltersSpec()
     traffic: TrafficSpec = TrafficSpec()
+    hazards: list[HazardSpec] = []
 
     _source: str = PrivateAttr(default="<dict>")
 
@@ -353,6 +359,7 @@ class Scenario(_Spec):
         data["scenario"]["map"] = _file_key(self.scenario.map)
         if self.population.zones_csv is not None:
             data["population"]["zones_csv"] = _file_key(self.population.zones_csv)
+        data["hazards"] = _file_keys(data.get("hazards", []))
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -360,6 +367,17 @@ class Scenario(_Spec):
     def horizon_s(self) -> float:
         """Simulated horizon, seconds."""
         return self.time.horizon_h * 3600.0
+
+
+def _file_keys(value: Any) -> Any:
+    """Replace every absolute path of an existing file inside ``value`` by its content key."""
+    if isinstance(value, dict):
+        return {k: _file_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_file_keys(v) for v in value]
+    if isinstance(value, str) and Path(value).is_absolute() and Path(value).is_file():
+        return _file_key(Path(value))
+    return value
 
 
 def default_scenario_path() -> Path:
@@ -483,7 +501,7 @@ def _walk(loc: tuple, root: type) -> tuple[str, Any]:
 
 
 def _tags(model: type) -> tuple:
-    for name in ("distribution", "curve"):
+    for name in ("distribution", "curve", "kind"):
         if name in model.model_fields:
             return typing.get_args(_unwrap(model.model_fields[name].annotation))
     return ()

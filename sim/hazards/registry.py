@@ -24,6 +24,10 @@ def build_hazards(scenario) -> list[Hazard]:
             from sim.hazards.chemical import ChemicalHazard
 
             out.append(ChemicalHazard.from_spec(spec))
+        elif spec.kind == "earthquake":
+            from sim.hazards.earthquake import EarthquakeHazard
+
+            out.append(EarthquakeHazard.from_spec(spec))
         else:  # pragma: no cover - the scenario's discriminated union admits no other kind
             raise ValueError(f"hazards: unknown kind {spec.kind!r}")
     return out
