@@ -190,8 +190,8 @@ def test_shelters_and_not_sheltered(run_dir):
     # Outside a shelter: 8 en route 1, 9 not warned 2, 10 staying 3, 11 stranded 2 = 8.
     assert m["not_sheltered"] == {
         "persons": 8,
-        "by_status": {"en_route": 1, "waiting": 0, "not_warned": 2, "staying": 3,
-                      "stranded": 2},
+        "by_status": {"en_route": 1, "waiting": 0, "not_warned": 2, "warned": 0,
+                      "staying": 3, "stranded": 2},
         "by_mode": {"car": 6, "walk": 2},
     }
 
