@@ -17,7 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_kernel_suites_pass_without_jit():
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    targets = ["tests/verification", "tests/test_core_reference.py", "tests/test_routing.py"]
+    targets = [
+        "tests/verification", "tests/test_core_reference.py", "tests/test_routing.py",
+        "tests/test_flood_scheme.py::test_kernel_matches_the_plain_python_reference_on_6x6",
+        "tests/test_flood_scheme.py::test_lake_at_rest_stays_at_rest",
+        "tests/test_flood_scheme.py::test_depression_behind_a_ridge_stays_dry",
+    ]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *targets],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900,

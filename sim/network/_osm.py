@@ -32,8 +32,8 @@ from sim._errors import NetworkError
 # Way tags kept as edge attributes. osmnx's default list lacks ``foot`` and
 # ``motor_vehicle``, which decide walkability and drivability.
 WAY_TAGS = (
-    "access", "area", "foot", "highway", "junction", "lanes", "maxspeed",
-    "motor_vehicle", "name", "oneway", "service", "width",
+    "access", "area", "bridge", "foot", "highway", "junction", "lanes", "layer", "maxspeed",
+    "motor_vehicle", "name", "oneway", "service", "tunnel", "width",
 )
 
 # OSM features that become places; values are the tag values that matter (True = any).

@@ -224,7 +224,15 @@ def compile_network(raw: RawMap, *, name: str, source: str, jam_spacing_m: float
         name=name, source=source, crs=crs, nodes=nodes, drive=drive_links, walk=walk_links,
         drive_highway=drive_hw, walk_highway=walk_hw, shelters=shelters,
         facilities=facilities, residential=residential, zones=zones, bbox_lonlat=bbox,
+        drive_bridge=np.array([_tagged(e[3].get("bridge")) for e in drive], dtype=bool),
+        drive_tunnel=np.array([_tagged(e[3].get("tunnel")) for e in drive], dtype=bool),
     )
+
+
+def _tagged(value) -> bool:
+    """An OSM yes-like tag (``bridge=yes|viaduct|...``), also on merged (list) edges."""
+    values = value if isinstance(value, list) else [value]
+    return any(v is not None and str(v) not in ("no", "nan", "None", "") for v in values)
 
 
 def _project_nodes(G: nx.MultiDiGraph, node_ids: np.ndarray) -> tuple[Nodes, str]:

@@ -107,6 +107,8 @@ class RoadNetwork:
         Sub-districts (boundary=administrative polygons, or place=* nodes), ``name`` set.
     bbox_lonlat : tuple[float, float, float, float]
         (west, south, east, north), WGS84 degrees.
+    drive_bridge, drive_tunnel : bool[L]
+        Drive links on a bridge / in a tunnel (OSM ``bridge=*`` / ``tunnel=*`` not "no").
     """
 
     name: str
@@ -122,3 +124,5 @@ class RoadNetwork:
     residential: Places
     zones: Places
     bbox_lonlat: tuple[float, float, float, float]
+    drive_bridge: np.ndarray | None = None
+    drive_tunnel: np.ndarray | None = None

@@ -21,7 +21,7 @@ from sim._errors import NetworkError
 from sim.core.links import Links
 from sim.network.roadnet import Nodes, Places, RoadNetwork
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: drive_bridge / drive_tunnel
 """Version of the compiled-map layout and of the compilation rules; bump it when either
 changes so that old cache entries are ignored."""
 
@@ -40,6 +40,10 @@ def _arrays(net: RoadNetwork) -> dict[str, np.ndarray]:
             out[f"{mode}.{f}"] = getattr(links, f)
     out["drive_highway"] = net.drive_highway
     out["walk_highway"] = net.walk_highway
+    n_drive = net.drive.n_links
+    for f in ("drive_bridge", "drive_tunnel"):
+        value = getattr(net, f)
+        out[f] = np.zeros(n_drive, dtype=bool) if value is None else value
     for ps in _PLACE_SETS:
         places: Places = getattr(net, ps)
         for f in _PLACE_ARRAYS:
@@ -103,6 +107,7 @@ def load_npz(path: Path) -> RoadNetwork:
             name=meta["name"], source=meta["source"], crs=meta["crs"], nodes=nodes,
             drive=links["drive"], walk=links["walk"], drive_highway=data["drive_highway"],
             walk_highway=data["walk_highway"], bbox_lonlat=tuple(meta["bbox_lonlat"]), **places,
+            drive_bridge=data["drive_bridge"], drive_tunnel=data["drive_tunnel"],
         )
     except KeyError as err:
         msg = f"{path}: expected a compiled evacsim map, field {err} is missing"
