@@ -6,11 +6,14 @@ scenario file (``[[hazards]]``) without importing the scenario module that lists
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, ValidationInfo
 from pydantic_core import PydanticCustomError
+
+from sim._errors import ScenarioError
 
 Share = Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
 Positive = Annotated[StrictFloat, Field(gt=0.0)]
@@ -51,3 +54,19 @@ class Spec(BaseModel):
     """Base of every spec section: frozen, unknown fields rejected."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def read_toml(path: Path, what: str) -> dict:
+    """Parse a TOML file, or raise one :class:`ScenarioError` naming the file.
+
+    ``what`` names the kind of file in the message ("scenario file", "plan file").
+    """
+    if not path.is_file():
+        msg = f"{path}: expected an existing {what} (.toml), got nothing at that path"
+        raise ScenarioError(msg)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: expected valid TOML, got a syntax error: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: expected a readable UTF-8 text file, got {exc}") from None

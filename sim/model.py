@@ -32,13 +32,13 @@ from sim import population as popmod
 from sim.core import queue, walk
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.registry import build_hazards
-from sim.plan import Plan, apply_to_scenario, resolve_plan
-from sim.response import HouseholdOutcome, ResponseSystem, service_vehicles
-from sim.service_fleet import ServiceFleet
 from sim.network import RoadNetwork, load_map
+from sim.plan import Plan, apply_to_scenario, resolve_plan
 from sim.population import Population, Response, build_population, sample_response
+from sim.response import HouseholdOutcome, ResponseSystem, service_vehicles
 from sim.routing import next_hop
 from sim.scenario import Scenario, default_scenario_path, load_scenario
+from sim.service_fleet import ServiceFleet
 from sim.shelters import ShelterTable, build_shelters
 
 # Person-level states reported by the model (timeseries columns, households.csv status),

@@ -20,7 +20,6 @@ WGS84 degrees.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -37,7 +36,7 @@ from pydantic import (
 )
 
 from sim._errors import ScenarioError
-from sim._spec import NonNegative, Positive, Share, Spec, field_error
+from sim._spec import NonNegative, Positive, Share, Spec, field_error, read_toml
 from sim.scenario import ExtraShelter
 
 __all__ = [
@@ -316,15 +315,7 @@ def load_plan(path: str | Path) -> Plan:
         out-of-range values or unknown items (all listed together).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: expected an existing plan file (.toml), got nothing "
-                            "at that path")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: expected valid TOML, got a syntax error: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: expected a readable UTF-8 text file, got {exc}") from None
+    data = read_toml(path, "plan file")
     return Plan.from_dict(data, source=str(path))
 
 

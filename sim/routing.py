@@ -136,29 +136,63 @@ def next_hop(
     if tg.size == 0 or n == 0:
         return NextHop(next_link, np.full(n, np.inf), np.full(n, -1, dtype=np.int32))
 
-    # One edge per (from, to) pair: the cheapest, then the lowest index. Closed links
-    # (inf) are dropped; csr_matrix would otherwise sum duplicate entries.
-    idx = np.flatnonzero(np.isfinite(cost))
+    rev, pair_key, link_of_pair = reversed_graph(links, n, cost)
+    dist, pred, src = dijkstra(
+        rev, directed=True, indices=tg, min_only=True, return_predecessors=True
+    )
+    return tree_from_predecessors(dist, pred, src, pair_key, link_of_pair)
+
+
+def reversed_graph(
+    links: Links, n_nodes: int, cost_s: np.ndarray
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """The reversed graph Dijkstra runs on, one edge per node pair.
+
+    Among parallel links the cheapest is kept, ties to the lowest link index; closed
+    links (``inf`` cost) are dropped (csr_matrix would otherwise sum duplicate entries).
+
+    Returns
+    -------
+    rev : csr_matrix
+        ``rev[to, from]`` = cost of the kept link ``from -> to``, seconds. scipy keeps
+        explicit zeros of a CSR matrix as zero-cost edges.
+    pair_key : int64[K]
+        ``from * n_nodes + to`` of each kept link, sorted.
+    link_of_pair : int64[K]
+        The link index kept for each pair.
+    """
+    n = int(n_nodes)
+    idx = np.flatnonzero(np.isfinite(cost_s))
     f = links.from_node[idx].astype(np.int64)
     t = links.to_node[idx].astype(np.int64)
-    order = np.lexsort((idx, cost[idx], t, f))
+    order = np.lexsort((idx, cost_s[idx], t, f))
     key = f[order] * n + t[order]
     first = np.ones(order.size, dtype=bool)
     first[1:] = key[1:] != key[:-1]
     keep = order[first]
-    pair_key = key[first]  # sorted: lexsort put f, then t, first
     link_of_pair = idx[keep]
-    # Reversed graph: an edge to -> from with the link's cost. scipy keeps explicit zeros
-    # of a CSR matrix as zero-cost edges.
-    rev = sp.csr_matrix((cost[link_of_pair], (t[keep], f[keep])), shape=(n, n))
-    dist, pred, src = dijkstra(
-        rev, directed=True, indices=tg, min_only=True, return_predecessors=True
-    )
-    has_next = pred >= 0
-    nodes = np.flatnonzero(has_next)
+    rev = sp.csr_matrix((cost_s[link_of_pair], (t[keep], f[keep])), shape=(n, n))
+    return rev, key[first], link_of_pair
+
+
+def tree_from_predecessors(
+    dist: np.ndarray,
+    pred: np.ndarray,
+    source: np.ndarray | int,
+    pair_key: np.ndarray,
+    link_of_pair: np.ndarray,
+) -> NextHop:
+    """Turn Dijkstra's output on the reversed graph into a :class:`NextHop` table.
+
+    ``pred[v]`` on the reversed tree is the node after ``v`` on its forward path, so the
+    next link of ``v`` is the kept link of the pair ``(v, pred[v])``.
+    """
+    n = dist.shape[0]
+    next_link = np.full(n, -1, dtype=np.int32)
+    nodes = np.flatnonzero(pred >= 0)
     pos = np.searchsorted(pair_key, nodes.astype(np.int64) * n + pred[nodes])
     next_link[nodes] = link_of_pair[pos]
-    target = np.where(np.isfinite(dist), src, -1).astype(np.int32)
+    target = np.where(np.isfinite(dist), source, -1).astype(np.int32)
     return NextHop(next_link, np.asarray(dist, dtype=np.float64), target)
 
 

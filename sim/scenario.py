@@ -20,7 +20,6 @@ import copy
 import hashlib
 import json
 import math
-import tomllib
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -45,6 +44,7 @@ from sim._spec import Positive as _Positive
 from sim._spec import Share as _Share
 from sim._spec import Spec as _Spec
 from sim._spec import field_error as _field_error
+from sim._spec import read_toml
 from sim._spec import resolve_existing as _resolve_existing
 from sim.hazards.chemical import ChemicalSpec
 from sim.hazards.earthquake import EarthquakeSpec
@@ -408,15 +408,7 @@ def load_scenario(path: str | Path, *, overrides: dict | None = None) -> Scenari
         wrong types or out-of-range values (all listed together).
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: expected an existing scenario file (.toml), got nothing "
-                            "at that path")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: expected valid TOML, got a syntax error: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: expected a readable UTF-8 text file, got {exc}") from None
+    data = read_toml(path, "scenario file")
     return Scenario.from_dict(data, source=str(path), base_dir=path.resolve().parent,
                               overrides=overrides)
 

@@ -26,13 +26,12 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from sim._errors import EvacsimError
 from sim.core import queue
 from sim.core.links import Links
-from sim.routing import NextHop, next_hop
+from sim.routing import NextHop, next_hop, reversed_graph, tree_from_predecessors
 
 __all__ = ["ServiceFleet"]
 
@@ -138,33 +137,16 @@ class ServiceFleet:
     def _tree(self, to_node: int) -> NextHop:
         """:func:`sim.routing.tree_to` on a reversed graph kept per cost version.
 
-        Same construction as :func:`sim.routing.next_hop` (one edge per node pair, the
-        cheapest, ties to the lowest link index; closed links dropped), built once per
-        cost change instead of once per tree; ``tests/test_service_fleet.py`` checks the
-        two agree exactly.
+        The graph of :func:`sim.routing.reversed_graph`, built once per cost change
+        instead of once per tree; ``tests/test_service_fleet.py`` checks the result equals
+        :func:`sim.routing.tree_to` exactly.
         """
         if self._graph is None:
-            cost, links, n = self._cost, self.links, self.n_nodes
-            idx = np.flatnonzero(np.isfinite(cost))
-            f = links.from_node[idx].astype(np.int64)
-            t = links.to_node[idx].astype(np.int64)
-            order = np.lexsort((idx, cost[idx], t, f))
-            key = f[order] * n + t[order]
-            first = np.ones(order.size, dtype=bool)
-            first[1:] = key[1:] != key[:-1]
-            keep = order[first]
-            rev = sp.csr_matrix((cost[idx[keep]], (t[keep], f[keep])), shape=(n, n))
-            self._graph = (rev, key[first], idx[keep])
+            self._graph = reversed_graph(self.links, self.n_nodes, self._cost)
         rev, pair_key, link_of_pair = self._graph
-        n = self.n_nodes
         dist, pred = dijkstra(rev, directed=True, indices=int(to_node),
                               return_predecessors=True)
-        next_link = np.full(n, -1, dtype=np.int32)
-        nodes = np.flatnonzero(pred >= 0)
-        pos = np.searchsorted(pair_key, nodes.astype(np.int64) * n + pred[nodes])
-        next_link[nodes] = link_of_pair[pos]
-        target = np.where(np.isfinite(dist), int(to_node), -1).astype(np.int32)
-        return NextHop(next_link, np.asarray(dist, dtype=np.float64), target)
+        return tree_from_predecessors(dist, pred, int(to_node), pair_key, link_of_pair)
 
     def travel_s(self, from_nodes: np.ndarray, to_node: int) -> np.ndarray:
         """Route cost (free-flow seconds on current costs) from nodes to ``to_node``."""
