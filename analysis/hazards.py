@@ -13,7 +13,8 @@ from pathlib import Path
 def _present(run_dir: Path) -> list[str]:
     from analysis.response import has_response
 
-    kinds = [k for k in ("flood", "chemical", "earthquake") if (run_dir / "hazard" / f"{k}.npz").is_file()]
+    hazard_dir = run_dir / "hazard"
+    kinds = [k for k in ("flood", "chemical", "earthquake") if (hazard_dir / f"{k}.npz").is_file()]
     if has_response(run_dir):
         kinds.append("response")
     return kinds

@@ -23,7 +23,9 @@ def bench_sizes() -> list[int]:
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("generate_district", REPO / "maps" / "generate_district.py")
+    spec = importlib.util.spec_from_file_location(
+        "generate_district", REPO / "maps" / "generate_district.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -38,13 +40,9 @@ def district(tmp_path_factory):
     def make(size: int) -> Path:
         if size not in made:
             name = f"district-{size}"
-            _generator().generate(population=size, seed=1, out_dir=work, name=name)
-            text = (REPO / "scenarios" / "default.toml").read_text(encoding="utf-8")
-            text = text.replace("../maps/default-district.osm.bz2", f"{name}.osm.bz2")
-            text = text.replace("../maps/default-district.zones.csv", f"{name}.zones.csv")
-            text = text.replace('name = "default-district"', f'name = "{name}"')
-            made[size] = work / f"{name}.toml"
-            made[size].write_text(text, encoding="utf-8")
+            gen = _generator()
+            gen.generate(population=size, seed=1, out_dir=work, name=name)
+            made[size] = gen.write_scenario(work, name)
         return made[size]
 
     return make

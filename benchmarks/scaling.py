@@ -51,7 +51,8 @@ def _run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def _scenario_for(size: int, work: Path) -> Path:
     name = f"district-{size}"
-    if not (work / f"{name}.osm.bz2").exists():
+    path = work / f"{name}.toml"
+    if not path.exists():
         subprocess.run(
             [
                 sys.executable,
@@ -64,15 +65,10 @@ def _scenario_for(size: int, work: Path) -> Path:
                 str(work),
                 "--name",
                 name,
+                "--scenario",
             ],
             check=True,
         )
-    text = (REPO / "scenarios" / "default.toml").read_text(encoding="utf-8")
-    text = text.replace("../maps/default-district.osm.bz2", f"{name}.osm.bz2")
-    text = text.replace("../maps/default-district.zones.csv", f"{name}.zones.csv")
-    text = text.replace('name = "default-district"', f'name = "{name}"')
-    path = work / f"{name}.toml"
-    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -133,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         runs = ", ".join(f"{w:.1f}" for w in r["wall_s_all"])
         print(
-            f"| {r['residents']:,} | {r['wall_s_median']:.1f} | {runs} | {r['peak_mib_median']:.0f} | "
-            f"{r['sim_end_s']:.0f} | {r['ete90_min']} |"
+            f"| {r['residents']:,} | {r['wall_s_median']:.1f} | {runs} | "
+            f"{r['peak_mib_median']:.0f} | {r['sim_end_s']:.0f} | {r['ete90_min']} |"
         )
     if rows and rows[0]["cold_s"] is not None:
         print(

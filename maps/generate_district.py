@@ -960,6 +960,29 @@ def generate(population: int, seed: int, out_dir: Path, name: str) -> dict:
     return summary
 
 
+def write_scenario(out_dir: Path, name: str) -> Path:
+    """Write ``<name>.toml``: the default scenario pointed at the generated ``<name>`` map.
+
+    The copy keeps every setting of ``scenarios/default.toml`` and changes only the map,
+    the zone table and the scenario name, so a generated district runs with
+    ``evacsim run <out_dir>/<name>.toml``.
+    """
+    template = _HERE.parent / "scenarios" / "default.toml"
+    text = template.read_text(encoding="utf-8")
+    swaps = {
+        '"../maps/default-district.osm.bz2"': f'"{name}.osm.bz2"',
+        '"../maps/default-district.zones.csv"': f'"{name}.zones.csv"',
+        'name = "default-district"': f'name = "{name}"',
+    }
+    for old, new in swaps.items():
+        if old not in text:  # the template changed: fail loudly, not with a stale map
+            raise ValueError(f"{template}: expected {old} in the default scenario")
+        text = text.replace(old, new)
+    path = Path(out_dir) / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python maps/generate_district.py --population N --seed S --out DIR``."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -968,13 +991,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1, help="RNG seed, >= 0 (default 1)")
     p.add_argument("--out", type=Path, default=_HERE, help="output folder (default: maps/)")
     p.add_argument("--name", default="default-district", help="file stem")
+    p.add_argument("--scenario", action="store_true",
+                   help="also write <name>.toml, the default scenario on this map")
     a = p.parse_args(argv)
     try:
         s = generate(a.population, a.seed, a.out, a.name)
+        if a.scenario:
+            s["scenario"] = write_scenario(a.out, a.name)
     except ValueError as exc:
         p.error(str(exc))  # exits with status 2 and the message
-    for key in ("osm", "zones_csv", "dem"):
-        print(f"wrote {s[key]} ({s[key].stat().st_size:,} bytes)")
+    for key in ("osm", "zones_csv", "dem", "scenario"):
+        if key in s:
+            print(f"wrote {s[key]} ({s[key].stat().st_size:,} bytes)")
     print(f"{s['n_nodes']:,} nodes, {s['n_ways']:,} ways; residential "
           f"{s['residential_ha']:.0f} ha -> {s['density_per_ha']:.0f} persons/ha; "
           f"shelter area {s['shelter_ha']:.1f} ha")

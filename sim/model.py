@@ -33,6 +33,7 @@ from sim.core import queue, walk
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.registry import build_hazards
 from sim.network import RoadNetwork, load_map
+from sim.orders import protective_orders
 from sim.plan import Plan, apply_to_scenario, resolve_plan
 from sim.population import Population, Response, build_population, sample_response
 from sim.response import HouseholdOutcome, ResponseSystem, service_vehicles
@@ -225,13 +226,13 @@ class EvacuationModel(mesa.Model):
         self.fleet = queue.new_fleet(len(self.car_hh))
         self.fleet.origin[:] = pop.home_drive_node[self.car_hh]
         self.fleet.persons[:] = pop.persons[self.car_hh]
-        self.fleet.table[:] = 0
+        self.fleet.table[:] = _table_of_set(self.household_set[self.car_hh])
         self.queues = queue.new_queues(self.net.drive, len(self.car_hh))
         self.walkers = walk.new_walkers(len(self.walk_hh))
         self.walkers.origin[:] = pop.home_walk_node[self.walk_hh]
         self.walkers.persons[:] = pop.persons[self.walk_hh]
         self.walkers.v0_mps[:] = pop.walk_speed_mps[self.walk_hh]
-        self.walkers.table[:] = 0
+        self.walkers.table[:] = _table_of_set(self.household_set[self.walk_hh])
         self._pos_in_car = np.full(len(pop.persons), -1, dtype=np.int64)
         self._pos_in_car[self.car_hh] = np.arange(len(self.car_hh))
         self._pos_in_walk = np.full(len(pop.persons), -1, dtype=np.int64)
@@ -239,8 +240,10 @@ class EvacuationModel(mesa.Model):
         self.walk_persons_on = np.zeros(self.net.walk.n_links, dtype=np.float64)
         self.drive_speed_factor = np.ones(self.net.drive.n_links)
         self.walk_speed_factor = np.ones(self.net.walk.n_links)
-        # Both tables end at any open shelter; table 1 simply has no next links.
-        self.target = np.array([-1, -1], dtype=np.int32)
+        # Table 0 ends at any open shelter (set 0), table 1 simply has no next links, table
+        # k + 1 ends at the open shelters of set k >= 1 (target -k-1, see sim.core.queue).
+        n_sets = len(self.shelter_sets)
+        self.target = np.array([-1, -1, *(-k - 1 for k in range(1, n_sets))], dtype=np.int32)
         # Release order: by departure time, ties by household index (stable sort).
         t_car = resp.t_depart_s[self.car_hh]
         self._car_order = np.argsort(t_car, kind="stable").astype(np.int32)
@@ -272,7 +275,7 @@ class EvacuationModel(mesa.Model):
         self.queues = queue.new_queues(self.net.drive, n_car + home.size)
         self.service = ServiceFleet(self.net.drive, len(self.net.nodes), full, self.queues,
                                     np.arange(n_car, n_car + home.size), home, kinds,
-                                    table_offset=2)
+                                    table_offset=len(self.target))
         self.response = ResponseSystem(self, rp, self.service,
                                        shelter_names=self.shelter_table.name,
                                        shelter_nodes=self.shelter_node,
@@ -293,9 +296,16 @@ class EvacuationModel(mesa.Model):
         self.response.finalize(outcome, t_end_s=self.t_s)
 
     def _refresh_routes(self) -> None:
-        """Recompute both next-hop tables toward the shelters that are still open."""
+        """Recompute the next-hop tables toward the shelters that are still open.
+
+        One drive and one walk table per shelter set; :attr:`dest_open` (bool[S, N]) is
+        what each set's travellers may enter now.
+        """
         n = len(self.net.nodes)
-        targets = np.flatnonzero(self.shelter_open).astype(np.int32)
+        set_nodes = np.zeros((len(self.shelter_sets), n), dtype=bool)
+        for k, admitted in enumerate(self.shelter_sets):
+            set_nodes[k, self.shelter_node[admitted]] = True
+        self.dest_open = set_nodes & self.shelter_open
         drive_cost = np.where(
             self.drive_speed_factor > 0,
             self.net.drive.fft_s / np.maximum(self.drive_speed_factor, 1e-12),
@@ -306,13 +316,15 @@ class EvacuationModel(mesa.Model):
             self.net.walk.fft_s / np.maximum(self.walk_speed_factor, 1e-12),
             np.inf,
         )
-        self.drive_routes = next_hop(self.net.drive, n, targets, cost_s=drive_cost)
-        self.walk_routes = next_hop(self.net.walk, n, targets, cost_s=walk_cost)
+        targets = [np.flatnonzero(row).astype(np.int32) for row in self.dest_open]
+        self.drive_routes = [next_hop(self.net.drive, n, t, cost_s=drive_cost) for t in targets]
+        self.walk_routes = [next_hop(self.net.walk, n, t, cost_s=walk_cost) for t in targets]
         # Row 0: toward the nearest open shelter. Row 1: nowhere (households stopped by a
-        # hazard follow it, so they stay where they are until rescued).
+        # hazard follow it, so they stay where they are until rescued). Rows 2..: toward
+        # the nearest open shelter of sets 1.. .
         nowhere = np.full(n, -1, dtype=np.int32)
-        self.drive_next = np.stack([self.drive_routes.next_link, nowhere])
-        self.walk_next = np.stack([self.walk_routes.next_link, nowhere])
+        self.drive_next = np.stack(_with_nowhere([r.next_link for r in self.drive_routes], nowhere))
+        self.walk_next = np.stack(_with_nowhere([r.next_link for r in self.walk_routes], nowhere))
         if getattr(self, "response", None) is not None:
             self.service.set_cost(drive_cost)
 
@@ -320,8 +332,8 @@ class EvacuationModel(mesa.Model):
         """Refuse a scenario in which nobody can reach any shelter."""
         from sim._errors import ScenarioError
 
-        reach_car = np.isfinite(self.drive_routes.cost_s[self.fleet.origin])
-        reach_walk = np.isfinite(self.walk_routes.cost_s[self.walkers.origin])
+        reach_car = self._reachable(self.drive_routes, self.car_hh, self.fleet.origin)
+        reach_walk = self._reachable(self.walk_routes, self.walk_hh, self.walkers.origin)
         if not (reach_car.any() or reach_walk.any()):
             msg = (
                 f"{self.scenario.source}: shelters: no shelter is reachable from any home "
@@ -363,7 +375,7 @@ class EvacuationModel(mesa.Model):
             self.all_fleet,
             next_link,
             target,
-            self.shelter_open,
+            self.dest_open,
             self.shelter_room,
             self.drive_speed_factor,
             t0,
@@ -375,7 +387,7 @@ class EvacuationModel(mesa.Model):
             self.walk_persons_on,
             self.walk_next,
             self.target,
-            self.shelter_open,
+            self.dest_open,
             self.shelter_room,
             self.walk_speed_factor,
             t0,
@@ -468,25 +480,32 @@ class EvacuationModel(mesa.Model):
             self._refresh_routes()
 
     def _apply_protective_actions(self) -> None:
-        """Households a hazard's plan orders to shelter in place (or leaves at home) stay.
+        """Apply the hazards' protective-action orders (:mod:`sim.orders`).
 
-        Codes follow :meth:`sim.hazards.chemical.ChemicalHazard.protective_actions`:
-        2 (shelter in place) and 4 (no order, stays) never depart; 0, 1 and 3 keep the
-        scenario's warning and departure behaviour.
+        Households ordered to shelter in place (or left at home) never depart; the others
+        keep the scenario's warning and departure behaviour but head only for the shelters
+        of their set (:attr:`shelter_sets`, row 0 = every shelter), each set with its own
+        routing table.
         """
-        self.ordered_to_stay = np.zeros(len(self.pop.persons), dtype=bool)
-        for hz in self.hazards:
-            if not hasattr(hz, "protective_actions"):
-                continue
-            codes = hz.protective_actions(self.pop.x_m, self.pop.y_m, zone=self.pop.zone,
-                                          zone_names=self.pop.zone_names)
-            stay = (codes == 2) | (codes == 4)
-            self.ordered_to_stay |= stay
-            self.resp.t_depart_s[stay] = np.inf
-        if self.ordered_to_stay.any():
-            n = int(self.pop.persons[self.ordered_to_stay].sum())
+        table = self.shelter_table
+        orders = protective_orders(self.hazards, self.pop.x_m, self.pop.y_m,
+                                   table.x_m, table.y_m, zone=self.pop.zone,
+                                   zone_names=self.pop.zone_names)
+        self.ordered_to_stay = orders.stay
+        self.shelter_sets = orders.shelter_sets
+        self.household_set = orders.household_set
+        self.resp.t_depart_s[orders.stay] = np.inf
+        if orders.stay.any():
+            n = int(self.pop.persons[orders.stay].sum())
             self._log(0.0, "protective_action", "", "", float(n),
                       f"{n} residents ordered to shelter in place or to stay")
+        for k, admitted in enumerate(orders.shelter_sets[1:], start=1):
+            n = int(self.pop.persons[~orders.stay & (orders.household_set == k)].sum())
+            names = ", ".join(table.name[admitted][:5]) or "none"
+            more = ", ..." if admitted.sum() > 5 else ""
+            self._log(0.0, "shelter_restriction", "", "", float(n),
+                      f"{n} residents may only go to {int(admitted.sum())} of "
+                      f"{len(table.name)} shelters ({names}{more})")
 
     def _schedule_departures(self, households: np.ndarray, t_depart_s: np.ndarray) -> None:
         """Make households leave at the given times (e.g. displaced by an earthquake)."""
@@ -557,6 +576,11 @@ class EvacuationModel(mesa.Model):
                 nodes.y_m[d.to_node[link]] - nodes.y_m[d.from_node[link]]
             )
             drive_link[hh] = link
+        # Cars that pulled off the road (no route) wait at a node away from home.
+        home = self.pop.home_drive_node[self.car_hh]
+        parked = np.flatnonzero((f.state == queue.WAITING) & (f.origin != home))
+        x[self.car_hh[parked]] = nodes.x_m[f.origin[parked]]
+        y[self.car_hh[parked]] = nodes.y_m[f.origin[parked]]
         w, wl = self.walkers, self.net.walk
         on = np.flatnonzero(w.state == walk.MOVING)
         if on.size:
@@ -694,14 +718,19 @@ class EvacuationModel(mesa.Model):
             self.net.drive.to_node[np.maximum(self.fleet.link, 0)],
             self.fleet.origin,
         )
-        ok[self.car_hh] = np.isfinite(self.drive_routes.cost_s[car_node])
+        ok[self.car_hh] = self._reachable(self.drive_routes, self.car_hh, car_node)
         walk_node = np.where(
             self.walkers.link >= 0,
             self.net.walk.to_node[np.maximum(self.walkers.link, 0)],
             self.walkers.origin,
         )
-        ok[self.walk_hh] = np.isfinite(self.walk_routes.cost_s[walk_node])
+        ok[self.walk_hh] = self._reachable(self.walk_routes, self.walk_hh, walk_node)
         return ok
+
+    def _reachable(self, routes: list, households: np.ndarray, node: np.ndarray) -> np.ndarray:
+        """Per mover: is an open shelter of its household's set reachable from ``node``."""
+        cost = np.stack([r.cost_s for r in routes])
+        return np.isfinite(cost[self.household_set[households], node])
 
     def person_counts(self) -> np.ndarray:
         """Persons per state (order of :data:`STATES`); always sums to the population."""
@@ -710,6 +739,16 @@ class EvacuationModel(mesa.Model):
 
 def _state_reporter(i: int):
     return lambda m: int(m._counts[i])
+
+
+def _table_of_set(shelter_set: np.ndarray) -> np.ndarray:
+    """Routing-table row of travellers heading for shelter set ``k`` (row 1 is "nowhere")."""
+    return np.where(shelter_set == 0, 0, shelter_set + 1).astype(np.int32)
+
+
+def _with_nowhere(rows: list[np.ndarray], nowhere: np.ndarray) -> list[np.ndarray]:
+    """Per-set rows with the "nowhere" row inserted at index 1 (see :func:`_table_of_set`)."""
+    return [rows[0], nowhere, *rows[1:]]
 
 
 def _has_links(links, n_nodes: int) -> np.ndarray:

@@ -36,14 +36,9 @@ def _generator():
 def small_district(tmp_path_factory) -> Path:
     """A 20,000-person generated district and a scenario file that points at it."""
     d = tmp_path_factory.mktemp("district")
-    _generator().generate(population=20_000, seed=3, out_dir=d, name="small")
-    from sim.scenario import default_scenario_path
-
-    text = default_scenario_path().read_text(encoding="utf-8")
-    text = text.replace("../maps/default-district.osm.bz2", "small.osm.bz2")
-    text = text.replace("../maps/default-district.zones.csv", "small.zones.csv")
-    text = text.replace('name = "default-district"', 'name = "small"')
-    (d / "small.toml").write_text(text, encoding="utf-8")
+    gen = _generator()
+    gen.generate(population=20_000, seed=3, out_dir=d, name="small")
+    gen.write_scenario(d, "small")
     return d
 
 

@@ -57,7 +57,9 @@ class RefQueueSim:
         self.veh = vehicles
         self.next_link = [[int(x) for x in row] for row in next_link]
         self.target = [int(x) for x in target]
-        self.shelter_open = [bool(x) for x in shelter_open]
+        # one shelter set per row; a 1-D mask is a single set
+        rows = shelter_open if getattr(shelter_open, "ndim", 1) == 2 else [shelter_open]
+        self.shelter_open = [[bool(x) for x in row] for row in rows]
         self.room = [int(x) for x in shelter_room]
         self.wait: list[int] = []
 
@@ -68,7 +70,8 @@ class RefQueueSim:
             self.wait.append(v)
 
     def is_dest(self, node, tgt):
-        return tgt == node if tgt >= 0 else self.shelter_open[node]
+        # a negative target -k-1 means "any open node of shelter set k"
+        return tgt == node if tgt >= 0 else self.shelter_open[-tgt - 1][node]
 
     def enter(self, v, m, tau, speed_factor):
         link = self.links[m]
@@ -104,7 +107,14 @@ class RefQueueSim:
                 self.arrive(v, node, tau, tgt)
                 continue
             m = self.next_link[veh.table][node]
-            if m < 0 or len(self.links[m].queue) >= self.links[m].storage or speed_factor[m] <= 0:
+            if m < 0:
+                # no route: park at the node, at the end of the wait list
+                link.queue.popleft()
+                link.last_exit, link.exits = tau, link.exits + 1
+                veh.state, veh.link, veh.origin, veh.t_release = WAITING, -1, node, tau
+                self.wait.append(v)
+                continue
+            if len(self.links[m].queue) >= self.links[m].storage or speed_factor[m] <= 0:
                 break
             link.queue.popleft()
             link.last_exit, link.exits = tau, link.exits + 1

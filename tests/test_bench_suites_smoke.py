@@ -19,7 +19,8 @@ def test_benchmark_suites_run_once():
     suites = sorted(str(p.relative_to(REPO)) for p in (REPO / "benchmarks").glob("test_bench_*.py"))
     assert suites, "no benchmark suites found"
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "--benchmark-disable", "-p", "no:cacheprovider", *suites],
+        [sys.executable, "-m", "pytest", "-q", "--benchmark-disable", "-p", "no:cacheprovider",
+         *suites],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

@@ -12,14 +12,19 @@ Semantics of one tick ``(t0, t0 + dt]`` (:func:`step_vehicles`):
 1. Main pass over links in index order. The head vehicle of link ``l`` leaves at
    ``tau = max(t_ready, last_exit[l] + 1/C[l], t0)`` if ``tau <= t0 + dt`` and
 
-   - ``to_node`` is its destination (the table's target node, or, for target -1, any node
-     with ``shelter_open``): it arrives at ``tau``; for target -1 it needs
-     ``shelter_room > 0`` and takes ``persons`` from it (the last vehicle may overfill by
-     less than its own persons). A full shelter keeps it at the head, sets flag bit 0
-     and blocks the link for the rest of the tick;
-   - otherwise it enters ``m = next_link[table, to_node]`` at ``tau`` if ``m >= 0``,
+   - ``to_node`` is its destination (the table's target node, or, for a target
+     ``-k-1 < 0``, any node open in shelter set ``k``, ``shelter_open[k, node]``): it
+     arrives at ``tau``; for a negative target it needs ``shelter_room > 0`` and takes
+     ``persons`` from it (the last vehicle may overfill by less than its own persons).
+     A full shelter keeps it at the head, sets flag bit 0 and blocks the link for the
+     rest of the tick;
+   - otherwise it enters ``m = next_link[table, to_node]`` at ``tau`` if
      ``count[m] < storage[m]`` and ``speed_factor[m] > 0``; else it stays and blocks
-     the link for the rest of the tick.
+     the link for the rest of the tick;
+   - if there is no route from ``to_node`` (``m == -1``: every shelter of its set full or
+     cut off) it leaves the link at ``tau`` and parks at ``to_node``: it joins the end of
+     the origin wait list with ``origin = to_node`` and ``t_release = tau`` (state
+     WAITING), so it blocks nobody and enters the road again when a route reappears.
 
    A vehicle that enters a higher-index link may move on in the same pass.
 2. The origin wait list, FIFO in release order: each vehicle enters its first link at
@@ -69,6 +74,7 @@ __all__ = [
     "new_fleet",
     "new_queues",
     "release",
+    "shelter_sets",
     "step_vehicles",
 ]
 
@@ -178,6 +184,8 @@ class StepStats(NamedTuple):
         Vehicles that entered their first link from the wait list.
     n_passes : int
         Passes over links (1 = main pass only).
+    n_parked : int
+        Vehicles that found no route at the end of their link and pulled off the road.
     """
 
     n_moved_links: int
@@ -185,6 +193,7 @@ class StepStats(NamedTuple):
     persons_arrived: int
     n_entered: int
     n_passes: int
+    n_parked: int
 
 
 def new_fleet(
@@ -321,6 +330,7 @@ def _step_kernel(
     n_arrived = 0
     persons_arrived = 0
     n_entered = 0
+    n_parked = 0
 
     n_pass = 0
     n_items = n_links
@@ -339,7 +349,7 @@ def _step_kernel(
                     break
                 tb = table[v]
                 tgt = target[tb]
-                is_dest = (tgt == node) if tgt >= 0 else shelter_open[node]
+                is_dest = (tgt == node) if tgt >= 0 else shelter_open[-tgt - 1, node]
                 m = -1
                 if is_dest:
                     if tgt < 0 and shelter_room[node] <= 0:
@@ -347,7 +357,7 @@ def _step_kernel(
                         break
                 else:
                     m = next_link[tb, node]
-                    if m < 0 or count[m] >= storage[m] or speed_factor[m] <= 0.0:
+                    if m >= 0 and (count[m] >= storage[m] or speed_factor[m] <= 0.0):
                         break
                 # leave link l at tau (FIFO pop)
                 h = head[lk] + 1
@@ -366,6 +376,16 @@ def _step_kernel(
                         shelter_room[node] -= persons[v]
                     n_arrived += 1
                     persons_arrived += persons[v]
+                    continue
+                if m < 0:
+                    # no route from here: pull off the road at the node and wait there
+                    state[v] = WAITING
+                    link[v] = -1
+                    fleet.origin[v] = node
+                    t_release[v] = tau
+                    wait[q.n_wait[0]] = v
+                    q.n_wait[0] += 1
+                    n_parked += 1
                     continue
                 # enter link m at tau (FIFO push)
                 pos = head[m] + count[m]
@@ -395,7 +415,7 @@ def _step_kernel(
                 tb = table[v]
                 tgt = target[tb]
                 if tau <= t1:
-                    if (tgt == o) if tgt >= 0 else shelter_open[o]:
+                    if (tgt == o) if tgt >= 0 else shelter_open[-tgt - 1, o]:
                         if tgt >= 0 or shelter_room[o] > 0:
                             state[v] = ARRIVED
                             t_arrive[v] = tau
@@ -446,6 +466,7 @@ def _step_kernel(
     stats[2] = persons_arrived
     stats[3] = n_entered
     stats[4] = n_pass
+    stats[5] = n_parked
 
 
 # --------------------------------------------------------------------------- wrappers
@@ -558,6 +579,37 @@ def release(fleet: Fleet, queues: Queues, ids: np.ndarray, t_s: float | np.ndarr
     _release_kernel(fleet, queues, ids, times)
 
 
+def shelter_sets(
+    who: str, shelter_open: np.ndarray, target: np.ndarray, n_nodes: int
+) -> np.ndarray:
+    """Check ``shelter_open`` and ``target`` together; return the sets as bool[S, N].
+
+    A 1-D ``shelter_open`` is one set (a view, no copy). Targets must be node indices or
+    ``-k-1`` for an existing set ``k``.
+    """
+    if isinstance(shelter_open, np.ndarray) and shelter_open.ndim == 1:
+        shelter_open = shelter_open.reshape(1, -1)
+    if (
+        not isinstance(shelter_open, np.ndarray)
+        or shelter_open.dtype != np.bool_
+        or shelter_open.ndim != 2
+        or shelter_open.shape[1] != n_nodes
+        or shelter_open.shape[0] < 1
+    ):
+        raise EvacsimError(
+            f"{who}: shelter_open: expected bool[{n_nodes}] or bool[S, {n_nodes}], got "
+            f"{getattr(shelter_open, 'dtype', type(shelter_open).__name__)}"
+            f"{list(getattr(shelter_open, 'shape', ()))}"
+        )
+    n_sets = shelter_open.shape[0]
+    if target.size and (target.min() < -n_sets or target.max() >= n_nodes):
+        raise EvacsimError(
+            f"{who}: target: expected node indices in [0, {n_nodes}) or shelter sets "
+            f"-1..-{n_sets}, got {target}"
+        )
+    return shelter_open
+
+
 def step_vehicles(
     links: Links,
     queues: Queues,
@@ -583,9 +635,12 @@ def step_vehicles(
     next_link
         int32[T, N]: routing tables (:func:`sim.routing.stack_tables`).
     target
-        int32[T]: the target node of each table, or -1 for "any open shelter".
+        int32[T]: the target node of each table, or ``-k-1`` for "any node open in
+        shelter set ``k``" (-1: set 0).
     shelter_open
-        bool[N]: nodes that are open shelters.
+        bool[S, N] (or bool[N], one set): per shelter set, the shelter nodes that table's
+        travellers may enter (sets let households with different orders head for
+        different shelters, e.g. only those outside a threat zone).
     shelter_room
         int64[N]: persons of room left per shelter node; updated in place.
     speed_factor
@@ -617,7 +672,7 @@ def step_vehicles(
     n_tables = next_link.shape[0]
     _need("next_link", next_link, np.int32, (n_tables, n_nodes))
     _need("target", target, np.int32, (n_tables,))
-    _need("shelter_open", shelter_open, np.bool_, (n_nodes,))
+    shelter_open = shelter_sets("step_vehicles", shelter_open, target, n_nodes)
     _need("shelter_room", shelter_room, np.int64, (n_nodes,))
     _need("speed_factor", speed_factor, np.float64, (n_links,))
     _need("queues.count", queues.count, np.int32, (n_links,))
@@ -625,10 +680,6 @@ def step_vehicles(
         raise EvacsimError(
             f"step_vehicles: next_link: expected link indices in [-1, {n_links}), got "
             f"[{next_link.min()}, {next_link.max()}]"
-        )
-    if target.size and (target.min() < -1 or target.max() >= n_nodes):
-        raise EvacsimError(
-            f"step_vehicles: target: expected node indices in [-1, {n_nodes}), got {target}"
         )
     if n_links and not (np.all(np.isfinite(speed_factor)) and speed_factor.min() >= 0):
         raise EvacsimError("step_vehicles: speed_factor: expected finite values >= 0")
@@ -641,7 +692,7 @@ def step_vehicles(
         raise EvacsimError(
             f"step_vehicles: t0_s, dt_s: expected finite with dt_s > 0, got {t0_s!r}, {dt_s!r}"
         )
-    stats = np.zeros(5, dtype=np.int64)
+    stats = np.zeros(6, dtype=np.int64)
     _step_kernel(
         links,
         queues,

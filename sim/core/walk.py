@@ -43,6 +43,7 @@ from sim.core.queue import (
     _check_columns,
     _check_links,
     _release_ids_times,
+    shelter_sets,
 )
 
 __all__ = [
@@ -241,7 +242,7 @@ def _step_kernel(
             if t > t1:
                 continue
             o = walkers.origin[w]
-            at_dest = tgt == o if tgt >= 0 else shelter_open[o]
+            at_dest = tgt == o if tgt >= 0 else shelter_open[-tgt - 1, o]
             if at_dest:
                 if tgt >= 0 or shelter_room[o] > 0:
                     walkers.state[w] = ARRIVED
@@ -280,7 +281,7 @@ def _step_kernel(
             t = t_end
             walkers.pos_m[w] = links.length_m[lk]
             node = links.to_node[lk]
-            at_dest = tgt == node if tgt >= 0 else shelter_open[node]
+            at_dest = tgt == node if tgt >= 0 else shelter_open[-tgt - 1, node]
             if at_dest:
                 if tgt < 0 and shelter_room[node] <= 0:
                     walkers.flags[w] |= FLAG_FULL_SHELTER
@@ -357,13 +358,11 @@ def step_walkers(
     need("next_link", next_link, np.int32, (n_tables, n_nodes))
     need("target", target, np.int32, (n_tables,))
     need("persons_on", persons_on, np.float64, (n_links,))
-    need("shelter_open", shelter_open, np.bool_, (n_nodes,))
+    shelter_open = shelter_sets("step_walkers", shelter_open, target, n_nodes)
     need("shelter_room", shelter_room, np.int64, (n_nodes,))
     need("speed_factor", speed_factor, np.float64, (n_links,))
     if next_link.size and (next_link.min() < -1 or next_link.max() >= n_links):
         raise EvacsimError(f"step_walkers: next_link: expected link indices in [-1, {n_links})")
-    if target.size and (target.min() < -1 or target.max() >= n_nodes):
-        raise EvacsimError(f"step_walkers: target: expected node indices in [-1, {n_nodes})")
     if n_links and not (np.all(np.isfinite(speed_factor)) and speed_factor.min() >= 0):
         raise EvacsimError("step_walkers: speed_factor: expected finite values >= 0")
     if n_links and links.lanes.min() <= 0:

@@ -278,12 +278,13 @@ def test_full_shelter_blocks_then_vehicles_go_on_to_the_next(dt):
 
 
 @pytest.mark.parametrize("dt", DTS)
-def test_no_route_vehicle_waits_and_is_never_lost(dt):
+def test_no_route_vehicle_parks_and_is_never_lost(dt):
     # 0 -> 1 -> 2, shelter at 2. At t = 0 vehicle 0 is released and enters link 0
     # (fft 20 s > one tick); then link 1 closes (cost inf): no node reaches the shelter.
-    # Vehicle 0 stays at the head of link 0, vehicle 1 released at node 0 stays waiting.
-    # When link 1 reopens at t = 100 s both go: vehicle 0 leaves link 0 at once and
-    # arrives 10 s later; vehicle 1 enters link 0 at 100 s and arrives at 100 + 20 + 10.
+    # Vehicle 0 leaves link 0 at its free-flow time, 20 s, and parks at node 1; vehicle 1
+    # released at node 0 stays waiting. When link 1 reopens at t = 100 s both go: vehicle 0
+    # enters link 1 at 100 s and arrives 10 s later; vehicle 1 enters link 0 at 100 s and
+    # arrives at 100 + 20 + 10.
     links = line(np.array([200.0, 100.0]), np.full(2, 10.0), np.full(2, 0.5), np.full(2, 10))
     tables, target, so, room = world(links, 3, [2], 100)
     fleet = Q.new_fleet(2, origin=np.zeros(2))
@@ -297,13 +298,38 @@ def test_no_route_vehicle_waits_and_is_never_lost(dt):
     for k in range(1, int(100 / dt)):
         Q.step_vehicles(links, queues, fleet, closed, target, so, room, sf, k * dt, dt)
         check_invariants(links, queues, fleet)
-    assert fleet.state.tolist() == [Q.MOVING, Q.WAITING]
-    assert fleet.link[0] == 0
+    assert fleet.state.tolist() == [Q.WAITING, Q.WAITING]
+    assert fleet.origin.tolist() == [1, 0] and fleet.link.tolist() == [-1, -1]
+    assert fleet.t_release_s[0] == pytest.approx(20.0, abs=1e-9)
+    assert queues.exits[0] == 1 and queues.count.sum() == 0
     for k in range(int(100 / dt), int(200 / dt)):
         Q.step_vehicles(links, queues, fleet, tables, target, so, room, sf, k * dt, dt)
     assert fleet.state.tolist() == [Q.ARRIVED, Q.ARRIVED]
     assert fleet.t_arrive_s[0] == pytest.approx(100.0 + 10.0, abs=1e-9)
     assert fleet.t_arrive_s[1] == pytest.approx(100.0 + 20.0 + 10.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("dt", DTS)
+def test_a_vehicle_without_route_does_not_block_the_one_behind(dt):
+    # 0 -> 1 -> 2, shelter at 2, capacity 0.5 veh/s (headway 2 s). Both vehicles enter
+    # link 0 at t = 0. Vehicle 0 heads for shelter set 1, which has no shelter: no route
+    # from node 1, so it parks there at 20 s. Vehicle 1 (set 0) leaves link 0 one headway
+    # later, 22 s, and arrives at 22 + 10 = 32 s. Were vehicle 0 to stay at the head of
+    # the FIFO link, vehicle 1 would never arrive.
+    links = line(np.array([200.0, 100.0]), np.full(2, 10.0), np.full(2, 0.5), np.full(2, 10))
+    tables, _, so, room = world(links, 3, [2], 100)
+    nowhere_from_1 = np.array([0, -1, -1], dtype=np.int32)
+    tables = np.ascontiguousarray(np.vstack([tables, nowhere_from_1]))
+    sets = np.vstack([so, np.zeros_like(so)])  # set 1: no shelter at all
+    target = np.array([-1, -2], dtype=np.int32)
+    fleet = Q.new_fleet(2, origin=np.zeros(2), table=[1, 0])
+    queues = Q.new_queues(links, 2)
+    Q.release(fleet, queues, np.array([0, 1]), 0.0)
+    run(links, queues, fleet, tables, target, sets, room, dt, int(60 / dt))
+    check_invariants(links, queues, fleet)
+    assert fleet.state.tolist() == [Q.WAITING, Q.ARRIVED]
+    assert fleet.origin[0] == 1 and fleet.t_release_s[0] == pytest.approx(20.0, abs=1e-9)
+    assert fleet.t_arrive_s[1] == pytest.approx(32.0, abs=1e-9)
 
 
 def test_bad_inputs_raise_clear_errors():

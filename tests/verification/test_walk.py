@@ -156,6 +156,33 @@ def test_full_shelter_and_no_route_for_walkers():
     assert persons_on.sum() == 0
 
 
+def test_shelter_sets_send_groups_past_barred_shelters():
+    # 0 -> 1 -> 2, shelters at 1 and 2. Table 0 (target -1, set 0) admits both; table 1
+    # (target -2, set 1) only node 2, as for households ordered to shelters outside a
+    # threat zone. Released together at node 0, the first stops at 1 after 13.4/1.34 =
+    # 10 s; the second walks through 1 to 2: (13.4 + 26.8) / 1.34 = 30 s. The walkway is
+    # 20 m wide so the groups do not slow each other (Weidmann factor 1 - 1e-74).
+    links = path(np.array([13.4, 26.8]), 20.0)
+    so = np.zeros((2, 3), dtype=bool)
+    so[0, [1, 2]] = True
+    so[1, 2] = True
+    room = np.array([0, 50, 50], dtype=np.int64)
+    tables = stack_tables([next_hop(links, 3, np.array([1, 2])), next_hop(links, 3, np.array([2]))])
+    target = np.array([-1, -2], dtype=np.int32)
+    walkers = W.new_walkers(2, origin=[0, 0], persons=[2, 3], table=[0, 1])
+    persons_on = np.zeros(2)
+    W.release_walkers(walkers, np.array([0, 1]), 0.0)
+    for k in range(40):
+        step(links, walkers, persons_on, tables, target, so, room, float(k), 1.0)
+    assert walkers.dest_node.tolist() == [1, 2]
+    np.testing.assert_allclose(walkers.t_arrive_s, [10.0, 30.0], rtol=0, atol=1e-9)
+    assert room.tolist() == [0, 48, 47]
+    # a target naming a set that does not exist is refused before the kernel runs
+    with pytest.raises(ValueError, match="shelter sets -1..-2"):
+        step(links, walkers, persons_on, tables, np.array([-1, -3], dtype=np.int32), so, room,
+             40.0, 1.0)
+
+
 def test_bad_inputs_raise_clear_errors():
     links = path(np.array([10.0]), 1.0)
     tables, target, so, room = world(links, 2, [1], 10)
