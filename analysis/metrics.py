@@ -29,7 +29,7 @@ import pandas as pd
 
 from sim._errors import RunFolderError
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2  # 2: the dead (households.dead, timeseries.dead)
 """Version of the run-folder layout this module reads and :mod:`sim.runs` writes."""
 
 TABLE_FILES: Final = {
@@ -49,10 +49,11 @@ TABLE_COLUMNS: Final = {
         "mode": "str", "home_node": "int", "x_m": "float", "y_m": "float",
         "warned": "flag", "t_warned_s": "float", "complies": "flag",
         "t_depart_s": "float", "t_arrive_s": "float", "shelter": "id", "status": "str",
+        "dead": "int",
     },
     "timeseries": {
         "t_s": "float", "not_warned": "int", "warned": "int", "staying": "int",
-        "en_route": "int", "sheltered": "int", "stranded": "int",
+        "en_route": "int", "sheltered": "int", "stranded": "int", "dead": "int",
         "vehicles_moving": "int", "vehicles_waiting": "int", "walkers_moving": "int",
     },
     "events": {
@@ -76,9 +77,9 @@ TABLE_COLUMNS: Final = {
 
 MODES: Final = ("car", "walk")
 STATUSES: Final = ("sheltered", "en_route", "waiting", "not_warned", "warned", "staying",
-                    "stranded")
+                    "stranded", "dead")
 TIMESERIES_STATES: Final = ("not_warned", "warned", "staying", "en_route", "sheltered",
-                            "stranded")
+                            "stranded", "dead")
 ETE_PERCENTS: Final = (50, 90, 95, 100)
 DECISION_PERCENT: Final = 90  # NUREG/CR-7002: the 90 % ETE drives decisions (REFS §4.1)
 TRAVEL_PERCENTS: Final = (50, 90, 95, 100)
@@ -444,7 +445,13 @@ def compute_metrics(run_dir: str | Path) -> dict:
         ],
         "turned_away": int(loads["turned_away"].sum()),
     }
-    outside = hh[hh["status"] != "sheltered"]
+    # Persons by where they are at the end: the living by their household's status, the
+    # dead apart (a household's status is "dead" only when all its members died).
+    living = hh["persons"] - hh["dead"]
+    status_persons = pd.concat([living, hh["dead"]], ignore_index=True)
+    status = pd.concat([hh["status"], pd.Series("dead", index=hh.index)], ignore_index=True)
+    mode = pd.concat([hh["mode"], hh["mode"]], ignore_index=True)
+    out_of_shelter = (status != "sheltered").to_numpy()
     ts = read_table(run_dir, "timeseries")
     state_sums = ts[list(TIMESERIES_STATES)].sum(axis=1).to_numpy()
     from analysis.hazards import hazard_metrics
@@ -469,10 +476,12 @@ def compute_metrics(run_dir: str | Path) -> dict:
         "clearance": _seconds(None if last is None else float(last)),
         "travel_time": travel,
         "shelters": shelters,
-        "not_sheltered": {"persons": int(outside["persons"].sum()),
-                          "by_status": _by(outside["status"], outside["persons"],
+        "not_sheltered": {"persons": int(status_persons[out_of_shelter].sum()),
+                          "by_status": _by(status[out_of_shelter], status_persons[out_of_shelter],
                                            tuple(s for s in STATUSES if s != "sheltered")),
-                          "by_mode": _by(outside["mode"], outside["persons"], MODES)},
+                          "by_mode": _by(mode[out_of_shelter], status_persons[out_of_shelter],
+                                         MODES)},
+        "dead": int(hh["dead"].sum()),
         "checks": {"timeseries_conserves_population": bool(
             len(ts) > 0 and np.all(state_sums == population))},
         **({"hazards": hazards} if hazards else {}),

@@ -63,5 +63,37 @@ def summary_text(metrics: dict, *, lang: Literal["en", "zh"] = "en") -> str:
         t("report.not_sheltered", lang, persons=outside["persons"],
           details=_items({s: outside["by_status"].get(s, 0) for s in STATUSES}, "status",
                          lang)),
+        *_hazard_lines(metrics.get("hazards", {}), lang),
     ]
     return "\n".join(lines)
+
+
+def _hazard_lines(hazards: dict, lang: str) -> list[str]:
+    """One line per hazard (and the response), in the order the run folder lists them."""
+    lines = []
+    for kind, m in hazards.items():
+        if kind == "flood":
+            lines.append(t("report.flood", lang, area=m["peak_flooded_area_km2"],
+                           depth=m["max_depth_m"], km=m["drive_km_closed_max"],
+                           stranded=m["persons_stranded"]))
+        elif kind == "chemical":
+            lines.append(t("report.chemical", lang, a1=m["persons_above_aegl1"],
+                           a2=m["persons_above_aegl2"], a3=m["persons_above_aegl3"],
+                           injured=m["injured"], dead=m["deaths"],
+                           km=m["roads"]["max_drive_km_closed"]))
+        elif kind == "earthquake":
+            lines.append(t("report.earthquake", lang, collapsed=m["buildings"]["collapsed"],
+                           total=m["buildings"]["total"], trapped=m["persons_trapped"],
+                           dead=m["casualties"].get("s4", 0),
+                           displaced=m["persons_displaced"], km=m["road_km_closed"]))
+        elif kind == "response":
+            inc, rel, tg = m["incidents"], m["relief"], m["targets"]
+            p50 = inc.get("response_p50_s")
+            lines.append(t("report.response", lang, count=inc["count"],
+                           served=inc["served"],
+                           p50=t("report.na", lang) if p50 is None
+                           else t("unit.minutes", lang, value=p50 / 60.0),
+                           share=_percent(rel["within_target_share"], lang),
+                           hours=float(tg.get("relief_h", 10.0)),
+                           affected=rel["affected_persons"]))
+    return lines

@@ -176,6 +176,9 @@ class EvacuationModel(mesa.Model):
         self._drive_factors = [np.ones(self.net.drive.n_links) for _ in self.hazards]
         self._walk_factors = [np.ones(self.net.walk.n_links) for _ in self.hazards]
         self.stranded = np.zeros(len(self.pop.persons), dtype=bool)
+        # Persons killed per household, per hazard (cumulative) and in all (capped).
+        self._dead_by_hazard = [np.zeros(len(self.pop.persons), np.int64) for _ in self.hazards]
+        self.dead = np.zeros(len(self.pop.persons), dtype=np.int64)
         self.incidents: list[Incident] = []
         self._refresh_routes()
         self._check_reachable()
@@ -290,7 +293,7 @@ class EvacuationModel(mesa.Model):
 
         dep = self.resp.t_depart_s
         affected = np.where(np.isfinite(dep) & ~self.stranded, dep, np.nan)
-        outcome = HouseholdOutcome(persons=self.pop.persons, affected_s=affected,
+        outcome = HouseholdOutcome(persons=self.pop.persons - self.dead, affected_s=affected,
                                    safe_s=self.household_arrival_s(),
                                    shelter_row=household_shelters(self))
         self.response.finalize(outcome, t_end_s=self.t_s)
@@ -440,6 +443,9 @@ class EvacuationModel(mesa.Model):
                 changed = True
             if upd.stranded is not None and len(upd.stranded):
                 self._strand(np.asarray(upd.stranded, dtype=np.int64))
+            if upd.dead is not None:
+                self._dead_by_hazard[i] = np.asarray(upd.dead, dtype=np.int64)
+                self.dead = np.minimum(np.add.reduce(self._dead_by_hazard), self.pop.persons)
             if hasattr(hz, "displaced_departures") and not self._displaced_done[i]:
                 hh, t_dep = hz.displaced_departures()
                 if len(hh):
@@ -693,7 +699,11 @@ class EvacuationModel(mesa.Model):
         return out
 
     def household_state(self) -> np.ndarray:
-        """Current state code (:mod:`sim.population` codes) per household."""
+        """Current state code (:mod:`sim.population` codes) per household.
+
+        A household is DEAD only when all its members died; otherwise its survivors share
+        its state and :meth:`person_counts` counts the dead apart.
+        """
         state = popmod.household_state(self.resp, self.t_s)
         mover = self._mover_state()
         travelling = (mover == queue.WAITING) | (mover == queue.MOVING)
@@ -701,6 +711,7 @@ class EvacuationModel(mesa.Model):
         state[travelling & ~self._has_route()] = popmod.STRANDED
         state[self.stranded] = popmod.STRANDED
         state[mover == queue.ARRIVED] = popmod.SHELTERED
+        state[(self.dead > 0) & (self.dead == self.pop.persons)] = popmod.DEAD
         return state
 
     def _mover_state(self) -> np.ndarray:
@@ -734,7 +745,7 @@ class EvacuationModel(mesa.Model):
 
     def person_counts(self) -> np.ndarray:
         """Persons per state (order of :data:`STATES`); always sums to the population."""
-        return popmod.state_counts(self.household_state(), self.pop.persons)
+        return popmod.state_counts(self.household_state(), self.pop.persons, self.dead)
 
 
 def _state_reporter(i: int):

@@ -39,7 +39,8 @@ STAYING = np.int8(2)  # warned but does not comply; stays at home
 EN_ROUTE = np.int8(3)  # departed, travelling to a shelter
 SHELTERED = np.int8(4)  # arrived at a shelter
 STRANDED = np.int8(5)  # cannot reach any shelter (cut off, no capacity, horizon)
-STATE_NAMES = ("not_warned", "warned", "staying", "en_route", "sheltered", "stranded")
+DEAD = np.int8(6)  # killed by a hazard (persons; a household is DEAD when all its members are)
+STATE_NAMES = ("not_warned", "warned", "staying", "en_route", "sheltered", "stranded", "dead")
 N_STATES = len(STATE_NAMES)
 
 # Truncation of the individual free walking speed draw, m/s. Gaussian tails would give
@@ -336,21 +337,33 @@ def household_state(resp: Response, t_s: float) -> np.ndarray:
     return state
 
 
-def state_counts(state: np.ndarray, persons: np.ndarray) -> np.ndarray:
+def state_counts(
+    state: np.ndarray, persons: np.ndarray, dead: np.ndarray | None = None
+) -> np.ndarray:
     """Persons in each state, int64[N_STATES], indexed by the state codes.
 
     Parameters
     ----------
     state : int8[H]
-        State code of each household (all its persons share it).
+        State code of each household (all its living persons share it).
     persons : int32[H]
         Household sizes.
+    dead : int[H], optional
+        Persons of each household who died (0 <= dead <= persons): counted as
+        :data:`DEAD`, the rest in the household's state.
     """
     state = np.asarray(state)
     if state.size and (state.min() < 0 or state.max() >= N_STATES):
         raise ValueError(f"state codes must be 0..{N_STATES - 1}, got {state.min()}..{state.max()}")
-    out = np.zeros(N_STATES, dtype=np.int64)
-    np.add.at(out, state.astype(np.intp), np.asarray(persons, dtype=np.int64))
+    living = np.asarray(persons, dtype=np.int64)
+    if dead is not None:
+        dead = np.asarray(dead, dtype=np.int64)
+        if dead.shape != living.shape or np.any((dead < 0) | (dead > living)):
+            raise ValueError("dead: expected 0 <= dead <= persons per household")
+        living = living - dead
+    out = np.bincount(state.astype(np.intp), weights=living, minlength=N_STATES).astype(np.int64)
+    if dead is not None:
+        out[DEAD] += int(dead.sum())
     return out
 
 

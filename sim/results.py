@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 import sim
+from analysis.metrics import FORMAT_VERSION
 from sim.core import queue
 from sim.model import STATES, EvacuationModel
-
-FORMAT_VERSION = 1
 
 
 def sha256_file(path: str | Path) -> str:
@@ -136,6 +135,7 @@ def _households(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
                 "Int64"
             ),
             "status": status,
+            "dead": model.dead,
         }
     ).assign(shelter=lambda d: d["shelter"].mask(d["shelter"] < 0))
 

@@ -302,6 +302,17 @@ class Scenario(_Spec):
             data = {**data, "departure": {"curve": "rayleigh", **dep}}
         return data
 
+    @model_validator(mode="after")
+    def _one_hazard_per_kind(self) -> Scenario:
+        # Run-folder outputs and their analysis are keyed by hazard kind
+        # (hazard/<kind>_*.csv): a second hazard of a kind would overwrite the first's.
+        kinds = [h.kind for h in self.hazards]
+        twice = sorted({k for k in kinds if kinds.count(k) > 1})
+        if twice:
+            raise _field_error("hazards", "at most one hazard of each kind (a flood can have "
+                               "several inflows in one entry)", f"more than one {twice}")
+        return self
+
     @property
     def source(self) -> str:
         """Where the spec was read from (file path, or a label for dicts)."""

@@ -69,11 +69,13 @@ def hand_tables(households: list[tuple] = HOUSEHOLDS) -> dict[str, pd.DataFrame]
     hh.insert(5, "home_node", hh["household"] % 3)
     hh.insert(6, "x_m", 10.0 * hh["household"])
     hh.insert(7, "y_m", 5.0 * hh["household"])
+    # One of household 11's two persons died (stranded survivor, one dead).
+    hh["dead"] = (hh["household"] == 11).astype(int)
     # State counts of the default households: each row sums to the 27 persons.
     ts = pd.DataFrame({
         "t_s": [0.0, 1200.0, 3600.0],
         "not_warned": [27, 2, 2], "warned": [0, 5, 0], "staying": [0, 3, 3],
-        "en_route": [0, 10, 1], "sheltered": [0, 7, 19], "stranded": [0, 0, 2],
+        "en_route": [0, 10, 1], "sheltered": [0, 7, 19], "stranded": [0, 0, 1], "dead": [0, 0, 1],
         "vehicles_moving": [0, 4, 1], "vehicles_waiting": [0, 1, 0], "walkers_moving": [0, 2, 0],
     })
     shelters = pd.DataFrame({
@@ -187,13 +189,15 @@ def test_shelters_and_not_sheltered(run_dir):
     assert s["full"] == ["A"] and s["overflow_total"] == 2 and s["turned_away"] == 1
     assert [o["shelter"] for o in s["over_capacity"]] == ["A"]
     assert s["over_capacity"][0]["overflow"] == 2
-    # Outside a shelter: 8 en route 1, 9 not warned 2, 10 staying 3, 11 stranded 2 = 8.
+    # Outside a shelter: 8 en route 1, 9 not warned 2, 10 staying 3, 11 stranded 1 and
+    # dead 1 = 8.
     assert m["not_sheltered"] == {
         "persons": 8,
         "by_status": {"en_route": 1, "waiting": 0, "not_warned": 2, "warned": 0,
-                      "staying": 3, "stranded": 2},
+                      "staying": 3, "stranded": 1, "dead": 1},
         "by_mode": {"car": 6, "walk": 2},
     }
+    assert m["dead"] == 1
 
 
 def test_arrival_curve(run_dir):
@@ -283,6 +287,31 @@ def test_summary_text(run_dir, lang):
     assert lines[3].count("min" if lang == "en" else "分钟") == 3
     assert ("not reached" if lang == "en" else "未达到") in lines[3]
     assert "8" in lines[5]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_summary_has_one_line_per_hazard_with_its_numbers(run_dir, lang):
+    m = compute_metrics(run_dir)
+    m["hazards"] = {
+        "flood": {"peak_flooded_area_km2": 3.21, "max_depth_m": 2.5, "drive_km_closed_max": 63.4,
+                  "persons_stranded": 3637},
+        "chemical": {"persons_above_aegl1": 24158, "persons_above_aegl2": 1186,
+                     "persons_above_aegl3": 17, "injured": 755, "deaths": 3,
+                     "roads": {"max_drive_km_closed": 2.0}},
+        "earthquake": {"buildings": {"collapsed": 401, "total": 52000}, "persons_trapped": 8230,
+                       "casualties": {"s4": 645}, "persons_displaced": 124000,
+                       "road_km_closed": 12.5},
+        "response": {"incidents": {"count": 1186, "served": 900, "response_p50_s": 272 * 60.0},
+                     "relief": {"within_target_share": 0.44, "affected_persons": 130000},
+                     "targets": {"relief_h": 10.0}},
+    }
+    lines = summary_text(m, lang=lang).splitlines()
+    assert len(lines) == 6 + 4
+    flood, chem, quake, resp = lines[6:]
+    assert "3.21" in flood and "63.4" in flood and "3,637" in flood
+    assert "24,158 / 1,186 / 17" in chem and "755" in chem
+    assert "401" in quake and "52,000" in quake and "8,230" in quake and "645" in quake
+    assert "1,186" in resp and "272.0" in resp and "44.0" in resp and "130,000" in resp
 
 
 def test_summary_rejects_unknown_language(run_dir):

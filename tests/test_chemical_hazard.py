@@ -507,7 +507,7 @@ def chemical_run(request, tmp_path_factory):
             dict(
                 kind="chemical",
                 source={"tank": "Chlorine Tank T1"},
-                rate_kg_s=5.0,
+                rate_kg_s=40.0,  # a large tank failure: enough for deaths by the probit
                 duration_min=20.0,
                 wind_speed_mps=2.0,
                 wind_from_deg=45.0,
@@ -540,6 +540,13 @@ def test_model_run_keeps_everyone_and_writes_the_hazard_files(chemical_run):
     ex = pd.read_csv(out / "hazard" / "chemical_exposure.csv")
     assert len(ex) > 0 and ex["persons"].sum() <= m.pop.n_persons
     assert hz.rows[-1]["persons_above_aegl1"] > 0
+    # The probit's deaths are the model's dead, in its counts and in the run folder.
+    from sim.population import DEAD
+
+    assert m.person_counts()[DEAD] == hz.deaths.sum() == ex["deaths"].sum() > 0
+    hh = pd.read_csv(out / "households.csv.gz")
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert hh["dead"].sum() == ts["dead"].iloc[-1] == hz.deaths.sum()
 
 
 def test_chemical_metrics_agree_with_the_files(chemical_run):

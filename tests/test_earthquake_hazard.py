@@ -367,6 +367,14 @@ def test_model_run_folder_and_analysis(tmp_path):
     s = hz.tables()["summary"].iloc[0]
     # Trapped, dead and critically injured households were stopped by the model.
     assert int(model.stranded.sum()) == s["households_stranded"] > 0
+    # The killed are the model's dead (HAZUS severity 4), not counted among the stranded.
+    from sim.population import DEAD, STRANDED
+
+    counts = model.person_counts()
+    assert counts[DEAD] == s["persons_killed"] > 0
+    assert counts.sum() == model.pop.n_persons
+    living = model.pop.persons - model.dead
+    assert counts[STRANDED] == living[model.household_state() == STRANDED].sum()
     out = runs.write_run(tmp_path / "run", manifest=results.manifest(model),
                          tables=results.tables(model), extra=results.extra(model), figures=False)
     m = earthquake_metrics(out)

@@ -16,6 +16,7 @@ from scipy.special import ndtr
 
 from sim._errors import ScenarioError
 from sim.population import (
+    DEAD,
     EN_ROUTE,
     N_STATES,
     NOT_WARNED,
@@ -281,8 +282,8 @@ def test_state_counts_conserve_persons(tmp_path, net):
     spec = make_spec(tmp_path, departure={"curve": "rayleigh", "noncompliance": 0.1})
     pop = build_population(net, spec, rng=np.random.default_rng(30))
     r = sample_response(pop, spec, rng=np.random.default_rng(31))
-    assert (NOT_WARNED, WARNED, STAYING, EN_ROUTE, SHELTERED, STRANDED) == tuple(range(6))
-    assert len(STATE_NAMES) == N_STATES == 6
+    assert (NOT_WARNED, WARNED, STAYING, EN_ROUTE, SHELTERED, STRANDED, DEAD) == tuple(range(7))
+    assert len(STATE_NAMES) == N_STATES == 7
     last = None
     for t in (0.0, 600.0, 1800.0, 3600.0, 7200.0, 1e9):
         s = household_state(r, t)
@@ -296,5 +297,12 @@ def test_state_counts_conserve_persons(tmp_path, net):
     assert last[STAYING] == pop.persons[r.warned & ~r.complies].sum()
     s[::2] = SHELTERED  # the model overwrites states; counts still add up
     assert state_counts(s, pop.persons).sum() == pop.n_persons
+    # The dead leave their household's state for DEAD; persons are conserved.
+    dead = np.minimum(pop.persons, 1) * (np.arange(pop.persons.size) % 3 == 0)
+    with_dead = state_counts(s, pop.persons, dead)
+    assert with_dead.sum() == pop.n_persons and with_dead[DEAD] == dead.sum()
+    assert with_dead[SHELTERED] == pop.persons[s == SHELTERED].sum() - dead[s == SHELTERED].sum()
     with pytest.raises(ValueError, match="state codes"):
         state_counts(np.array([0, 9], np.int8), np.array([1, 1]))
+    with pytest.raises(ValueError, match="dead"):
+        state_counts(np.array([0, 1], np.int8), np.array([1, 1]), np.array([0, 2]))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import analysis.figures
-from analysis.metrics import TABLE_FILES, read_table
+from analysis.metrics import FORMAT_VERSION, TABLE_FILES, read_table
 from sim._errors import RunFolderError
 from sim.i18n import LANGUAGES, catalogue, placeholders, t
 from sim.runs import (
@@ -31,11 +31,11 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
         "mode": ["car", "walk"], "home_node": [0, 1], "x_m": [0.0, 10.0], "y_m": [0.0, 0.0],
         "warned": [True, True], "t_warned_s": [0.0, 0.0], "complies": [1, 1],
         "t_depart_s": [60.0, 120.0], "t_arrive_s": [0.1 + 0.2, math.inf],
-        "shelter": ["S1", None], "status": ["sheltered", "en_route"],
+        "shelter": ["S1", None], "status": ["sheltered", "en_route"], "dead": [0, 0],
     })
     ts = pd.DataFrame({"t_s": [0.0, 60.0], "not_warned": [0, 0], "warned": [3, 1],
                        "staying": [0, 0], "en_route": [0, 0], "sheltered": [0, 2],
-                       "stranded": [0, 0], "vehicles_moving": [0, 1],
+                       "stranded": [0, 0], "dead": [0, 0], "vehicles_moving": [0, 1],
                        "vehicles_waiting": [0, 0], "walkers_moving": [0, 0]})
     events = pd.DataFrame({"t_s": [0.0], "kind": ["warning"], "where": ["Z"], "who": [""],
                            "value": [np.nan], "message": ["预警发布, \"quoted\""]})
@@ -82,7 +82,7 @@ def test_writes_every_file_with_checksums(run_dir):
     names = set(folder_bytes(run_dir))
     assert names == {*TABLE_FILES.values(), "manifest.json", "metrics.json"}
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format_version"] == 1 and manifest["seed"] == 3
+    assert manifest["format_version"] == FORMAT_VERSION and manifest["seed"] == 3
     for file_name, digest in manifest["tables"].items():
         assert hashlib.sha256((run_dir / file_name).read_bytes()).hexdigest() == digest
     # Only the run folder itself is left in its parent: no temp folder.
@@ -96,7 +96,7 @@ def test_floats_round_trip_and_missing_times_are_empty(run_dir):
     assert hh["warned"].tolist() == [1, 1]  # bools become 0/1
     assert hh["shelter"].tolist() == ["S1", ""]
     text = gzip.decompress((run_dir / "households.csv.gz").read_bytes()).decode("utf-8")
-    assert text.splitlines()[2].endswith("120.0,,,en_route")
+    assert text.splitlines()[2].endswith("120.0,,,en_route,0")
     assert read_table(run_dir, "events").loc[0, "message"] == "预警发布, \"quoted\""
     # gzip header: bytes 4-7 are the mtime, zero for reproducible files (RFC 1952 §2.3).
     assert (run_dir / "links.csv.gz").read_bytes()[4:8] == b"\0\0\0\0"
@@ -210,8 +210,10 @@ def test_missing_tables_and_columns_are_named(tmp_path):
     tables["shelters"] = tables["shelters"].drop(columns=["capacity"])
     with pytest.raises(RunFolderError, match=r"shelters.csv: missing columns \['capacity'\]"):
         write_run(tmp_path / "r", manifest=tiny_manifest(), tables=tables)
-    with pytest.raises(RunFolderError, match="format_version: expected 1, got 2"):
-        write_run(tmp_path / "r", manifest=tiny_manifest(format_version=2),
+    old = FORMAT_VERSION - 1  # a folder written before the current layout
+    with pytest.raises(RunFolderError, match=f"format_version: expected {FORMAT_VERSION}, "
+                                             f"got {old}"):
+        write_run(tmp_path / "r", manifest=tiny_manifest(format_version=old),
                   tables=tiny_tables())
     with pytest.raises(RunFolderError, match="manifest: cannot be written as JSON"):
         write_run(tmp_path / "r", manifest=tiny_manifest(wall_s=math.nan), tables=tiny_tables())

@@ -225,6 +225,14 @@ def test_usable_fraction_needed_for_every_kind(folder):
         load_scenario(write(folder, text))
 
 
+def test_two_hazards_of_one_kind_are_refused(folder):
+    # Outputs are keyed by kind (hazard/<kind>_*.csv): a second one would overwrite.
+    quake = '[[hazards]]\nkind = "earthquake"\nmagnitude = 6.0\nepicentre_xy_m = [0.0, 0.0]\n'
+    text = MINIMAL + quake + quake
+    with pytest.raises(ScenarioError, match=r"hazards: expected at most one hazard of each kind"):
+        load_scenario(write(folder, text))
+
+
 def test_overrides_dotted_and_nested(folder):
     path = write(folder, MINIMAL)
     spec = load_scenario(path, overrides={"warning.coverage": 0.7,

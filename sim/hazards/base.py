@@ -99,12 +99,16 @@ class HazardUpdate:
     stranded : int64[k] or None
         Households caught by the hazard now: they stop where they are (a car on a closed
         link, a family at home in deep water) and wait for rescue.
+    dead : int64[H] or None
+        Persons of each household killed by this hazard so far (cumulative, never
+        decreasing). The model counts them as ``dead``, not among the living states.
     incidents : list of Incident
     """
 
     drive_factor: np.ndarray | None = None
     walk_factor: np.ndarray | None = None
     stranded: np.ndarray | None = None
+    dead: np.ndarray | None = None
     incidents: list[Incident] = field(default_factory=list)
 
 

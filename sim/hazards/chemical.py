@@ -612,7 +612,8 @@ class ChemicalHazard(Hazard):
         drive, walk = self._closures(puffs, active)
         self._record(t_s)
         return HazardUpdate(
-            drive_factor=drive, walk_factor=walk, stranded=stranded, incidents=incidents
+            drive_factor=drive, walk_factor=walk, stranded=stranded, incidents=incidents,
+            dead=None if stranded is None else self.deaths.copy(),
         )
 
     def _init_people(self, t_s: float, people: PeopleView) -> None:
@@ -686,6 +687,7 @@ class ChemicalHazard(Hazard):
                         note=note.replace("chlorine-type", self.substance.key),
                     )
                 )
+        # Survivors of a household with a death wait for help (the dead are counted apart).
         stranded = np.flatnonzero(new_dead > 0).astype(np.int64)
         return incidents, (stranded if stranded.size else None)
 

@@ -473,8 +473,9 @@ class EarthquakeHazard(Hazard):
         self._displaced_t_s = t_s + (self.spec.displaced_delay_min + spread) * 60.0
         self._record(t_s, dmg, out, drive_f, walk_f, link_rows, people)
         stranded = np.flatnonzero(out["stranded"]).astype(np.int64)
+        dead = np.bincount(out["person_hh"][~out["alive"]], minlength=len(out["persons"]))
         return HazardUpdate(drive_factor=drive_f, walk_factor=walk_f, stranded=stranded,
-                            incidents=incidents)
+                            incidents=incidents, dead=dead.astype(np.int64))
 
     # ------------------------------------------------------------------ damage
     def _damage(self, pga_b: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
