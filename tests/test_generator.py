@@ -76,7 +76,7 @@ def test_zone_table_sums_to_population(small):
 @pytest.mark.parametrize("pop", [300_000, 1_000_000])
 def test_zone_count_scales(pop):
     # Layout only (no files): 5-7 sub-districts plus the town for a mid-size district.
-    d = gen._build_district(pop, np.random.default_rng(1))
+    d = gen.build_district(pop, np.random.default_rng(1))
     kinds = [k for *_, k in d.zone_rows]
     assert 5 <= kinds.count("subdistrict") <= 7 and kinds.count("town") == 1
     assert sum(p for _, p, _ in d.zone_rows) == pop
@@ -188,7 +188,7 @@ def test_dem_covers_map_and_falls_west_to_east(small):
 
 
 def test_dem_gully_is_lower_than_its_flanks():
-    d = gen._build_district(POP, np.random.default_rng(3))
+    d = gen.build_district(POP, np.random.default_rng(3))
     sx, sy, _, _ = d.streams[0]
     x = sx[len(sx) // 4]  # inside the mountains: streams start 6 km west of the front
     assert x < float(d.x_front(np.interp(x, sx, sy)))
