@@ -176,7 +176,7 @@ def _households(run_dir: str | Path) -> pd.DataFrame:
     """Households table with mode and status checked against the known values."""
     hh = read_table(run_dir, "households")
     for column, allowed in (("mode", MODES), ("status", STATUSES)):
-        bad = sorted(set(hh[column]) - set(allowed))
+        bad = sorted(set(hh[column].unique()) - set(allowed))
         if bad:
             path = Path(run_dir) / TABLE_FILES["households"]
             msg = f"{path}: {column}: expected one of {list(allowed)}, got {bad}"

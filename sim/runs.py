@@ -22,6 +22,7 @@ file name and ``mtime=0``.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
@@ -203,14 +204,15 @@ def _table_bytes(name: str, table: pd.DataFrame | np.ndarray) -> bytes:
         msg = f"{file_name}: missing columns {missing}; expected {list(kinds)}"
         raise RunFolderError(msg)
     columns = list(kinds) + [c for c in frame.columns if c not in kinds]
-    text = pd.DataFrame({
-        c: _column_text(frame[c], kinds.get(c, "str"), f"{file_name}: {c}") for c in columns
-    })
-    data = text.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    data = _csv_bytes(columns, [
+        _column_text(frame[c], kinds.get(c, "str"), f"{file_name}: {c}") for c in columns
+    ])
     if not file_name.endswith(".gz"):
         return data
     buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=6,
+    # Level 1: on the 300k default district's households table 0.23 s instead of 0.93 s at
+    # level 6, for a file 11 % larger (5.9 vs 5.3 MiB); runs are many, disks are large.
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=1,
                        mtime=0) as gz:
         gz.write(data)
     return buffer.getvalue()
@@ -223,8 +225,21 @@ def _extra_table_bytes(rel: str, frame: pd.DataFrame) -> bytes:
         raise RunFolderError(msg)
     kinds = {c: ("int" if frame[c].dtype.kind in "iub" else "float" if frame[c].dtype.kind == "f"
                  else "str") for c in frame.columns}
-    text = pd.DataFrame({c: _column_text(frame[c], k, f"{rel}: {c}") for c, k in kinds.items()})
-    return text.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return _csv_bytes(list(kinds), [_column_text(frame[c], k, f"{rel}: {c}")
+                                    for c, k in kinds.items()])
+
+
+def _csv_bytes(header: list[str], columns: list[np.ndarray]) -> bytes:
+    """Text columns as CSV (minimal quoting, LF line ends, UTF-8).
+
+    The standard library's C writer, row by row from the columns: the same bytes as
+    ``DataFrame.to_csv`` gives (which uses it too), without pandas' per-chunk overhead.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([str(h) for h in header])
+    writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue().encode("utf-8")
 
 
 def _npz_bytes(rel: str, arrays: Mapping[str, np.ndarray]) -> bytes:

@@ -108,14 +108,16 @@ def test_closed_roads_stand_in_deep_water(flooded, small_net):
         px = fx[link] + s * (tx[link] - fx[link])
         d = hz.value_at(t, px, fy[link] + s * (ty[link] - fy[link]))
         assert d.max() >= 0.3
-    # Links with both ends in >= 0.3 m of water are closed.
+    # Links with both ends in >= 0.3 m of water are closed, but for tagged bridges, whose
+    # deck stands at least bridge_clearance_m above the ground (test_bridge_decks_...).
     ends = np.minimum(hz.value_at(t, fx, fy), hz.value_at(t, tx, ty))
-    assert np.all(drive[ends >= 0.3] == 0)
+    road = ~net.drive_bridge
+    assert np.all(drive[(ends >= 0.3) & road] == 0)
     # Open links: the factor is the Pregnolato speed at the deepest sample over the
     # free-flow speed, capped at 1 -> a link whose end is in 0.1-0.3 m water is slowed
     # at least as much as that end's depth says.
     end = np.maximum(hz.value_at(t, fx, fy), hz.value_at(t, tx, ty))
-    shallow = (end > 0.05) & (end < 0.3) & (drive > 0)
+    shallow = (end > 0.05) & (end < 0.3) & (drive > 0) & road
     cap = np.minimum(1.0, fc.vehicle_speed_kmh(end * 1000.0) / (net.drive.ffs_mps * 3.6))
     assert np.all(drive[shallow] <= cap[shallow] + 1e-12)
 
@@ -385,3 +387,31 @@ def test_flash_flood_scenario_through_load_scenario():
     # By 1.5 h the gullies have run for an hour (rising to 80 m3/s each at 90 min).
     assert (m.drive_speed_factor == 0).any()
     assert any(i.hazard == "flood" for i in m.incidents)
+
+
+def test_bridge_decks_from_terrain_and_from_tags():
+    from sim.hazards.flood import _deck_height
+
+    # Three links, 1 m samples on a flat 100 m plain: link 0 crosses a 30 m wide, 6 m deep
+    # channel (narrower than a 200 m span, deeper than the 4 m clearance: a bridge found
+    # in the terrain, deck at the plain's height: lift 6 m over the channel); link 1 a
+    # 3 m deep gully (a ford: no deck); link 2 the same gully but tagged bridge=yes (a
+    # deck on the line between its ends, at least 4 m above the ground: 4 m on the plain,
+    # 100 - 97 = 3 < 4 -> 4 m over the gully too).
+    n = 101
+    plain = np.full(n, 100.0)
+    channel, gully = plain.copy(), plain.copy()
+    channel[35:65] = 94.0
+    gully[45:55] = 97.0
+    z = np.concatenate([channel, gully, gully])[None, :]
+    cells = np.arange(3 * n)
+    ptr = np.array([0, n, 2 * n, 3 * n])
+    lift = _deck_height(z, cells, ptr, 1.0, 200.0, 4.0)
+    np.testing.assert_allclose(lift[:n], np.where(channel < 100.0, 6.0, 0.0))
+    assert not lift[n:].any()
+    tagged = _deck_height(z, cells, ptr, 1.0, 200.0, 4.0, tagged=np.array([False, False, True]))
+    np.testing.assert_array_equal(tagged[: 2 * n], lift[: 2 * n])
+    np.testing.assert_allclose(tagged[2 * n:], 4.0)
+    # No span (inference off): only the tagged link has a deck.
+    off = _deck_height(z, cells, ptr, 1.0, 0.0, 4.0, tagged=np.array([False, False, True]))
+    assert not off[: 2 * n].any() and np.all(off[2 * n:] == 4.0)

@@ -173,30 +173,32 @@ def _link_samples(links, nodes, grid: terrain.Grid) -> tuple[np.ndarray, np.ndar
 
 
 def _deck_height(z: np.ndarray, cells: np.ndarray, ptr: np.ndarray, cell_m: float,
-                 span_m: float, clearance_m: float) -> np.ndarray:
-    """Height of the road above the ground at each sample: > 0 only on bridges.
+                 span_m: float, clearance_m: float,
+                 tagged: np.ndarray | None = None) -> np.ndarray:
+    """Height of the road above the ground at each sample (m): > 0 only on bridges.
 
-    The map carries no bridge tags, so bridges are found in the terrain: along each
-    link's profile, a grey-scale closing over ``span_m`` fills every dip narrower than a
-    bridge span (a river channel under the road); where it lifts the profile by at least
+    Bridges are found in the terrain, because many are not tagged: along each link's
+    profile, a grey-scale closing over ``span_m`` fills every dip narrower than a bridge
+    span (a river channel under the road); where it lifts the profile by at least
     ``clearance_m`` the road is taken to be a deck at the closed height, and water must
     rise above the deck to reach it. Shallower dips (a ford, a gully crossed at grade) are
-    kept: water there is on the road.
+    kept: water there is on the road. Links the map tags as bridges (``tagged``, OSM
+    ``bridge=*``) are decks along their whole length: on the straight line between their
+    ends' ground, and at least ``clearance_m`` above the ground under them.
     """
     from scipy import ndimage
 
     zs = np.where(cells >= 0, z.ravel()[np.maximum(cells, 0)], 0.0)
     lift = np.zeros_like(zs)
     k = int(span_m // cell_m) + 1  # window in samples (samples are <= one cell apart)
-    if span_m <= 0:
-        return lift
-    for a, b in zip(ptr[:-1], ptr[1:], strict=True):
-        if b - a < 3:
-            continue
+    for i, (a, b) in enumerate(zip(ptr[:-1], ptr[1:], strict=True)):
         prof = zs[a:b]
-        closed = ndimage.grey_closing(prof, size=min(k, b - a), mode="nearest")
-        up = closed - prof
-        lift[a:b] = np.where(up >= clearance_m, up, 0.0)
+        if span_m > 0 and b - a >= 3:
+            up = ndimage.grey_closing(prof, size=min(k, b - a), mode="nearest") - prof
+            lift[a:b] = np.where(up >= clearance_m, up, 0.0)
+        if tagged is not None and tagged[i] and b > a:
+            line = np.linspace(prof[0], prof[-1], b - a)
+            lift[a:b] = np.maximum(lift[a:b], np.maximum(line - prof, clearance_m))
     return lift
 
 
@@ -272,7 +274,8 @@ class FloodHazard(Hazard):
         self.d_cells, self.d_ptr = _link_samples(net.drive, net.nodes, grid)
         self.w_cells, self.w_ptr = _link_samples(net.walk, net.nodes, grid)
         deck = (grid.cell_m, float(s.bridge_span_m), float(s.bridge_clearance_m))
-        self.d_deck = _deck_height(self.z, self.d_cells, self.d_ptr, *deck)
+        self.d_deck = _deck_height(self.z, self.d_cells, self.d_ptr, *deck,
+                                   tagged=net.drive_bridge)
         self.w_deck = _deck_height(self.z, self.w_cells, self.w_ptr, *deck)
         self.d_ffs_kmh = net.drive.ffs_mps * 3.6
         self.d_km = net.drive.length_m / 1000.0
