@@ -124,6 +124,7 @@ def plot_congestion_map(run_dir: str | Path, out_png: str | Path, *, lang: str =
 
     label_lang, kw = _label_lang_and_font(lang)
     links = read_table(run_dir, "links")
+    links = links[links["network"] == "drive"]  # vehicles per storage: roads only
     loads = _loads(read_table(run_dir, "shelters"), _households(run_dir))
     fig = _new_figure(8.0, 7.0)
     ax = fig.add_subplot()

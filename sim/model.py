@@ -241,6 +241,8 @@ class EvacuationModel(mesa.Model):
         self._pos_in_walk = np.full(len(pop.persons), -1, dtype=np.int64)
         self._pos_in_walk[self.walk_hh] = np.arange(len(self.walk_hh))
         self.walk_persons_on = np.zeros(self.net.walk.n_links, dtype=np.float64)
+        self.walk_exits = np.zeros(self.net.walk.n_links, dtype=np.int64)
+        self.walk_peak_persons = np.zeros(self.net.walk.n_links, dtype=np.float64)
         self.drive_speed_factor = np.ones(self.net.drive.n_links)
         self.walk_speed_factor = np.ones(self.net.walk.n_links)
         # Table 0 ends at any open shelter (set 0), table 1 simply has no next links, table
@@ -395,7 +397,9 @@ class EvacuationModel(mesa.Model):
             self.walk_speed_factor,
             t0,
             dt,
+            exits=self.walk_exits,
         )
+        np.maximum(self.walk_peak_persons, self.walk_persons_on, out=self.walk_peak_persons)
         full = self.shelter_open & (self.shelter_room <= 0)
         if full.any():
             self.shelter_open &= ~full

@@ -17,6 +17,7 @@ import pandas as pd
 import sim
 from analysis.metrics import FORMAT_VERSION
 from sim.core import queue
+from sim.core.walk import WEIDMANN_RHO_MAX_PM2
 from sim.model import STATES, EvacuationModel
 
 
@@ -217,9 +218,15 @@ def _shelters(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
 def _links(model: EvacuationModel) -> pd.DataFrame:
     net = model.net
     frames = []
-    # Drive links only: the walk kernel has no per-link discharge counter yet.
-    for name, links, hw, peak, exits in (
-        ("drive", net.drive, net.drive_highway, model.queues.peak_count, model.queues.exits),
+    walk = net.walk
+    # A footpath's "storage" is the persons it holds at Weidmann's jam density; counts on
+    # footpaths are persons, on roads vehicles.
+    walk_storage = np.floor(WEIDMANN_RHO_MAX_PM2 * walk.length_m * walk.lanes).astype(np.int64)
+    for name, links, hw, storage, peak, exits in (
+        ("drive", net.drive, net.drive_highway, net.drive.storage_veh, model.queues.peak_count,
+         model.queues.exits),
+        ("walk", walk, net.walk_highway, walk_storage, model.walk_peak_persons.astype(np.int64),
+         model.walk_exits),
     ):
         frames.append(
             pd.DataFrame(
@@ -234,7 +241,7 @@ def _links(model: EvacuationModel) -> pd.DataFrame:
                     "y1_m": net.nodes.y_m[links.to_node],
                     "length_m": links.length_m,
                     "highway": hw,
-                    "storage": links.storage_veh,
+                    "storage": storage,
                     "peak_count": peak,
                     "exits": exits,
                 }

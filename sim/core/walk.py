@@ -217,6 +217,7 @@ def _step_kernel(
     links,
     walkers,
     persons_on,
+    exits,
     next_link,
     target,
     shelter_open,
@@ -287,6 +288,7 @@ def _step_kernel(
                     walkers.flags[w] |= FLAG_FULL_SHELTER
                     break
                 persons_on[lk] -= p
+                exits[lk] += p
                 walkers.state[w] = ARRIVED
                 walkers.link[w] = -1
                 walkers.t_arrive_s[w] = t
@@ -300,6 +302,7 @@ def _step_kernel(
             if m < 0 or speed_factor[m] <= 0.0:
                 break
             persons_on[lk] -= p
+            exits[lk] += p
             persons_on[m] += p
             walkers.link[w] = m
             walkers.pos_m[w] = 0.0
@@ -317,6 +320,7 @@ def step_walkers(
     t0_s: float,
     dt_s: float,
     *,
+    exits: np.ndarray | None = None,
     max_hops: int = DEFAULT_MAX_HOPS,
 ) -> WalkStats:
     """Advance all walking groups over the tick ``(t0_s, t0_s + dt_s]``.
@@ -333,6 +337,9 @@ def step_walkers(
         As for :func:`sim.core.queue.step_vehicles`, over the walking network's links.
     t0_s, dt_s
         Tick start and length, seconds (``dt_s > 0``).
+    exits
+        int64[L]: persons who left each link (to the next one or into a shelter);
+        updated in place. ``None``: not counted.
     max_hops
         Cap on links one walker crosses in a tick.
 
@@ -358,6 +365,9 @@ def step_walkers(
     need("next_link", next_link, np.int32, (n_tables, n_nodes))
     need("target", target, np.int32, (n_tables,))
     need("persons_on", persons_on, np.float64, (n_links,))
+    if exits is None:
+        exits = np.zeros(n_links, dtype=np.int64)
+    need("exits", exits, np.int64, (n_links,))
     shelter_open = shelter_sets("step_walkers", shelter_open, target, n_nodes)
     need("shelter_room", shelter_room, np.int64, (n_nodes,))
     need("speed_factor", speed_factor, np.float64, (n_links,))
@@ -378,6 +388,7 @@ def step_walkers(
         links,
         walkers,
         persons_on,
+        exits,
         next_link,
         target,
         shelter_open,

@@ -171,10 +171,13 @@ def test_shelter_sets_send_groups_past_barred_shelters():
     target = np.array([-1, -2], dtype=np.int32)
     walkers = W.new_walkers(2, origin=[0, 0], persons=[2, 3], table=[0, 1])
     persons_on = np.zeros(2)
+    exits = np.zeros(2, dtype=np.int64)
     W.release_walkers(walkers, np.array([0, 1]), 0.0)
     for k in range(40):
-        step(links, walkers, persons_on, tables, target, so, room, float(k), 1.0)
+        W.step_walkers(links, walkers, persons_on, tables, target, so, room, np.ones(2),
+                       float(k), 1.0, exits=exits)
     assert walkers.dest_node.tolist() == [1, 2]
+    assert exits.tolist() == [2 + 3, 3]  # persons who left each link
     np.testing.assert_allclose(walkers.t_arrive_s, [10.0, 30.0], rtol=0, atol=1e-9)
     assert room.tolist() == [0, 48, 47]
     # a target naming a set that does not exist is refused before the kernel runs
