@@ -229,13 +229,15 @@ class EvacuationModel(mesa.Model):
         self.fleet = queue.new_fleet(len(self.car_hh))
         self.fleet.origin[:] = pop.home_drive_node[self.car_hh]
         self.fleet.persons[:] = pop.persons[self.car_hh]
-        self.fleet.table[:] = _table_of_set(self.household_set[self.car_hh])
+        self._car_set = self.household_set[self.car_hh]
+        self._walk_set = self.household_set[self.walk_hh]
+        self.fleet.table[:] = _table_of_set(self._car_set)
         self.queues = queue.new_queues(self.net.drive, len(self.car_hh))
         self.walkers = walk.new_walkers(len(self.walk_hh))
         self.walkers.origin[:] = pop.home_walk_node[self.walk_hh]
         self.walkers.persons[:] = pop.persons[self.walk_hh]
         self.walkers.v0_mps[:] = pop.walk_speed_mps[self.walk_hh]
-        self.walkers.table[:] = _table_of_set(self.household_set[self.walk_hh])
+        self.walkers.table[:] = _table_of_set(self._walk_set)
         self._pos_in_car = np.full(len(pop.persons), -1, dtype=np.int64)
         self._pos_in_car[self.car_hh] = np.arange(len(self.car_hh))
         self._pos_in_walk = np.full(len(pop.persons), -1, dtype=np.int64)
@@ -324,12 +326,21 @@ class EvacuationModel(mesa.Model):
         targets = [np.flatnonzero(row).astype(np.int32) for row in self.dest_open]
         self.drive_routes = [next_hop(self.net.drive, n, t, cost_s=drive_cost) for t in targets]
         self.walk_routes = [next_hop(self.net.walk, n, t, cost_s=walk_cost) for t in targets]
+        # Per set: is an open shelter of the set reachable from each node (for the states).
+        self._drive_reach = np.stack([np.isfinite(r.cost_s) for r in self.drive_routes])
+        self._walk_reach = np.stack([np.isfinite(r.cost_s) for r in self.walk_routes])
         # Row 0: toward the nearest open shelter. Row 1: nowhere (households stopped by a
         # hazard follow it, so they stay where they are until rescued). Rows 2..: toward
         # the nearest open shelter of sets 1.. .
         nowhere = np.full(n, -1, dtype=np.int32)
         self.drive_next = np.stack(_with_nowhere([r.next_link for r in self.drive_routes], nowhere))
         self.walk_next = np.stack(_with_nowhere([r.next_link for r in self.walk_routes], nowhere))
+        # The kernels skip their per-tick value checks (check_values=False): check here,
+        # where tables and factors change.
+        queue.check_step_values("routes", self.drive_next, self.drive_speed_factor,
+                                self.fleet.table, self.net.drive.n_links)
+        queue.check_step_values("routes", self.walk_next, self.walk_speed_factor,
+                                self.walkers.table, self.net.walk.n_links)
         if getattr(self, "response", None) is not None:
             self.service.set_cost(drive_cost)
 
@@ -337,8 +348,8 @@ class EvacuationModel(mesa.Model):
         """Refuse a scenario in which nobody can reach any shelter."""
         from sim._errors import ScenarioError
 
-        reach_car = self._reachable(self.drive_routes, self.car_hh, self.fleet.origin)
-        reach_walk = self._reachable(self.walk_routes, self.walk_hh, self.walkers.origin)
+        reach_car = self._drive_reach[self.household_set[self.car_hh], self.fleet.origin]
+        reach_walk = self._walk_reach[self.household_set[self.walk_hh], self.walkers.origin]
         if not (reach_car.any() or reach_walk.any()):
             msg = (
                 f"{self.scenario.source}: shelters: no shelter is reachable from any home "
@@ -385,6 +396,7 @@ class EvacuationModel(mesa.Model):
             self.drive_speed_factor,
             t0,
             dt,
+            check_values=False,  # built here; tables from next_hop, factors clipped to [0, 1]
         )
         walk.step_walkers(
             self.net.walk,
@@ -398,6 +410,7 @@ class EvacuationModel(mesa.Model):
             t0,
             dt,
             exits=self.walk_exits,
+            check_values=False,
         )
         np.maximum(self.walk_peak_persons, self.walk_persons_on, out=self.walk_peak_persons)
         full = self.shelter_open & (self.shelter_room <= 0)
@@ -712,7 +725,8 @@ class EvacuationModel(mesa.Model):
         mover = self._mover_state()
         travelling = (mover == queue.WAITING) | (mover == queue.MOVING)
         state[self.ordered_to_stay & (state == popmod.WARNED)] = popmod.STAYING
-        state[travelling & ~self._has_route()] = popmod.STRANDED
+        trav = np.flatnonzero(travelling)
+        state[trav[~self._can_reach(trav)]] = popmod.STRANDED
         state[self.stranded] = popmod.STRANDED
         state[mover == queue.ARRIVED] = popmod.SHELTERED
         state[(self.dead > 0) & (self.dead == self.pop.persons)] = popmod.DEAD
@@ -725,27 +739,22 @@ class EvacuationModel(mesa.Model):
         out[self.walk_hh] = self.walkers.state
         return out
 
-    def _has_route(self) -> np.ndarray:
-        """Per household: can it still reach an open shelter from where it is now."""
-        ok = np.ones(len(self.pop.persons), dtype=bool)
-        car_node = np.where(
-            self.fleet.link >= 0,
-            self.net.drive.to_node[np.maximum(self.fleet.link, 0)],
-            self.fleet.origin,
-        )
-        ok[self.car_hh] = self._reachable(self.drive_routes, self.car_hh, car_node)
-        walk_node = np.where(
-            self.walkers.link >= 0,
-            self.net.walk.to_node[np.maximum(self.walkers.link, 0)],
-            self.walkers.origin,
-        )
-        ok[self.walk_hh] = self._reachable(self.walk_routes, self.walk_hh, walk_node)
+    def _can_reach(self, households: np.ndarray) -> np.ndarray:
+        """Per household given: can it still reach an open shelter of its set from where
+        it is now (the end of its link, or the node it waits at).
+        """
+        ok = np.ones(households.size, dtype=bool)
+        for pos, movers, links, sets, reach in (
+            (self._pos_in_car, self.fleet, self.net.drive, self._car_set, self._drive_reach),
+            (self._pos_in_walk, self.walkers, self.net.walk, self._walk_set, self._walk_reach),
+        ):
+            p = pos[households]
+            mine = p >= 0
+            i = p[mine]
+            link = movers.link[i]
+            node = np.where(link >= 0, links.to_node[np.maximum(link, 0)], movers.origin[i])
+            ok[mine] = reach[sets[i], node]
         return ok
-
-    def _reachable(self, routes: list, households: np.ndarray, node: np.ndarray) -> np.ndarray:
-        """Per mover: is an open shelter of its household's set reachable from ``node``."""
-        cost = np.stack([r.cost_s for r in routes])
-        return np.isfinite(cost[self.household_set[households], node])
 
     def person_counts(self) -> np.ndarray:
         """Persons per state (order of :data:`STATES`); always sums to the population."""

@@ -73,6 +73,7 @@ __all__ = [
     "StepStats",
     "new_fleet",
     "new_queues",
+    "check_step_values",
     "release",
     "shelter_sets",
     "step_vehicles",
@@ -508,11 +509,11 @@ def _check_columns(who: str, what: str, tup, dtypes: dict, n: int) -> None:
             )
 
 
-def _check_links(who: str, links: Links) -> None:
+def _check_links(who: str, links: Links, values: bool = True) -> None:
     """Links as :func:`sim.core.links.build_links` makes them, with positive capacities."""
     n_links = np.shape(links.to_node)[0]
     _check_columns(who, "links", links, _LINK_DTYPES, n_links)
-    if n_links and (
+    if values and n_links and (
         links.length_m.min() <= 0
         or links.ffs_mps.min() <= 0
         or links.capacity_vps.min() <= 0
@@ -623,6 +624,7 @@ def step_vehicles(
     dt_s: float,
     *,
     max_passes: int = DEFAULT_MAX_PASSES,
+    check_values: bool = True,
 ) -> StepStats:
     """Advance all vehicles over the tick ``(t0_s, t0_s + dt_s]`` (see the module docstring).
 
@@ -650,16 +652,23 @@ def step_vehicles(
         Tick start and length, seconds (``dt_s > 0``).
     max_passes
         Cap on passes over links per tick.
+    check_values
+        Check every value range (link indices in the tables, speed factors, table rows,
+        link constants): O(links + nodes x tables) per call. Types and shapes are always
+        checked. A caller that builds these arrays itself and checks them when they change
+        (the model) passes False: the checks cost several times the kernel's own time.
 
     Returns
     -------
     StepStats
     """
-    _check_links("step_vehicles", links)
+    _check_links("step_vehicles", links, check_values)
     n_links = links.to_node.shape[0]
     n_nodes = links.out_ptr.shape[0] - 1
     _check_columns("step_vehicles", "fleet", fleet, _FLEET_DTYPES, fleet.state.shape[0])
-    if queues.wait.shape[0] < fleet.state.shape[0] or queues.buf.shape[0] < links.storage_veh.sum():
+    if queues.wait.shape[0] < fleet.state.shape[0] or (
+        check_values and queues.buf.shape[0] < links.storage_veh.sum()
+    ):
         raise EvacsimError(
             "step_vehicles: queues: expected queues from new_queues(links, n_vehicles) for "
             "these links and this fleet"
@@ -676,18 +685,8 @@ def step_vehicles(
     _need("shelter_room", shelter_room, np.int64, (n_nodes,))
     _need("speed_factor", speed_factor, np.float64, (n_links,))
     _need("queues.count", queues.count, np.int32, (n_links,))
-    if next_link.size and (next_link.min() < -1 or next_link.max() >= n_links):
-        raise EvacsimError(
-            f"step_vehicles: next_link: expected link indices in [-1, {n_links}), got "
-            f"[{next_link.min()}, {next_link.max()}]"
-        )
-    if n_links and not (np.all(np.isfinite(speed_factor)) and speed_factor.min() >= 0):
-        raise EvacsimError("step_vehicles: speed_factor: expected finite values >= 0")
-    if fleet.table.size and (fleet.table.min() < 0 or fleet.table.max() >= n_tables):
-        raise EvacsimError(
-            f"step_vehicles: fleet.table: expected rows in [0, {n_tables}), got "
-            f"[{fleet.table.min()}, {fleet.table.max()}]"
-        )
+    if check_values:
+        check_step_values("step_vehicles", next_link, speed_factor, fleet.table, n_links)
     if not (np.isfinite(t0_s) and np.isfinite(dt_s) and dt_s > 0):
         raise EvacsimError(
             f"step_vehicles: t0_s, dt_s: expected finite with dt_s > 0, got {t0_s!r}, {dt_s!r}"
@@ -708,3 +707,21 @@ def step_vehicles(
         stats,
     )
     return StepStats(*(int(x) for x in stats))
+
+
+def check_step_values(
+    who: str, next_link: np.ndarray, speed_factor: np.ndarray, table: np.ndarray, n_links: int
+) -> None:
+    """Value ranges of a step's routing tables, speed factors and table rows."""
+    n_tables = next_link.shape[0]
+    if next_link.size and (next_link.min() < -1 or next_link.max() >= n_links):
+        raise EvacsimError(
+            f"{who}: next_link: expected link indices in [-1, {n_links}), got "
+            f"[{next_link.min()}, {next_link.max()}]"
+        )
+    if n_links and not (np.all(np.isfinite(speed_factor)) and speed_factor.min() >= 0):
+        raise EvacsimError(f"{who}: speed_factor: expected finite values >= 0")
+    if table.size and (table.min() < 0 or table.max() >= n_tables):
+        raise EvacsimError(
+            f"{who}: table: expected rows in [0, {n_tables}), got [{table.min()}, {table.max()}]"
+        )

@@ -43,6 +43,7 @@ from sim.core.queue import (
     _check_columns,
     _check_links,
     _release_ids_times,
+    check_step_values,
     shelter_sets,
 )
 
@@ -322,6 +323,7 @@ def step_walkers(
     *,
     exits: np.ndarray | None = None,
     max_hops: int = DEFAULT_MAX_HOPS,
+    check_values: bool = True,
 ) -> WalkStats:
     """Advance all walking groups over the tick ``(t0_s, t0_s + dt_s]``.
 
@@ -342,12 +344,14 @@ def step_walkers(
         updated in place. ``None``: not counted.
     max_hops
         Cap on links one walker crosses in a tick.
+    check_values
+        As for :func:`sim.core.queue.step_vehicles`.
 
     Returns
     -------
     WalkStats
     """
-    _check_links("step_walkers", links)
+    _check_links("step_walkers", links, check_values)
     _check_columns("step_walkers", "walkers", walkers, _WALKER_DTYPES, walkers.state.shape[0])
     n_links = links.to_node.shape[0]
     n_nodes = links.out_ptr.shape[0] - 1
@@ -371,14 +375,10 @@ def step_walkers(
     shelter_open = shelter_sets("step_walkers", shelter_open, target, n_nodes)
     need("shelter_room", shelter_room, np.int64, (n_nodes,))
     need("speed_factor", speed_factor, np.float64, (n_links,))
-    if next_link.size and (next_link.min() < -1 or next_link.max() >= n_links):
-        raise EvacsimError(f"step_walkers: next_link: expected link indices in [-1, {n_links})")
-    if n_links and not (np.all(np.isfinite(speed_factor)) and speed_factor.min() >= 0):
-        raise EvacsimError("step_walkers: speed_factor: expected finite values >= 0")
-    if n_links and links.lanes.min() <= 0:
-        raise EvacsimError("step_walkers: links.lanes: expected walkway width > 0 m")
-    if walkers.table.size and (walkers.table.min() < 0 or walkers.table.max() >= n_tables):
-        raise EvacsimError(f"step_walkers: walkers.table: expected rows in [0, {n_tables})")
+    if check_values:
+        check_step_values("step_walkers", next_link, speed_factor, walkers.table, n_links)
+        if n_links and links.lanes.min() <= 0:
+            raise EvacsimError("step_walkers: links.lanes: expected walkway width > 0 m")
     if not (np.isfinite(t0_s) and np.isfinite(dt_s) and dt_s > 0):
         raise EvacsimError(
             f"step_walkers: t0_s, dt_s: expected finite with dt_s > 0, got {t0_s!r}, {dt_s!r}"
