@@ -740,8 +740,9 @@ class EvacuationModel(mesa.Model):
         return out
 
     def _can_reach(self, households: np.ndarray) -> np.ndarray:
-        """Per household given: can it still reach an open shelter of its set from where
-        it is now (the end of its link, or the node it waits at).
+        """Per household given: can it still reach an open shelter of its set from here.
+
+        "Here" is the end of its link, or the node it waits at.
         """
         ok = np.ones(households.size, dtype=bool)
         for pos, movers, links, sets, reach in (

@@ -14,8 +14,9 @@ At ``time_min`` (the first update at or after it) the hazard, once:
 4. **traps and displaces**: households in collapsed buildings, and in Complete-damage
    buildings with a hospitalised or worse member, are *trapped*; households with a
    life-threatening injury (or nobody left alive) stay too; all of them are returned as
-   ``stranded`` (they wait for rescue); the killed are returned as ``dead``. Households in Extensive/Complete buildings who are
-   not stranded are *displaced*: they must leave for a shelter
+   ``stranded`` (they wait for rescue); the killed are returned as ``dead``. Households
+   in Extensive/Complete buildings who are not stranded are *displaced*: they must leave
+   for a shelter
    (:meth:`EarthquakeHazard.displaced_departures`);
 5. **blocks roads**: debris of collapsed buildings (REFERENCES §3.6) buries part of the
    roads next to them — closed when less than ``debris_pass_width_m`` stays clear, slowed
