@@ -208,7 +208,8 @@ def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
     ``snapshots_people`` / ``snapshots_stranded`` counts on their coarse grid, drawn as
     dots with area proportional to persons.
     """
-    from matplotlib.animation import PillowWriter
+    from matplotlib.collections import LineCollection
+    from PIL import Image
 
     label_lang, kw = _label_lang_and_font(lang)
     arrays = read_flood_arrays(run_dir)
@@ -227,24 +228,47 @@ def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
     extent = _extent(arrays, "snapshot_cell_m", depth.shape[1:])
     vmax = max(1.0, float(depth.max()))
     fig = _new_figure(7.0, 6.5)
+    fig.set_dpi(80)
+    # The terrain, the road base, axes and legend are drawn once (the background); each
+    # frame restores it and draws only the water, the closed roads, the people and the
+    # title on top (Agg blitting): ~10x faster than drawing every frame afresh.
+    ax = fig.add_subplot()
+    _shade(ax, arrays)
+    water = _depth_layer(ax, depth[0], extent, vmax)
+    ax.add_collection(LineCollection(segments, colors="0.35", linewidths=0.4))
+    shut = LineCollection(segments[closed[0]], colors="#d62728", linewidths=1.4,
+                          label=t("flood.closed_roads", label_lang))
+    ax.add_collection(shut)
+    out_dots = ax.scatter([], [], c="#ff7f0e", alpha=0.6, linewidths=0,
+                          label=t("flood.people", label_lang))
+    caught = ax.scatter([], [], c="#9467bd", marker="x", label=t("flood.stranded", label_lang))
+    _frame(ax, segments, label_lang, kw)
+    ax.legend(loc="lower right", prop=kw.get("fontproperties"), fontsize=7)
+    title = ax.set_title(t("flood.anim_title", label_lang, hours=0.0), **kw)
+    moving = (water, shut, out_dots, caught, title)
+    for artist in moving:
+        artist.set_animated(True)  # left out of the background
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # keep the first layout: frames must line up
+    background = fig.canvas.copy_from_bbox(fig.bbox)
+    frames = []
+    for k, t_s in enumerate(arrays["snapshot_t_s"]):
+        fig.canvas.restore_region(background)
+        water.set_data(np.ma.masked_less(depth[k], _DRAW_DEPTH_M))
+        shut.set_segments(segments[closed[k]])
+        for dots, counts, extra in ((out_dots, people[k], 0.0), (caught, strand[k], 4.0)):
+            on = counts > 0
+            dots.set_offsets(np.column_stack([px[on], py[on]]))
+            dots.set_sizes(counts[on] * scale + extra)
+        title.set_text(t("flood.anim_title", label_lang, hours=float(t_s) / 3600.0))
+        for artist in moving:
+            fig.draw_artist(artist)
+        width, height = fig.canvas.get_width_height()
+        frames.append(Image.frombuffer("RGBA", (width, height),
+                                       bytes(fig.canvas.buffer_rgba()), "raw", "RGBA", 0, 1))
     out_gif = Path(out_gif)
     out_gif.parent.mkdir(parents=True, exist_ok=True)
-    writer = PillowWriter(fps=fps)
-    with writer.saving(fig, str(out_gif), dpi=80):
-        for k, t_s in enumerate(arrays["snapshot_t_s"]):
-            fig.clear()
-            ax = fig.add_subplot()
-            _shade(ax, arrays)
-            _depth_layer(ax, depth[k], extent, vmax)
-            _roads(ax, segments, closed[k], label_lang, kw)
-            on = people[k] > 0
-            ax.scatter(px[on], py[on], s=people[k][on] * scale, c="#ff7f0e", alpha=0.6,
-                       linewidths=0, label=t("flood.people", label_lang))
-            on = strand[k] > 0
-            ax.scatter(px[on], py[on], s=strand[k][on] * scale + 4, c="#9467bd",
-                       marker="x", label=t("flood.stranded", label_lang))
-            _frame(ax, segments, label_lang, kw)
-            ax.legend(loc="lower right", prop=kw.get("fontproperties"), fontsize=7)
-            ax.set_title(t("flood.anim_title", label_lang, hours=float(t_s) / 3600.0), **kw)
-            writer.grab_frame()
+    # As matplotlib's PillowWriter saves: every frame, fps as the frame duration, looping.
+    frames[0].save(out_gif, save_all=True, append_images=frames[1:],
+                   duration=int(1000 / fps), loop=0)
     return out_gif

@@ -91,7 +91,7 @@ def _hazard_lines(hazards: dict, lang: str) -> list[str]:
             p50 = inc.get("response_p50_s")
             lines.append(t("report.response", lang, count=inc["count"],
                            served=inc["served"],
-                           p50=t("report.na", lang) if p50 is None
+                           p50=t("report.not_reached", lang) if p50 is None
                            else t("unit.minutes", lang, value=p50 / 60.0),
                            share=_percent(rel["within_target_share"], lang),
                            hours=float(tg.get("relief_h", 10.0)),

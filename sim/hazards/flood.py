@@ -29,6 +29,7 @@ from pydantic import Field, StrictFloat, StrictStr, ValidationInfo, field_valida
 
 from sim._errors import ScenarioError
 from sim._spec import NonNegative, Positive, Spec, field_error, resolve_existing
+from sim.core.profiles import closing_per_segment
 from sim.hazards import flood_curves as fc
 from sim.hazards import terrain
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
@@ -186,19 +187,17 @@ def _deck_height(z: np.ndarray, cells: np.ndarray, ptr: np.ndarray, cell_m: floa
     ``bridge=*``) are decks along their whole length: on the straight line between their
     ends' ground, and at least ``clearance_m`` above the ground under them.
     """
-    from scipy import ndimage
-
     zs = np.where(cells >= 0, z.ravel()[np.maximum(cells, 0)], 0.0)
     lift = np.zeros_like(zs)
-    k = int(span_m // cell_m) + 1  # window in samples (samples are <= one cell apart)
-    for i, (a, b) in enumerate(zip(ptr[:-1], ptr[1:], strict=True)):
-        prof = zs[a:b]
-        if span_m > 0 and b - a >= 3:
-            up = ndimage.grey_closing(prof, size=min(k, b - a), mode="nearest") - prof
-            lift[a:b] = np.where(up >= clearance_m, up, 0.0)
-        if tagged is not None and tagged[i] and b > a:
-            line = np.linspace(prof[0], prof[-1], b - a)
-            lift[a:b] = np.maximum(lift[a:b], np.maximum(line - prof, clearance_m))
+    if span_m > 0:
+        k = int(span_m // cell_m) + 1  # window in samples (samples are <= one cell apart)
+        up = closing_per_segment(zs, ptr, k) - zs
+        lift = np.where(up >= clearance_m, up, 0.0)
+    for i in np.flatnonzero(tagged) if tagged is not None else ():
+        a, b = ptr[i], ptr[i + 1]
+        if b > a:
+            line = np.linspace(zs[a], zs[b - 1], b - a)
+            lift[a:b] = np.maximum(lift[a:b], np.maximum(line - zs[a:b], clearance_m))
     return lift
 
 
