@@ -348,8 +348,8 @@ class EvacuationModel(mesa.Model):
         """Refuse a scenario in which nobody can reach any shelter."""
         from sim._errors import ScenarioError
 
-        reach_car = self._drive_reach[self.household_set[self.car_hh], self.fleet.origin]
-        reach_walk = self._walk_reach[self.household_set[self.walk_hh], self.walkers.origin]
+        reach_car = self._drive_reach[self._car_set, self.fleet.origin]
+        reach_walk = self._walk_reach[self._walk_set, self.walkers.origin]
         if not (reach_car.any() or reach_walk.any()):
             msg = (
                 f"{self.scenario.source}: shelters: no shelter is reachable from any home "
