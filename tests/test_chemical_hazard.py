@@ -495,6 +495,14 @@ def test_chlorine_release_scenario_file_is_valid(cache):
 # --- in the model, to the run folder, back through analysis ------------------------------
 
 
+def tank_leak(**changes) -> ChemicalHazard:
+    """Chlorine from the generated districts' tank T1, 20 min, 2 m/s from the NE, D urban."""
+    fields = dict(kind="chemical", source={"tank": "Chlorine Tank T1"}, rate_kg_s=5.0,
+                  duration_min=20.0, wind_speed_mps=2.0, wind_from_deg=45.0, stability="D",
+                  terrain="urban")
+    return ChemicalHazard.from_spec(ChemicalSpec.model_validate({**fields, **changes}))
+
+
 @pytest.fixture(scope="module")
 def chemical_run(request, tmp_path_factory):
     from sim import results, runs
@@ -502,20 +510,7 @@ def chemical_run(request, tmp_path_factory):
 
     small = request.getfixturevalue("small_district")
     cache = request.getfixturevalue("cache")
-    hz = ChemicalHazard.from_spec(
-        ChemicalSpec.model_validate(
-            dict(
-                kind="chemical",
-                source={"tank": "Chlorine Tank T1"},
-                rate_kg_s=40.0,  # a large tank failure: enough for deaths by the probit
-                duration_min=20.0,
-                wind_speed_mps=2.0,
-                wind_from_deg=45.0,
-                stability="D",
-                terrain="urban",
-            )
-        )
-    )
+    hz = tank_leak(rate_kg_s=40.0)  # a large tank failure: enough for deaths by the probit
     m = EvacuationModel(scenario_path=small / "small.toml", seed=4, cache_dir=cache, hazards=[hz])
     counts = []
     while m.running:

@@ -19,28 +19,13 @@ from sim.hazards.chemical import (
     ACTION_EVACUATE,
     ACTION_STAY,
     ChemicalHazard,
-    ChemicalSpec,
 )
 from sim.population import STRANDED
+from tests.test_chemical_hazard import tank_leak
 
 
 def _hazard(actions: dict[str, str]) -> ChemicalHazard:
-    return ChemicalHazard.from_spec(
-        ChemicalSpec.model_validate(
-            dict(
-                kind="chemical",
-                source={"tank": "Chlorine Tank T1"},
-                rate_kg_s=5.0,
-                duration_min=20.0,
-                wind_speed_mps=2.0,
-                wind_from_deg=45.0,
-                stability="D",
-                terrain="urban",
-                crosswind_sector_deg=45.0,
-                actions=actions,
-            )
-        )
-    )
+    return tank_leak(crosswind_sector_deg=45.0, actions=actions)
 
 
 @pytest.fixture(scope="module")
