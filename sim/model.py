@@ -324,8 +324,12 @@ class EvacuationModel(mesa.Model):
             np.inf,
         )
         targets = [np.flatnonzero(row).astype(np.int32) for row in self.dest_open]
-        self.drive_routes = [next_hop(self.net.drive, n, t, cost_s=drive_cost) for t in targets]
-        self.walk_routes = [next_hop(self.net.walk, n, t, cost_s=walk_cost) for t in targets]
+        # A set whose orders avoid a zone pays more for the links inside it.
+        factors = [(1.0, 1.0) if f is None else f for f in self._route_factors]
+        self.drive_routes = [next_hop(self.net.drive, n, t, cost_s=drive_cost * f[0])
+                             for t, f in zip(targets, factors, strict=True)]
+        self.walk_routes = [next_hop(self.net.walk, n, t, cost_s=walk_cost * f[1])
+                            for t, f in zip(targets, factors, strict=True)]
         # Per set: is an open shelter of the set reachable from each node (for the states).
         self._drive_reach = np.stack([np.isfinite(r.cost_s) for r in self.drive_routes])
         self._walk_reach = np.stack([np.isfinite(r.cost_s) for r in self.walk_routes])
@@ -508,7 +512,7 @@ class EvacuationModel(mesa.Model):
         Households ordered to shelter in place (or left at home) never depart; the others
         keep the scenario's warning and departure behaviour but head only for the shelters
         of their set (:attr:`shelter_sets`, row 0 = every shelter), each set with its own
-        routing table.
+        routing table, whose travel times may weigh links inside an avoided zone more.
         """
         table = self.shelter_table
         orders = protective_orders(self.hazards, self.pop.x_m, self.pop.y_m,
@@ -517,6 +521,7 @@ class EvacuationModel(mesa.Model):
         self.ordered_to_stay = orders.stay
         self.shelter_sets = orders.shelter_sets
         self.household_set = orders.household_set
+        self._route_factors = orders.route_factors
         self.resp.t_depart_s[orders.stay] = np.inf
         if orders.stay.any():
             n = int(self.pop.persons[orders.stay].sum())

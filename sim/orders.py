@@ -9,7 +9,9 @@ nowhere. This module turns those answers into what the model moves people with:
 * ``stay``: households that never depart (codes 2 shelter in place and 4 stay);
 * shelter sets: one row per distinct mask of admitted shelters, row 0 = every shelter;
   households with several hazards' orders get the intersection of what each admits;
-* ``household_set``: the set each household heads for (its routing table follows).
+* ``household_set``: the set each household heads for (its routing table follows);
+* per set, travel-time factors per link (``route_avoid``): roads inside the zone a
+  group must avoid cost more, so its routes leave the zone by the shortest stretch.
 
 Codes: :data:`sim.hazards.chemical.ACTION_CODES` (0 none, 1 evacuate, 2 shelter in place,
 3 crosswind, 4 stay).
@@ -41,11 +43,15 @@ class Orders:
         Shelters each set admits; row 0 admits every shelter (households without orders).
     household_set : int32[H]
         Row of ``shelter_sets`` each household may go to (0 for those who stay).
+    route_factors : list of (float64[L_drive], float64[L_walk]) or None
+        Per set, factors (>= 1) on each link's travel time for that set's routes; None:
+        no link is avoided (row 0 always).
     """
 
     stay: np.ndarray
     shelter_sets: np.ndarray
     household_set: np.ndarray
+    route_factors: list
 
 
 def protective_orders(
@@ -74,6 +80,7 @@ def protective_orders(
     n_hh, n_sh = len(home_x_m), len(shelter_x_m)
     stay = np.zeros(n_hh, dtype=bool)
     allowed = np.ones((1, n_sh), dtype=bool)  # admitted shelters per combination of codes
+    factors: list = [None]  # route factors per combination (None: none avoided)
     combo = np.zeros(n_hh, dtype=np.int64)  # household -> row of ``allowed``
     for hz in hazards:
         if not hasattr(hz, "protective_actions"):
@@ -88,15 +95,33 @@ def protective_orders(
             [allowed[c] & hz.shelter_allowed(shelter_x_m, shelter_y_m, int(code))
              for c, code in pairs]
         )
-    # One set per distinct mask among the households that may travel.
-    masks = [np.ones(n_sh, dtype=bool)]
+        avoid = getattr(hz, "route_avoid", lambda code: None)
+        factors = [_stricter(factors[c], avoid(int(code))) for c, code in pairs]
+    # One set per distinct (admitted shelters, route factors) among those who may travel.
+    masks, route = [np.ones(n_sh, dtype=bool)], [None]
     set_of_combo = np.zeros(len(allowed), dtype=np.int32)
     for c in np.unique(combo[~stay]):
-        same = [k for k, m in enumerate(masks) if np.array_equal(m, allowed[c])]
+        same = [k for k in range(len(masks)) if np.array_equal(masks[k], allowed[c])
+                and _same_factors(route[k], factors[c])]
         if same:
             set_of_combo[c] = same[0]
         else:
             set_of_combo[c] = len(masks)
             masks.append(allowed[c])
+            route.append(factors[c])
     household_set = np.where(stay, 0, set_of_combo[combo]).astype(np.int32)
-    return Orders(stay=stay, shelter_sets=np.stack(masks), household_set=household_set)
+    return Orders(stay=stay, shelter_sets=np.stack(masks), household_set=household_set,
+                  route_factors=route)
+
+
+def _stricter(a, b):
+    """Route factors of two orders together: the larger factor per link."""
+    if a is None or b is None:
+        return b if a is None else a
+    return tuple(np.maximum(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _same_factors(a, b) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))

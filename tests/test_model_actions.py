@@ -95,3 +95,42 @@ def test_households_ordered_to_stay_never_leave_and_persons_are_conserved(ordere
     assert stay.any()
     assert (m._mover_state()[stay] == queue.IDLE).all()
     assert set(counts) == {m.pop.n_persons}
+
+
+def test_crosswind_routes_spend_less_time_in_the_zone(request):
+    # Penalised routes (links inside the yellow zone cost ZONE_COST_FACTOR x) minimise
+    # t_out + F t_in; plain ones t_out + t_in, to the same shelters. Adding the two
+    # optimality conditions gives (F - 1) t_in(penalised) <= (F - 1) t_in(plain): for every
+    # household the time spent inside the zone can only drop.
+    from sim.model import EvacuationModel
+    from sim.routing import next_hop
+
+    small = request.getfixturevalue("small_district")
+    cache = request.getfixturevalue("cache")
+    hz = _hazard({"aegl3": "crosswind", "aegl2": "crosswind", "aegl1": "crosswind",
+                  "outside": "stay"})
+    m = EvacuationModel(scenario_path=small / "small.toml", seed=4, cache_dir=cache, hazards=[hz])
+    d = m.net.drive
+    inside = hz.route_avoid(ACTION_CROSSWIND)[0] > 1.0
+    assert inside.any() and not inside.all()
+    k = 1  # the crosswind set (every traveller here is ordered crosswind)
+    assert (m.household_set[~m.ordered_to_stay] == k).all()
+    targets = np.flatnonzero(m.dest_open[k]).astype(np.int32)
+    plain = next_hop(d, len(m.net.nodes), targets, cost_s=d.fft_s).next_link
+    penalised = m.drive_next[k + 1]
+
+    def time_inside(table, node):
+        t = 0.0
+        for _ in range(d.n_links):
+            link = table[node]
+            if link < 0:
+                return t
+            t += d.fft_s[link] * inside[link]
+            node = d.to_node[link]
+        raise AssertionError("route does not end")
+
+    homes = np.unique(m.fleet.origin[m.household_set[m.car_hh] == k])
+    t_pen = np.array([time_inside(penalised, n) for n in homes])
+    t_plain = np.array([time_inside(plain, n) for n in homes])
+    assert np.all(t_pen <= t_plain + 1e-9)
+    assert t_pen.sum() < t_plain.sum()  # the penalty changes some routes

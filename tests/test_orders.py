@@ -66,3 +66,29 @@ def test_two_hazards_admit_the_intersection():
     assert o.shelter_sets[k0].tolist() == [False, True, True, False]  # x >= 100 and <= 200
     assert o.shelter_sets[k1].tolist() == [False, True, False, False]  # x >= 100 and == 100
     assert o.household_set[3] == k0  # same codes as household 0
+
+
+class _Avoiding(_Ordering):
+    """Like _Ordering, and households with code 3 avoid link 0 (x10), code 1 link 1 (x10)."""
+
+    def route_avoid(self, action):
+        if action not in (1, 3):
+            return None
+        f = np.ones(2)
+        f[0 if action == 3 else 1] = 10.0
+        return f, f.copy()
+
+
+def test_route_factors_split_sets_and_combine_by_the_larger():
+    everywhere = {c: (lambda x: np.ones(x.shape, bool)) for c in range(5)}
+    # Same admitted shelters for codes 1 and 3, but different links avoided: two sets.
+    o = protective_orders([_Avoiding([1, 3, 0], everywhere)], HOME_X, ZEROS, SHELTER_X, ZEROS)
+    assert o.household_set.tolist() == [1, 2, 0, 1]
+    assert o.route_factors[0] is None
+    assert o.route_factors[1][0].tolist() == [1.0, 10.0]
+    assert o.route_factors[2][0].tolist() == [10.0, 1.0]
+    # Two hazards: a household under both orders avoids both links.
+    o2 = protective_orders([_Avoiding([1, 1, 1], everywhere), _Avoiding([3, 3, 3], everywhere)],
+                           HOME_X, ZEROS, SHELTER_X, ZEROS)
+    assert len(o2.route_factors) == 2
+    assert o2.route_factors[1][1].tolist() == [10.0, 10.0]

@@ -22,6 +22,11 @@ ProtectiveAction = Literal["none", "evacuate", "shelter", "crosswind", "stay"]
 ACTION_NONE, ACTION_EVACUATE, ACTION_SHELTER, ACTION_CROSSWIND, ACTION_STAY = 0, 1, 2, 3, 4
 ACTION_CODES: dict[str, int] = {"none": 0, "evacuate": 1, "shelter": 2, "crosswind": 3, "stay": 4}
 ACTION_NAMES: tuple[str, ...] = ("none", "evacuate", "shelter", "crosswind", "stay")
+# Assumption (no source gives a number): evacuees' routes count a road or path inside the
+# zone they must avoid as this many times its travel time, so the cheapest way out leaves
+# the zone by the shortest stretch (for a plume: sideways, crosswind) without forbidding
+# it (the household may live inside and must get out).
+ZONE_COST_FACTOR = 10.0
 
 
 class _ProtectiveActionsMixin:
@@ -109,3 +114,21 @@ class _ProtectiveActionsMixin:
                 cos_angle = np.where(dist > 0, (dx * ex + dy * ey) / np.maximum(dist, 1e-12), 1.0)
             in_sector |= cos_angle >= cos_half
         return (level < 1) & ~in_sector
+
+    def route_avoid(self, action: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Travel-time factors for the routes of households with ``action``.
+
+        Evacuees (and ``none``) avoid the forecast orange zone, crosswind evacuees the
+        yellow zone: links whose midpoint lies there cost :data:`ZONE_COST_FACTOR` times
+        their travel time. Returns (drive factors, walk factors), float64 per link of the
+        bound map, or None for households that do not travel.
+        """
+        if action in (ACTION_SHELTER, ACTION_STAY):
+            return None
+        worst = 1 if action == ACTION_CROSSWIND else 2
+        out = []
+        for name in ("drive", "walk"):
+            mx, my, _ = self._links[name]
+            inside = self.zone_level_at(mx, my) >= worst
+            out.append(np.where(inside, ZONE_COST_FACTOR, 1.0))
+        return out[0], out[1]
