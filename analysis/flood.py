@@ -125,14 +125,15 @@ def _shade(ax, arrays: dict) -> None:
               extent=_extent(arrays, "cell_m", z.shape), alpha=0.6, interpolation="nearest")
 
 
-def _roads(ax, segments: np.ndarray, closed: np.ndarray, lang: str, kw: dict) -> None:
+def _roads(ax, segments: np.ndarray, closed: np.ndarray, lang: str):
+    """Open roads grey, closed roads red on top; returns the closed roads' collection."""
     from matplotlib.collections import LineCollection
 
     ax.add_collection(LineCollection(segments[~closed], colors="0.35", linewidths=0.4))
-    if closed.any():
-        ax.add_collection(LineCollection(segments[closed], colors="#d62728", linewidths=1.4,
-                                         label=t("flood.closed_roads", lang)))
-        ax.legend(loc="lower right", prop=kw.get("fontproperties"))
+    shut = LineCollection(segments[closed], colors="#d62728", linewidths=1.4,
+                          label=t("flood.closed_roads", lang))
+    ax.add_collection(shut)
+    return shut
 
 
 def _segments(run_dir) -> np.ndarray:
@@ -182,7 +183,9 @@ def plot_flood_peak(run_dir: str | Path, out_png: str | Path, *, lang: str = "en
     im = _depth_layer(ax, peak, _extent(arrays, "cell_m", peak.shape),
                       max(1.0, float(np.nanpercentile(peak[peak > _DRAW_DEPTH_M], 99))
                           if (peak > _DRAW_DEPTH_M).any() else 1.0))
-    _roads(ax, segments, closed, label_lang, kw)
+    _roads(ax, segments, closed, label_lang)
+    if closed.any():
+        ax.legend(loc="lower right", prop=kw.get("fontproperties"))
     cb = fig.colorbar(im, ax=ax, shrink=0.8)
     cb.set_label(t("flood.depth", label_lang), **kw)
     _frame(ax, segments, label_lang, kw)
@@ -208,7 +211,6 @@ def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
     ``snapshots_people`` / ``snapshots_stranded`` counts on their coarse grid, drawn as
     dots with area proportional to persons.
     """
-    from matplotlib.collections import LineCollection
     from PIL import Image
 
     label_lang, kw = _label_lang_and_font(lang)
@@ -235,10 +237,8 @@ def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
     ax = fig.add_subplot()
     _shade(ax, arrays)
     water = _depth_layer(ax, depth[0], extent, vmax)
-    ax.add_collection(LineCollection(segments, colors="0.35", linewidths=0.4))
-    shut = LineCollection(segments[closed[0]], colors="#d62728", linewidths=1.4,
-                          label=t("flood.closed_roads", label_lang))
-    ax.add_collection(shut)
+    # Every road in the grey base (a road closes and reopens between frames).
+    shut = _roads(ax, segments, np.zeros(len(segments), dtype=bool), label_lang)
     out_dots = ax.scatter([], [], c="#ff7f0e", alpha=0.6, linewidths=0,
                           label=t("flood.people", label_lang))
     caught = ax.scatter([], [], c="#9467bd", marker="x", label=t("flood.stranded", label_lang))

@@ -309,10 +309,7 @@ class EvacuationModel(mesa.Model):
         what each set's travellers may enter now.
         """
         n = len(self.net.nodes)
-        set_nodes = np.zeros((len(self.shelter_sets), n), dtype=bool)
-        for k, admitted in enumerate(self.shelter_sets):
-            set_nodes[k, self.shelter_node[admitted]] = True
-        self.dest_open = set_nodes & self.shelter_open
+        self.dest_open = self._set_nodes & self.shelter_open
         drive_cost = np.where(
             self.drive_speed_factor > 0,
             self.net.drive.fft_s / np.maximum(self.drive_speed_factor, 1e-12),
@@ -522,6 +519,10 @@ class EvacuationModel(mesa.Model):
         self.shelter_sets = orders.shelter_sets
         self.household_set = orders.household_set
         self._route_factors = orders.route_factors
+        # Shelter nodes of each set (fixed; which of them are open changes).
+        self._set_nodes = np.zeros((len(orders.shelter_sets), len(self.net.nodes)), dtype=bool)
+        for k, admitted in enumerate(orders.shelter_sets):
+            self._set_nodes[k, self.shelter_node[admitted]] = True
         self.resp.t_depart_s[orders.stay] = np.inf
         if orders.stay.any():
             n = int(self.pop.persons[orders.stay].sum())
@@ -635,7 +636,7 @@ class EvacuationModel(mesa.Model):
             x_m=x,
             y_m=y,
             persons=pop.persons,
-            state=self.household_state(),
+            state=self.household_state(mover),
             indoors=indoors & ~waiting,
             has_car=pop.has_car,
             drive_link=drive_link,
@@ -721,14 +722,15 @@ class EvacuationModel(mesa.Model):
         out[self.walk_hh] = self.walkers.t_arrive_s
         return out
 
-    def household_state(self) -> np.ndarray:
+    def household_state(self, mover: np.ndarray | None = None) -> np.ndarray:
         """Current state code (:mod:`sim.population` codes) per household.
 
         A household is DEAD only when all its members died; otherwise its survivors share
-        its state and :meth:`person_counts` counts the dead apart.
+        its state and :meth:`person_counts` counts the dead apart. ``mover``: the kernel
+        states of :meth:`_mover_state` when the caller has them already.
         """
         state = popmod.household_state(self.resp, self.t_s)
-        mover = self._mover_state()
+        mover = self._mover_state() if mover is None else mover
         travelling = (mover == queue.WAITING) | (mover == queue.MOVING)
         state[self.ordered_to_stay & (state == popmod.WARNED)] = popmod.STAYING
         trav = np.flatnonzero(travelling)

@@ -524,11 +524,12 @@ def _check_links(who: str, links: Links, values: bool = True) -> None:
         )
 
 
-def _need(name: str, a: np.ndarray, dtype, shape: tuple) -> None:
+def _need(who: str, name: str, a: np.ndarray, dtype, shape: tuple) -> None:
+    """An array argument of ``who`` with exactly this dtype and shape, or a clear error."""
     if not isinstance(a, np.ndarray) or a.dtype != dtype or a.shape != shape:
         got = (getattr(a, "dtype", type(a).__name__), getattr(a, "shape", None))
         raise EvacsimError(
-            f"step_vehicles: {name}: expected {np.dtype(dtype).name}{list(shape)}, "
+            f"{who}: {name}: expected {np.dtype(dtype).name}{list(shape)}, "
             f"got {got[0]}{list(got[1]) if got[1] is not None else ''}"
         )
 
@@ -679,12 +680,12 @@ def step_vehicles(
             f"got {getattr(next_link, 'shape', type(next_link).__name__)}"
         )
     n_tables = next_link.shape[0]
-    _need("next_link", next_link, np.int32, (n_tables, n_nodes))
-    _need("target", target, np.int32, (n_tables,))
+    _need("step_vehicles", "next_link", next_link, np.int32, (n_tables, n_nodes))
+    _need("step_vehicles", "target", target, np.int32, (n_tables,))
     shelter_open = shelter_sets("step_vehicles", shelter_open, target, n_nodes)
-    _need("shelter_room", shelter_room, np.int64, (n_nodes,))
-    _need("speed_factor", speed_factor, np.float64, (n_links,))
-    _need("queues.count", queues.count, np.int32, (n_links,))
+    _need("step_vehicles", "shelter_room", shelter_room, np.int64, (n_nodes,))
+    _need("step_vehicles", "speed_factor", speed_factor, np.float64, (n_links,))
+    _need("step_vehicles", "queues.count", queues.count, np.int32, (n_links,))
     if check_values:
         check_step_values("step_vehicles", next_link, speed_factor, fleet.table, n_links)
     if not (np.isfinite(t0_s) and np.isfinite(dt_s) and dt_s > 0):

@@ -42,6 +42,7 @@ from sim.core.queue import (
     WAITING,
     _check_columns,
     _check_links,
+    _need,
     _release_ids_times,
     check_step_values,
     shelter_sets,
@@ -357,11 +358,7 @@ def step_walkers(
     n_nodes = links.out_ptr.shape[0] - 1
 
     def need(name, a, dtype, shape):
-        if not isinstance(a, np.ndarray) or a.dtype != dtype or a.shape != shape:
-            raise EvacsimError(
-                f"step_walkers: {name}: expected {np.dtype(dtype).name}{list(shape)}, got "
-                f"{getattr(a, 'dtype', type(a).__name__)}{list(getattr(a, 'shape', ()))}"
-            )
+        _need("step_walkers", name, a, dtype, shape)
 
     if not isinstance(next_link, np.ndarray) or next_link.ndim != 2:
         raise EvacsimError(f"step_walkers: next_link: expected int32[T, {n_nodes}]")
