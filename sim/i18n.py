@@ -1,7 +1,9 @@
-"""User-facing text in English and Chinese, read from ``sim/locale/{en,zh}.toml``.
+"""User-facing text in English and Chinese, read from ``sim/locale/``.
 
 Code and comments stay in English; every sentence a user reads (CLI summaries, figure
 labels, run-folder errors) goes through :func:`t`, so ``--lang zh`` changes all of it.
+A language's catalogue is ``sim/locale/{lang}.toml`` plus every ``sim/locale/*.{lang}.toml``
+(one file per feature, e.g. ``drill.zh.toml``); a key defined in two files is an error.
 Catalogues are TOML tables; nested tables give dotted keys (``[fig.map] title = ...`` is
 ``"fig.map.title"``). Placeholders use :meth:`str.format` syntax.
 """
@@ -72,8 +74,19 @@ def catalogue(lang: str) -> dict[str, str]:
         Dotted key to message template. Treat it as read-only: it is shared.
     """
     check_lang(lang)
-    text = resources.files("sim").joinpath("locale", f"{lang}.toml").read_text(encoding="utf-8")
-    return _flatten(tomllib.loads(text))
+    folder = resources.files("sim").joinpath("locale")
+    names = [f"{lang}.toml"] + sorted(
+        f.name for f in folder.iterdir() if f.name.endswith(f".{lang}.toml")
+    )
+    merged: dict[str, str] = {}
+    for name in names:
+        flat = _flatten(tomllib.loads(folder.joinpath(name).read_text(encoding="utf-8")))
+        clash = sorted(merged.keys() & flat.keys())
+        if clash:
+            msg = f"sim/locale/{name}: keys already defined in another file: {clash[:5]}"
+            raise ValueError(msg)
+        merged.update(flat)
+    return merged
 
 
 def placeholders(template: str) -> frozenset[str]:
