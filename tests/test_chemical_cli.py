@@ -10,12 +10,12 @@ import argparse
 import json
 import math
 
+import numpy as np
 import pytest
 
 from sim._errors import EvacsimError
 from sim.hazards import dispersion as d
 from sim.hazards.chemical_cli import add_commands
-from sim.hazards.substances import get_substance
 
 
 def call(argv: list[str], capsys) -> dict:
@@ -121,7 +121,47 @@ def test_puff_ccps(capsys):
     assert out["concentration_g_m3"] == pytest.approx(c_kg * 1000.0, rel=1e-12)
 
 
+# Independent of sim.hazards: numbers typed from docs/references.md, not imported.
+CHLORINE_MW_G_MOL = 70.90  # docs/references.md §1.6
+MOLAR_VOLUME_L = 24.45  # L/mol at 25 °C, 1 atm (§1.6)
+CHLORINE_AEGL_60MIN_PPM = {1: 0.50, 2: 2.0, 3: 20.0}  # NRC (2004) Vol. 4, §1.8
+BRIGGS_RURAL_D = (0.08, 1e-4), (0.06, 1.5e-3)  # σ = a·x·(1 + b·x)^-½ (Briggs 1973, §1.4)
+
+
+def briggs_rural_d(x_m: float) -> tuple[float, float]:
+    (ay, by), (az, bz) = BRIGGS_RURAL_D
+    return ay * x_m / math.sqrt(1 + by * x_m), az * x_m / math.sqrt(1 + bz * x_m)
+
+
+def peak_centreline_g_m3(x_m: float, rate_g_s: float, wind_mps: float, duration_s: float):
+    """Ground source and receptor (§1.1, H = z = 0): Q / (π u σy σz), times the slug factor.
+
+    A release of duration D is a slug of length uD whose ends erode with σx = σy; its
+    centre holds erf(uD / (2√2 σy)) of the steady plume (§1.7, ALOHA's "at some time").
+    """
+    sy, sz = briggs_rural_d(x_m)
+    steady = rate_g_s / (math.pi * wind_mps * sy * sz)
+    return steady * math.erf(wind_mps * duration_s / (2 * math.sqrt(2) * sy))
+
+
+def long_release_edge_m(rate_g_s: float, wind_mps: float, level_g_m3: float) -> float:
+    """Where a long ground release's centreline falls to ``level``, in closed form.
+
+    C(x) = Q / (π u σy σz). With Briggs rural D both σ are a·x·(1 + b·x)^-½, so C(x) = L
+    is x⁴ = K² (1 + b_y x)(1 + b_z x) with K = Q / (π u a_y a_z L): a quartic with exactly
+    one positive root (the left side outgrows the right for x > 0).
+    """
+    (ay, by), (az, bz) = BRIGGS_RURAL_D
+    k2 = (rate_g_s / (math.pi * wind_mps * ay * az * level_g_m3)) ** 2
+    roots = np.roots([1.0, 0.0, -k2 * by * bz, -k2 * (by + bz), -k2])
+    real = roots[(abs(roots.imag) < 1e-9 * abs(roots)) & (roots.real > 0)].real
+    assert real.size == 1
+    return float(real[0])
+
+
 def test_zones_edges_sit_at_the_aegls(capsys):
+    from scipy.optimize import brentq
+
     out = call(
         [
             "zones",
@@ -139,18 +179,42 @@ def test_zones_edges_sit_at_the_aegls(capsys):
         ],
         capsys,
     )
-    cl = get_substance("chlorine")
     lengths = [out[f"aegl{k}"]["length_m"] for k in (1, 2, 3)]
     assert lengths[0] > lengths[1] > lengths[2] > 0
     for k in (1, 2, 3):
         z = out[f"aegl{k}"]
-        assert z["ppm"] == cl.aegl(k, 60) and z["max_width_m"] > 0
-        # At the zone's far end the ground-level centreline concentration is the AEGL.
-        c = d.plume_concentration(5000.0, 3.0, z["length_m"], stability="D")
-        sy, _ = d.briggs_sigmas(z["length_m"], "D")
-        peak = float(c) * float(d.slug_peak_factor(3.0, 1800.0, sy))
-        assert float(cl.g_m3_to_ppm(peak)) == pytest.approx(z["ppm"], rel=1e-6)
+        assert z["ppm"] == CHLORINE_AEGL_60MIN_PPM[k] and z["max_width_m"] > 0
+        level = z["ppm"] * CHLORINE_MW_G_MOL / MOLAR_VOLUME_L / 1000.0  # g/m³
+        edge = brentq(
+            lambda x: peak_centreline_g_m3(x, 5000.0, 3.0, 1800.0) - level,  # noqa: B023
+            1.0,
+            1e6,
+            xtol=1e-9,
+            rtol=1e-14,
+        )
+        assert z["length_m"] == pytest.approx(edge, rel=1e-9)
+    # The red zone's edge (~3.4 km, σy ≈ 260 m) sees the whole 5.4 km slug: erf(7.4) is 1
+    # in double precision, so the steady plume's closed form holds there.
+    level3 = 20.0 * CHLORINE_MW_G_MOL / MOLAR_VOLUME_L / 1000.0
+    assert out["aegl3"]["length_m"] == pytest.approx(
+        long_release_edge_m(5000.0, 3.0, level3), rel=1e-9
+    )
     assert out["aegl3"]["extrapolated"] is False
+
+
+@pytest.mark.parametrize(("duration_s", "sigma_x_m"), [(60.0, 50.0), (300.0, 400.0), (20.0, 5.0)])
+def test_slug_peak_factor_is_the_along_wind_integral(duration_s, sigma_x_m):
+    # A slug of length uD whose every element spreads as a Gaussian of σx: its centre holds
+    # ∫_{-uD/2}^{uD/2} N(s; 0, σx) ds of the steady concentration, integrated numerically.
+    from scipy.integrate import quad
+
+    u = 3.0
+    half = u * duration_s / 2.0
+    dens = lambda s: math.exp(-s * s / (2 * sigma_x_m**2)) / (math.sqrt(2 * math.pi) * sigma_x_m)  # noqa: E731
+    expected, _ = quad(dens, -half, half, epsabs=1e-14, epsrel=1e-12)
+    got = float(d.slug_peak_factor(u, duration_s, sigma_x_m))
+    assert got == pytest.approx(expected, rel=1e-10)
+    assert 0.0 < got < 1.0
 
 
 def test_text_output(capsys):

@@ -181,7 +181,11 @@ def test_outputs_for_the_run_folder(flooded, small_net):
     assert arrays["snapshots_depth_m"].shape[0] == len(arrays["snapshot_t_s"]) == 9  # 0..40/5
     assert arrays["snapshot_drive_closed"].shape == (9, small_net.drive.n_links)
     assert sum(a.nbytes for a in arrays.values()) < 40e6
-    assert float(arrays["peak_depth_m"].max()) == pytest.approx(ts["max_depth_m"].max(), rel=0.2)
+    # The peak is kept every scheme step, the series and snapshots only every 60 s / 5 min:
+    # the peak bounds every sample, cell by cell, and the sampled maximum is one of them.
+    peak = arrays["peak_depth_m"]
+    assert np.all(peak >= arrays["snapshots_depth_m"].max(axis=0))
+    assert float(peak.max()) >= float(ts["max_depth_m"].max()) > 0.0
 
 
 def _write_depth_tif(path, values, x_left, y_top, cell, epsg):

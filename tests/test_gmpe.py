@@ -192,6 +192,29 @@ def test_yu2013_elliptical_symmetry_and_closed_forms():
     assert gmpe.yu2013(7.0, 40.0, 90.0).pga_g[0] < gmpe.yu2013(7.0, 40.0, 0.0).pga_g[0]
 
 
+# Cheng et al. (2017, BSSA 107(5):2490, doi:10.1785/0120170102) orthogonal regressions of
+# Mw on Ms for mainland China, as OpenQuake's YuEtAl2013Mw applies them (gem/oq-engine,
+# openquake/hazardlib/gsim/yu_2013.py): Mw = 0.86 Ms + 0.59 for Mw < 6.58, else
+# Mw = 1.28 Ms - 2.42. [U] the paper's own table was not retrieved, only this use of it.
+CHENG_SMALL, CHENG_LARGE, CHENG_SPLIT_MW = (0.86, 0.59), (1.28, -2.42), 6.58
+
+
+@pytest.mark.parametrize("mw", [4.0, 5.0, 6.0, 6.5, 6.579, 6.58, 7.0, 7.5, 8.0])
+def test_mw_to_ms_follows_cheng_2017(mw):
+    a, b = CHENG_SMALL if mw < CHENG_SPLIT_MW else CHENG_LARGE
+    ms = gmpe.mw_to_ms(mw)
+    assert a * ms + b == pytest.approx(mw, abs=1e-12)  # the published regression, read forward
+
+
+def test_mw_to_ms_spot_values():
+    # By hand from the coefficients above: (6.0 - 0.59) / 0.86, (7.0 + 2.42) / 1.28.
+    assert gmpe.mw_to_ms(6.0) == pytest.approx(5.41 / 0.86, abs=1e-12)
+    assert gmpe.mw_to_ms(7.0) == pytest.approx(7.359375, abs=1e-12)
+    # The two branches do not meet: Ms jumps from 6.965 to 7.03125 at Mw 6.58.
+    assert gmpe.mw_to_ms(6.58 - 1e-9) == pytest.approx(5.99 / 0.86, abs=1e-8)
+    assert gmpe.mw_to_ms(6.58) == pytest.approx(9.0 / 1.28, abs=1e-12)
+
+
 def test_magnitude_conversions_invert_each_other():
     for mw in (4.0, 5.5, 6.57, 6.6, 7.5, 8.4):
         assert gmpe.ms_to_mw(gmpe.mw_to_ms(mw)) == pytest.approx(mw, abs=1e-12)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.core.queue import ARRIVED
+
 from sim.hazards.base import Incident
 from sim.responders import ASSIGNED, DONE, OPEN, IncidentBook, Team
 from tests.verification.test_response_analytic import (
@@ -128,7 +130,10 @@ def test_rescued_are_carried_to_the_nearest_hospital_then_team_goes_home():
     assert row["dest_node"] == 2 and row["destination"] == "hospital"
     team = w.resp.teams[0]
     assert team.state == 0 and w.sf.node_of(team.row) == 0  # back at the station
-    assert w.fleet.persons[team.row] == 0 or w.fleet.state[team.row] != 2
+    # Parked at the station (ARRIVED, off every link) with nobody aboard: the rescued were
+    # handed over at the hospital.
+    assert w.fleet.state[team.row] == ARRIVED and w.fleet.link[team.row] == -1
+    assert w.fleet.persons[team.row] == 0
 
 
 def test_closure_sends_the_incident_back_to_the_queue():
