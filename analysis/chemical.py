@@ -200,7 +200,7 @@ def plot_threat_zones(run_dir: str | Path, out_png: str | Path, *, lang: str = "
     Notes
     -----
     The zones are where the peak ground-level concentration of the whole event reached
-    each AEGL (ALOHA's threat zones, REFERENCES.md §1.7), from the grid in
+    each AEGL (ALOHA's threat zones, docs/references.md §1.7), from the grid in
     ``hazard/chemical.npz``; projected metres (the map's UTM CRS).
     """
     from matplotlib.collections import LineCollection

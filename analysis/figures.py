@@ -192,7 +192,7 @@ def plot_arrivals(run_dir: str | Path, out_png: str | Path, *, lang: str = "en")
     Notes
     -----
     Time in hours from scenario start. A horizontal line marks the evacuee total; dashed
-    vertical lines mark the ETE at 50/90/95/100 % of evacuees (NUREG/CR-7002, REFERENCES.md
+    vertical lines mark the ETE at 50/90/95/100 % of evacuees (NUREG/CR-7002, docs/references.md
     §4.1). An ETE never reached within the horizon is listed in the legend as such.
     """
     label_lang, kw = _label_lang_and_font(lang)

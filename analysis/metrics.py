@@ -13,7 +13,7 @@ Notes
 Evacuation time estimate (ETE): the time from scenario start until a given share of the
 evacuating population has reached a shelter. NUREG/CR-7002 (Jones, Walton & Wolshon,
 2011; Rev. 1 2021) reports the 90 % and 100 % values and uses the 90 % value for
-protective-action decisions (REFERENCES.md §4.1). Here the share is of *evacuees* (persons
+protective-action decisions (docs/references.md §4.1). Here the share is of *evacuees* (persons
 of households that departed), and a value is ``None`` when the share was never reached
 within the simulated horizon: nothing is extrapolated.
 """
@@ -226,7 +226,7 @@ def ete_table(run_dir: str | Path) -> pd.DataFrame:
 
     Notes
     -----
-    ETE as in NUREG/CR-7002 (REFERENCES.md §4.1), weighted by persons: the arrival time of
+    ETE as in NUREG/CR-7002 (docs/references.md §4.1), weighted by persons: the arrival time of
     the household whose arrival brings the arrived persons to at least ``pct`` % of
     evacuees.
     """
@@ -391,7 +391,7 @@ def compute_metrics(run_dir: str | Path) -> dict:
 
     Notes
     -----
-    ETE per NUREG/CR-7002 (REFERENCES.md §4.1), weighted by persons; see
+    ETE per NUREG/CR-7002 (docs/references.md §4.1), weighted by persons; see
     :func:`ete_table`. Compliance is the share of warned persons whose household complies.
     """
     manifest = read_manifest(run_dir)

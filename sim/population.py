@@ -45,7 +45,7 @@ N_STATES = len(STATE_NAMES)
 
 # Truncation of the individual free walking speed draw, m/s. Gaussian tails would give
 # negative or sprint speeds: 0.5 m/s is the planning speed for elderly/disabled people
-# and 2.5 m/s is about a jog (REFERENCES.md 4.3, Miyagi guideline; Simulex range).
+# and 2.5 m/s is about a jog (docs/references.md 4.3, Miyagi guideline; Simulex range).
 WALK_SPEED_MIN_MPS = 0.5
 WALK_SPEED_MAX_MPS = 2.5
 
@@ -301,7 +301,7 @@ def sample_response(pop: Population, spec: Scenario, *, rng: np.random.Generator
 
     Warning: reaches a household with probability ``warning.coverage`` at
     ``start_min + delay``. Departure: ``t_warned + m`` with the mobilisation delay ``m``
-    drawn by inverse CDF from the departure curve (REFERENCES.md 4.2):
+    drawn by inverse CDF from the departure curve (docs/references.md 4.2):
     Rayleigh ``m = sigma sqrt(-2 ln(1 - u))``; logistic ``m = max(0, beta + ln(u/(1-u))/alpha)``.
     A household that does not comply (probability ``noncompliance``) never departs.
     Every draw is made for all households, so the streams do not depend on each other.
@@ -449,7 +449,7 @@ def _group_walk_speed(persons, vulnerable, spec, rng) -> np.ndarray:
     """Return the walking speed of each household, m/s: the slowest member sets the pace.
 
     With a member aged 65+ the group walks at ``vulnerable_speed_mps`` (FDMA 2002, people
-    needing help, REFERENCES.md 4.3). Otherwise it is the minimum of ``persons`` draws of
+    needing help, docs/references.md 4.3). Otherwise it is the minimum of ``persons`` draws of
     N(mean, sd) truncated to [0.5, 2.5] m/s, drawn in one go by inverse CDF: the minimum
     of n iid draws has CDF ``1 - (1 - F)^n``.
     """

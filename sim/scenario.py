@@ -55,7 +55,7 @@ HazardSpec = Annotated[FloodSpec | ChemicalSpec | EarthquakeSpec, Field(discrimi
 ShelterKind = Literal["park", "square", "school", "stadium", "sports_centre", "other"]
 MAP_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".graphml", ".evacmap.npz")
 
-# sqrt(2 ln 10) = 2.1460: Rayleigh t90 = 2.1460 sigma (REFERENCES.md 4.2 identity).
+# sqrt(2 ln 10) = 2.1460: Rayleigh t90 = 2.1460 sigma (docs/references.md 4.2 identity).
 RAYLEIGH_T90_PER_SIGMA = math.sqrt(2.0 * math.log(10.0))
 
 class ScenarioMeta(_Spec):
@@ -199,7 +199,7 @@ class RayleighDeparture(_Spec):
 
     @property
     def sigma_min(self) -> float:
-        """Rayleigh scale, minutes (REFERENCES.md 4.2: t90 = 2.1460 sigma)."""
+        """Rayleigh scale, minutes (docs/references.md 4.2: t90 = 2.1460 sigma)."""
         return self.t90_min / RAYLEIGH_T90_PER_SIGMA
 
 
@@ -213,7 +213,7 @@ class LogisticDeparture(_Spec):
 
     @property
     def t90_min(self) -> float:
-        """90 % point, minutes: beta + ln 9 / alpha (REFERENCES.md 4.2)."""
+        """90 % point, minutes: beta + ln 9 / alpha (docs/references.md 4.2)."""
         return self.beta_min + math.log(9.0) / self.alpha_per_min
 
 

@@ -2,7 +2,7 @@
 
 Capacity of a map shelter is its usable area divided by the area one person needs,
 ``floor(area_m2 * usable_fraction[kind] / area_per_person_m2)``; GB 50413-2007 asks
->= 2 m² per person in a fixed shelter (REFERENCES.md 4.4). Where the map carries an OSM
+>= 2 m² per person in a fixed shelter (docs/references.md 4.4). Where the map carries an OSM
 ``capacity=*`` tag (a whole number > 0) that number is used instead: somebody counted it.
 
 Coordinates: ``x_m``/``y_m`` are metres in the map's projected CRS (``RoadNetwork.crs``).

@@ -12,14 +12,16 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # allow running the suite from a checkout that is not installed
     sys.path.insert(0, str(REPO))
 
+from tests.required import skip_unless_ci  # noqa: E402 - needs the checkout on sys.path
+
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Folder with the real OSM / SRTM data; skips the test where it is absent."""
+    """Folder with the real OSM / SRTM data; skips where absent, fails in CI."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real-data test: {SHARED_DATA} is absent in this checkout")
+        skip_unless_ci(f"real-data test: {SHARED_DATA} is absent in this checkout")
     return SHARED_DATA
 
 
@@ -45,3 +47,23 @@ def small_district(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def drawn(monkeypatch) -> dict:
+    """Figures saved during a test, by file name: assert on what they draw, not on bytes.
+
+    Every evacsim figure ends in ``Figure.savefig``; this records the figure object (axes,
+    artists, labels, limits) and still writes the file.
+    """
+    from matplotlib.figure import Figure
+
+    saved: dict = {}
+    original = Figure.savefig
+
+    def record(self, fname, *args, **kwargs):
+        saved[Path(fname).name] = self
+        return original(self, fname, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    return saved

@@ -2,7 +2,7 @@
 
 The hand-built run (``hand_tables``) has 12 households, 27 persons and 3 shelters. Every
 expected number below is derived in the comment next to it from the table, using the
-ETE definition of NUREG/CR-7002 (REFERENCES.md §4.1): the time at which the arrived
+ETE definition of NUREG/CR-7002 (docs/references.md §4.1): the time at which the arrived
 persons first reach the given share of evacuees (persons of households that departed).
 """
 
@@ -249,29 +249,58 @@ def test_unknown_status_is_a_clear_error(run_dir, tmp_path):
     assert not (tmp_path / "r").exists() and list(tmp_path.iterdir()) == []
 
 
-def _png_size(path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
-
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_figures_are_non_empty_pngs(run_dir, tmp_path, lang, caplog):
+def test_figures_draw_the_run(run_dir, tmp_path, lang, caplog, drawn):
+    from matplotlib.collections import LineCollection, PathCollection
+
+    from sim.i18n import t
+
     caplog.set_level(logging.WARNING, logger="analysis.figures")
-    for plot in (plot_congestion_map, plot_arrivals):
-        out = plot(run_dir, tmp_path / f"{plot.__name__}.png", lang=lang)
-        width, height = _png_size(out)
-        assert width > 500 and height > 300 and out.stat().st_size > 10_000
+    plot_congestion_map(run_dir, tmp_path / "map.png", lang=lang)
+    plot_arrivals(run_dir, tmp_path / "arrivals.png", lang=lang)
     fell_back = any("no CJK font" in r.getMessage() for r in caplog.records)
     assert fell_back == (lang == "zh" and figures_mod.cjk_font_path() is None)
+    shown = "en" if fell_back else lang
+
+    ax = drawn["map.png"].axes[0]
+    assert (ax.get_title(), ax.get_xlabel()) == (t("fig.map.title", shown),
+                                                 t("fig.map.x", shown))
+    lines = [c for c in ax.collections if isinstance(c, LineCollection)]
+    # Grey base layer: both drive links (the footpath is not a road); coloured layer: the
+    # loaded ones, by peak / storage = 12/30 = 0.4 and 9/9 = 1.0 (> the 2 % cut-off).
+    assert len(lines[0].get_segments()) == 2
+    assert sorted(lines[1].get_array()) == [0.4, 1.0] and lines[1].get_clim() == (0.0, 1.0)
+    # Shelters: A, B and C at their map metres, coloured by utilisation 10/8, 9/20, 0.
+    dots = next(c for c in ax.collections if isinstance(c, PathCollection))
+    assert dots.get_offsets().tolist() == [[0.0, 0.0], [100.0, 50.0], [50.0, 100.0]]
+    assert dots.get_array().tolist() == [10 / 8, 9 / 20, 0.0]
+    assert dots.get_clim()[1] >= 10 / 8  # the colour bar covers the overfull shelter
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    assert x0 < 0.0 and x1 > 100.0 and y0 < 0.0 and y1 > 100.0  # everything is in frame
+
+    ax = drawn["arrivals.png"].axes[0]
+    assert ax.get_ylabel() == t("fig.arrivals.y", shown)
+    departed, arrived = ax.lines[0], ax.lines[1]
+    # Held to the horizon (3600 s = 1 h): 20 departed and 19 arrived persons in the end.
+    assert departed.get_xdata()[-1] == 1.0 and departed.get_ydata()[-1] == 20
+    assert arrived.get_ydata()[-1] == 19
+    # ETE marks at 50/90/95 % = 1200, 2000, 2600 s (test_evacuees_and_ete_...); 100 %
+    # never reached, so no line for it.
+    marks = [ln.get_xdata()[0] for ln in ax.lines[2:] if len(ln.get_xdata()) == 2
+             and ln.get_xdata()[0] == ln.get_xdata()[1]]
+    assert marks == pytest.approx([1200 / 3600, 2000 / 3600, 2600 / 3600], abs=1e-12)
+    assert ax.get_ylim() == (0.0, 21.0)  # max(20 evacuees, 20 departed) × 1.05
 
 
 def test_zh_figures_fall_back_to_english_without_cjk_font(run_dir, tmp_path, caplog,
-                                                          monkeypatch):
+                                                          monkeypatch, drawn):
+    from sim.i18n import t
+
     monkeypatch.setattr(figures_mod, "cjk_font_path", lambda: None)
     caplog.set_level(logging.WARNING, logger="analysis.figures")
-    out = plot_arrivals(run_dir, tmp_path / "a.png", lang="zh")
-    assert out.stat().st_size > 10_000
+    plot_arrivals(run_dir, tmp_path / "a.png", lang="zh")
+    assert drawn["a.png"].axes[0].get_title() == t("fig.arrivals.title", "en")
     assert any("fall back to English" in r.getMessage() for r in caplog.records)
 
 

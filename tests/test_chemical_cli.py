@@ -1,6 +1,6 @@
 """``evacsim hazard plume|puff|zones`` as the lead wires them: add_commands on sub-parsers.
 
-Expected numbers: REFERENCES.md §1.5 (De Visscher Ex. 2.1, CCPS puff) and the threat-zone
+Expected numbers: docs/references.md §1.5 (De Visscher Ex. 2.1, CCPS puff) and the threat-zone
 definition (the zone edge is where the peak concentration equals the AEGL).
 """
 

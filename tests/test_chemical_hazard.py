@@ -3,7 +3,7 @@
 A synthetic grid map (UTM zone 48N metres) keeps geometry exact: the source tank at the
 origin, the wind from the west (blowing toward +x), so "x downwind, y crosswind" of the
 textbook formulas are the map's easting/northing offsets. Expected numbers come from the
-dispersion formulas (tested against REFERENCES.md §1 in test_dispersion.py), from analytic
+dispersion formulas (tested against docs/references.md §1 in test_dispersion.py), from analytic
 identities, or from the probit's definition.
 """
 
@@ -599,15 +599,29 @@ def test_chemical_metrics_agree_with_the_files(chemical_run):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_chemical_figures_are_written(chemical_run, tmp_path, lang):
+def test_chemical_figures_draw_the_zones_and_the_receptor(chemical_run, tmp_path, lang, drawn):
     from analysis.chemical import plot_receptor, plot_threat_zones
 
     out = chemical_run[2]
-    for f in (
-        plot_threat_zones(out, tmp_path / "zones.png", lang=lang),
-        plot_receptor(out, tmp_path / "receptor.png", lang=lang),
-    ):
-        assert f.stat().st_size > 10_000
+    plot_threat_zones(out, tmp_path / "zones.png", lang=lang)
+    plot_receptor(out, tmp_path / "receptor.png", lang=lang)
+    arr = np.load(out / "hazard" / "chemical.npz")
+    ax = drawn["zones.png"].axes[0]
+    # The zone raster is the run's level grid (0 masked), placed on its cells.
+    img = ax.get_images()[0]
+    np.testing.assert_array_equal(img.get_array().filled(0), arr["level"])
+    ny, nx = arr["level"].shape
+    x0, y0, cell = float(arr["grid_x0_m"]), float(arr["grid_y0_m"]), float(arr["grid_cell_m"])
+    assert img.get_extent() == [x0, x0 + nx * cell, y0, y0 + ny * cell]
+    source = ax.lines[0]
+    assert (source.get_xdata()[0], source.get_ydata()[0]) == tuple(arr["source_xy_m"])
+    # The receptor curve is the receptor table, and the axis holds its peak.
+    rec = pd.read_csv(out / "hazard" / "chemical_receptor.csv")
+    ax = drawn["receptor.png"].axes[0]
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), rec["outdoor_ppm"])
+    assert ax.get_ylim()[1] >= rec["outdoor_ppm"].max()
+    aegls = sorted(ln.get_ydata()[0] for ln in ax.lines[2:5])
+    assert aegls == sorted(float(a) for a in arr["aegl_ppm"])
 
 
 def test_analysis_names_a_missing_hazard_file(tmp_path):

@@ -1,7 +1,11 @@
 """Gaussian plume / puff formulas and the puff kernel, against published numbers.
 
-Every expected value traces to REFERENCES.md §1 (section named at each test) or to an
-analytic identity (mass balance, the one-box ODE solution).
+Every expected value traces to docs/references.md §1 (section named at each test) or to an
+analytic identity (mass balance, the one-box ODE solution). Their standing differs: values
+marked [V] there were printed by the source (De Visscher Ex. 2.1, the GasDispersion.jl CCPS
+tests) and are checks against a published answer; values marked [C] were computed here from
+the verified formula and coefficients, so a test on them is a regression check of the
+implementation, not an independent confirmation.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def _run(argv: list[str], capsys) -> tuple[int, str]:
 
 
 def test_gmpe_bssa14_json_matches_the_test_value(capsys):
-    # REFERENCES §3.1 NGA-West2 row: M 6.0 SS, R_JB 1 km, Vs30 300 -> 0.48927 g, 38.229 cm/s.
+    # docs/references.md §3.1 NGA-West2 row: M 6.0 SS, R_JB 1 km, Vs30 300
+    # -> 0.48927 g, 38.229 cm/s.
     code, out = _run(["gmpe", "--model", "bssa14", "--mag", "6", "--rjb", "1", "--vs30", "300",
                       "--mechanism", "SS", "--region", "global", "--json"], capsys)
     data = json.loads(out)
@@ -50,7 +51,7 @@ def test_fragility_json_probabilities(capsys):
     assert list(ex) == ["slight", "moderate", "extensive", "complete"]
     assert list(st) == ["none", "slight", "moderate", "extensive", "complete"]
     assert sum(st.values()) == pytest.approx(1.0, abs=1e-12)
-    # Median of slight damage for C1L moderate code is 0.16 g, beta 0.64 (REFERENCES §3.3).
+    # Median of slight damage for C1L moderate code is 0.16 g, beta 0.64 (docs/references.md §3.3).
     import math
 
     from scipy.special import ndtr
@@ -66,7 +67,7 @@ def test_text_output_in_both_languages(capsys, lang):
     assert code == 0 and len(out.strip().splitlines()) == 6
     code, out = _run(["gmpe", "--model", "bssa14", "--mag", "6.5", "--rjb", "20",
                       "--lang", lang], capsys)
-    assert code == 0 and "0.1172" in out  # REFERENCES §3.1 extra point: 0.1172 g
+    assert code == 0 and "0.1172" in out  # docs/references.md §3.1 extra point: 0.1172 g
 
 
 @pytest.mark.parametrize(("argv", "words"), [

@@ -1,7 +1,7 @@
-"""The earthquake hazard: spec validation, inventory, damage, people, roads (REFERENCES §3).
+"""The earthquake hazard: spec validation, inventory, damage, people, roads (docs/references.md §3).
 
 Assertions follow from invariants (persons conserved, sets disjoint, determinism), from the
-geometry of debris (REFERENCES §3.6) or from limits (no shaking -> no damage).
+geometry of debris (docs/references.md §3.6) or from limits (no shaking -> no damage).
 """
 
 from __future__ import annotations
@@ -223,7 +223,9 @@ def test_debris_blocks_only_links_next_to_collapsed_buildings():
                                 np.full(len(col), row.x1_m), np.full(len(col), row.y1_m))
         road_w = 2 * 3.5  # one lane each way, 3.5 m lanes
         assert np.any(dist - half - reach - road_w / 2 <= 1e-9), row.link
-    # Closed where less than 3 m stays clear, slowed otherwise (REFERENCES §3.6 rule).
+    # Closed where less than debris_pass_width_m = 3 m stays clear, slowed otherwise.
+    # docs/references.md §3.6 suggests "blocked if debris >= remaining carriageway width"
+    # without a number; 3 m (one lane) is our assumption (scenarios/README.md).
     closed = debris["factor"] == 0
     assert np.all(7.0 - debris.loc[closed, "buried_m"] < 3.0)
     assert np.all(7.0 - debris.loc[~closed, "buried_m"] >= 3.0)
@@ -366,9 +368,9 @@ def test_default_district_counts_are_consistent():
 
 
 @pytest.mark.slow
-def test_model_run_folder_and_analysis(tmp_path):
+def test_model_run_folder_and_analysis(tmp_path, drawn):
     """Through the model (hazard interface) into a run folder, read back by analysis."""
-    from analysis.earthquake import earthquake_metrics, plot_pga_map
+    from analysis.earthquake import earthquake_metrics, plot_pga_map, read_buildings
     from sim import results, runs
     from sim.model import EvacuationModel
     from sim.scenario import FixedDelay, default_scenario_path, load_scenario
@@ -415,8 +417,18 @@ def test_model_run_folder_and_analysis(tmp_path):
     kinds = {k: sum(1 for i in model.incidents if i.kind == k) for k in ("injured", "trapped")}
     assert m["incidents"] == {k: v for k, v in kinds.items() if v}
     for lang in ("en", "zh"):
-        png = plot_pga_map(out, tmp_path / f"pga_{lang}.png", lang=lang)
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        plot_pga_map(out, tmp_path / f"pga_{lang}.png", lang=lang)
+        ax = drawn[f"pga_{lang}.png"].axes[0]
+        img = ax.get_images()[0]
+        pga = np.load(out / "hazard" / "earthquake.npz")["pga_g"]
+        np.testing.assert_array_equal(img.get_array(), pga)
+        assert img.get_clim()[1] >= float(pga.max())  # the colour bar covers the data
+        # One dot per damaged building: Extensive and Complete (not collapsed), collapsed.
+        dots = [c for c in ax.collections if c.get_offsets().shape[1] == 2 and
+                not hasattr(c, "get_segments")]
+        b = read_buildings(out)
+        heavy = b["damage_state"].isin(["extensive", "complete"]).sum()
+        assert sum(len(c.get_offsets()) for c in dots[:3]) == heavy
 
 
 def test_person_severities_follow_the_hazus_rates():
@@ -426,7 +438,7 @@ def test_person_severities_follow_the_hazus_rates():
     t = building_tables()
     c1l = t.class_index("C1L")
     n = 400_000
-    # One collapsed C1L building (REFERENCES §3.5: 40 / 20 / 5 / 10 %) and one outside.
+    # One collapsed C1L building (docs/references.md §3.5: 40 / 20 / 5 / 10 %) and one outside.
     sev = person_severity(np.array([0, -1]), np.array([5], np.int8), np.array([c1l]), t.rates,
                           np.array([n, 1000]), np.random.default_rng(2).random(n + 1000))
     freq = np.bincount(sev[:n], minlength=5) / n

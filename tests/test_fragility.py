@@ -1,4 +1,4 @@
-"""HAZUS fragility curves and casualty rates (REFERENCES §3.3–3.5)."""
+"""HAZUS fragility curves and casualty rates (docs/references.md §3.3–3.5)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from sim._errors import EvacsimError
 from sim.hazards import fragility as fr
 
-BETA = 0.64  # REFERENCES §3.3: beta = 0.64 for every equivalent-PGA curve
-# REFERENCES §3.3, selected medians (g), slight / moderate / extensive / complete.
+BETA = 0.64  # docs/references.md §3.3: beta = 0.64 for every equivalent-PGA curve
+# docs/references.md §3.3, selected medians (g), slight / moderate / extensive / complete.
 MEDIANS = {
     ("W1", "high"): (0.26, 0.55, 1.28, 2.01),
     ("W1", "moderate"): (0.24, 0.43, 0.91, 1.34),
@@ -30,7 +30,7 @@ MEDIANS = {
     ("PC1", "moderate"): (0.18, 0.24, 0.44, 0.71),
     ("MH", "pre"): (0.08, 0.11, 0.18, 0.34),
 }
-# REFERENCES §3.5 casualty rates in percent (severity 1..4) and P(collapse | complete).
+# docs/references.md §3.5 casualty rates in percent (severity 1..4) and P(collapse | complete).
 RATES_C1 = {"slight": (0.05, 0, 0, 0), "moderate": (0.25, 0.030, 0, 0),
             "extensive": (1, 0.1, 0.001, 0.001), "complete": (5, 1, 0.01, 0.01),
             "collapse": (40, 20, 5, 10)}
@@ -107,7 +107,8 @@ def test_sampled_states_have_the_curve_frequencies():
 
 
 def test_bridge_and_tunnel_curves():
-    hwb5 = fr.transport_curve("HWB5")  # REFERENCES §3.4: Sa(1.0 s) 0.25/0.35/0.45/0.70, beta 0.6
+    # docs/references.md §3.4: Sa(1.0 s) 0.25/0.35/0.45/0.70, beta 0.6
+    hwb5 = fr.transport_curve("HWB5")
     assert hwb5.demand == "sa10" and hwb5.beta == 0.6
     np.testing.assert_allclose(hwb5.median, [0.25, 0.35, 0.45, 0.70])
     htu2 = fr.transport_curve("HTU2")  # PGA 0.5 / 0.7, two states only

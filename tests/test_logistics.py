@@ -216,7 +216,7 @@ def test_relief_table_has_each_household_and_incident_once():
 # ----------------------------------------------------------------------------- analysis
 
 
-def test_metrics_and_figures_from_a_run_folder(tmp_path):
+def test_metrics_and_figures_from_a_run_folder(tmp_path, drawn):
     # Hand-made tables: 3 groups (2 + 3 + 5 persons) relieved 2 h, 12 h after being
     # affected and never; target 10 h -> 2 of 10 persons within (20 %); person-weighted
     # p50 of time to relief: the 5th person in time order is in the 12 h group.
@@ -262,4 +262,11 @@ def test_metrics_and_figures_from_a_run_folder(tmp_path):
     assert curve["share"].iloc[-1] == pytest.approx(0.5)
     pngs = write_response_figures(tmp_path, lang="en")
     assert [p.name for p in pngs] == ["incidents.png", "relief.png"]
-    assert all(p.stat().st_size > 1000 for p in pngs)
+    ax = drawn["incidents.png"].axes[0]
+    raised, waiting, in_progress, served = (ln.get_ydata() for ln in ax.lines[:4])
+    np.testing.assert_array_equal(raised, waiting + in_progress + served)
+    assert raised[-1] == 2 and served[-1] == 1  # both incidents raised, one served
+    ax = drawn["relief.png"].axes[0]
+    curve, target = ax.lines[0], ax.lines[1]
+    assert curve.get_ydata()[-1] == pytest.approx(50.0)  # half the persons, in per cent
+    assert target.get_xdata()[0] == 10.0  # the 10-hour line

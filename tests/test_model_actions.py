@@ -2,7 +2,7 @@
 
 A chlorine leak on the 20,000-person generated district with a plan that sends the red
 and orange zones crosswind and the yellow zone out of the zone. The invariants: nobody
-enters a shelter their order bars (REFERENCES.md §1: evacuate only to shelters outside
+enters a shelter their order bars (docs/references.md §1: evacuate only to shelters outside
 the threat zone; crosswind evacuees keep out of the downwind sector), the orders matter
 (some households' nearest shelter is barred to them), nobody ordered to stay leaves, and
 persons are conserved.

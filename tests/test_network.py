@@ -170,7 +170,7 @@ def test_tiny_places(tiny):
     assert tiny.nodes.osmid[tiny.facilities.walk_node[dep]] == 3  # 5 m from node 3
 
 
-def test_map_info_and_plot(tiny, tmp_path):
+def test_map_info_and_plot(tiny, tmp_path, drawn):
     info = map_info(tiny)
     seg = [(42.500, 1.500, 42.501, 1.500), (42.501, 1.500, 42.502, 1.500),
            (42.500, 1.500, 42.500, 1.501), (42.501, 1.500, 42.501, 1.501),
@@ -180,8 +180,17 @@ def test_map_info_and_plot(tiny, tmp_path):
     assert (info["nodes"], info["drive_links"], info["walk_links"]) == (6, 10, 12)
     assert info["facilities"] == {"depot": 1, "fire_station": 1}
     assert info["shelters"]["park"]["count"] == 1
-    out = plot_map(tiny, tmp_path / "map.png")
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plot_map(tiny, tmp_path / "map.png")
+    ax = drawn["map.png"].axes[0]
+    # Footpaths first (12 walk links), then one layer per road class: 10 drive links.
+    layers = [len(c.get_segments()) for c in ax.collections if hasattr(c, "get_segments")]
+    assert layers[0] == 12 and sum(layers[1:]) == 10
+    points = {c.get_label(): c.get_offsets().tolist() for c in ax.collections
+              if not hasattr(c, "get_segments")}
+    assert len(points) == 3  # the park, the depot, the fire station: one marker set each
+    shelter = [xy for label, xy in points.items() if "park" in label]
+    assert shelter == [[[tiny.shelters.x_m[0], tiny.shelters.y_m[0]]]]
+    assert ax.get_xlim() == (tiny.nodes.x_m.min(), tiny.nodes.x_m.max())
 
 
 def test_bz2_and_graphml_give_the_same_arrays(tiny, tmp_path):

@@ -53,11 +53,15 @@ def test_shipped_plans_load_and_resolve_on_the_default_map(net, name):
     kinds = np.asarray(fac.kind).astype(str)
     names = np.asarray(fac.name).astype(str)
     used = {s.facility for s in plan.stations} | {d.facility for d in plan.depots}
-    # The default district's plan uses all 7 fire stations and all 12 depots of the map.
+    # The default district's plan uses every fire station and depot of the map. For its
+    # 300,000 residents the generator (maps/district/places.py) places round(P / 50,000)
+    # + 1 = 7 fire stations and 1 district + round(P / 100,000) = 3 town-street +
+    # round(P / 37,500) = 8 community depots = 12 (the plan's three reserve levels).
+    p = 300_000
     assert set(names[kinds == "fire_station"]) <= used
     assert set(names[kinds == "depot"]) <= used
-    assert len(set(names[kinds == "fire_station"])) == 7
-    assert len(set(names[kinds == "depot"])) == 12
+    assert len(set(names[kinds == "fire_station"])) == round(p / 50_000) + 1 == 7
+    assert len(set(names[kinds == "depot"])) == 1 + round(p / 100_000) + round(p / 37_500) == 12
     assert rp.hospital_node.size == int(np.count_nonzero(kinds == "hospital"))
     assert np.all(rp.station_node >= 0) and np.all(rp.depot_node >= 0)
     assert rp.team_caps.shape == (rp.team_station.size, len(CAPABILITIES))

@@ -247,7 +247,7 @@ def test_rayleigh_quantiles_match_identities(tmp_path):
         "curve": "rayleigh", "t90_min": 120.0, "noncompliance": 0.0})
     m = mobilisation_min(sample_response(synthetic_population(N), spec,
                                          rng=np.random.default_rng(22)))
-    sigma = 120.0 / 2.1460  # REFERENCES 4.2
+    sigma = 120.0 / 2.1460  # docs/references.md 4.2
     for p, t in ((0.5, 1.1774 * sigma), (0.9, 2.1460 * sigma)):
         assert abs((m <= t).mean() - p) <= bound(p, m.size), p
 
@@ -259,7 +259,7 @@ def test_logistic_quantiles_match_identities(tmp_path):
     m = mobilisation_min(sample_response(synthetic_population(N), spec,
                                          rng=np.random.default_rng(23)))
     assert m.min() >= 0.0  # clipped at 0
-    for p, t in ((0.5, beta), (0.9, beta + 2.1972 / alpha)):  # REFERENCES 4.2
+    for p, t in ((0.5, beta), (0.9, beta + 2.1972 / alpha)):  # docs/references.md 4.2
         assert abs((m <= t).mean() - p) <= bound(p, m.size), p
 
 

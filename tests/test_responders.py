@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from sim.core.queue import ARRIVED
-
 from sim.hazards.base import Incident
 from sim.responders import ASSIGNED, DONE, OPEN, IncidentBook, Team
 from tests.verification.test_response_analytic import (

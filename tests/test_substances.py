@@ -1,4 +1,7 @@
-"""The substance table: AEGLs, molar masses, the chlorine probit (REFERENCES.md §1.6, 1.8, 1.9)."""
+"""The substance table: AEGLs, molar masses, the chlorine probit.
+
+Sources: docs/references.md §1.6, 1.8, 1.9.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def test_chlorine_probit_gives_the_published_lc50s():
 
 
 def test_chlorine_probit_test_points():
-    # REFERENCES.md §1.9 [C]: (100 ppm, 30 min) -> Y = 3.313, P = 0.0458;
+    # docs/references.md §1.9 [C]: (100 ppm, 30 min) -> Y = 3.313, P = 0.0458;
     # (20 ppm, 60 min) -> Y = 0.989.
     cl = get_substance("chlorine")
     assert float(cl.probit(100.0**2 * 30.0)) == pytest.approx(3.313, abs=5e-4)
@@ -38,7 +41,7 @@ def test_chlorine_probit_test_points():
 
 
 def test_chlorine_aegls_and_molar_mass():
-    # NRC (2004) Vol. 4 as in REFERENCES.md §1.8.
+    # NRC (2004) Vol. 4 as in docs/references.md §1.8.
     cl = get_substance("chlorine")
     assert cl.aegl_verified
     expected = {1: [0.5] * 5, 2: [2.8, 2.8, 2.0, 1.0, 0.71], 3: [50, 28, 20, 10, 7.1]}

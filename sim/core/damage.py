@@ -12,7 +12,7 @@ import numpy as np
 
 # Debris influence width / building height, collapsible building with its long side
 # parallel to the road (Advances in Civil Engineering 2020, article 7034517, Table 7;
-# REFERENCES §3.6): H < 24 m 2/3; 24-54 m 2/3 -> 1/2; 54-100 m 1/2; 100-160 m 1/2 -> 0.4;
+# docs/references.md §3.6): H < 24 m 2/3; 24-54 m 2/3 -> 1/2; 54-100 m 1/2; 100-160 m 1/2 -> 0.4;
 # 160-250 m 0.4 -> 0.3; >= 250 m "special study", held at 0.3 here. Linear inside bands.
 _DEBRIS_H_M = np.array([0.0, 24.0, 54.0, 100.0, 160.0, 250.0])
 _DEBRIS_COEF = np.array([2.0 / 3.0, 2.0 / 3.0, 0.5, 0.5, 0.4, 0.3])
@@ -62,7 +62,7 @@ def combine_cover(link: np.ndarray, side: np.ndarray, cover_m: np.ndarray,
     """Buried width per link: the widest pile from each side of the road, summed.
 
     Debris from the two sides narrows the road from both kerbs ("combined blockage",
-    J. Risk Financial Manag. 2017, 10(3):14; REFERENCES §3.6); piles on one side overlap.
+    J. Risk Financial Manag. 2017, 10(3):14; docs/references.md §3.6); piles on one side overlap.
     """
     left = np.zeros(n_links)
     right = np.zeros(n_links)

@@ -45,7 +45,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-G = 9.80665  # m/s², standard gravity (REFERENCES.md units)
+G = 9.80665  # m/s², standard gravity (docs/references.md units)
 # Side of the square tiles whose activity is tracked, cells (a tuning constant: small
 # enough to follow a gully, large enough that the bookkeeping is cheap).
 TILE = 4

@@ -8,7 +8,7 @@ Two kernels, pure functions over arrays (``@njit(cache=True)``):
   vertical term ``V(z) = e^{−(z−h)²/2σz²} + e^{−(z+h)²/2σz²}``
 
   with ``a``/``c`` the along-/cross-wind offsets from the puff centre (the puff is
-  stretched along its unit vector ``dir_x, dir_y``). REFERENCES.md §1.5 (CCPS 1999).
+  stretched along its unit vector ``dir_x, dir_y``). docs/references.md §1.5 (CCPS 1999).
 * :func:`exposure_step` — what each household breathes over one interval: outdoors the
   outdoor concentration, indoors a one-box air-exchange model
   ``dC_in/dt = λ (C_out − C_in)``, accumulating dose ∫C dt, toxic load ∫C^n dt and peak.

@@ -21,7 +21,7 @@ Weidmann, U. (1993) *Transporttechnik der Fussgänger*, Schriftenreihe des IVT N
 ETH Zürich, 2nd ed., eq. for the level-walking fundamental diagram:
 ``v = v0 * (1 - exp(-gamma * (1/rho - 1/rho_max)))``, ``gamma = 1.913 1/m²``,
 ``rho_max = 5.4 P/m²`` (v0 = 1.34 m/s in the original; here v0 is per walker, see
-REFERENCES.md §4.3).
+docs/references.md §4.3).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def new_walkers(
     """Allocate ``n`` IDLE walking groups (defaults: origin -1, table 0, 1 person, 1.34 m/s).
 
     The default ``v0_mps`` of 1.34 m/s is Helbing & Molnár (1995) / Weidmann (1993)
-    (REFERENCES.md §4.3).
+    (docs/references.md §4.3).
     """
     n = int(n)
     if n < 0:

@@ -12,7 +12,7 @@ turn. Every ``cadence_s`` the hazard
   sampled per person with the ``rng`` given to :meth:`ChemicalHazard.bind`),
 * closes the road and footpath links inside the current AEGL-3 zone to ordinary traffic.
 
-Threat zones are drawn the ALOHA way (REFERENCES.md §1.7): where the peak ground-level
+Threat zones are drawn the ALOHA way (docs/references.md §1.7): where the peak ground-level
 concentration of the whole event reaches AEGL-3 (red), AEGL-2 (orange) or AEGL-1 (yellow)
 at the reference duration (default the 60-min values). They are computed once, at
 :meth:`ChemicalHazard.bind`, on a grid over the map: a perfect forecast, which is what a

@@ -21,7 +21,7 @@ def add_commands(hazard_subparsers) -> None:
     from sim.hazards.substances import AEGL_DURATIONS_MIN
 
     p = hazard_subparsers.add_parser(
-        "plume", help="steady Gaussian plume concentration at a point (REFERENCES 1.1)"
+        "plume", help="steady Gaussian plume concentration at a point (docs/references.md 1.1)"
     )
     p.add_argument("--rate-g-s", type=float, required=True, help="emission rate, g/s")
     _weather(p)
@@ -75,7 +75,7 @@ def _weather(p: argparse.ArgumentParser, *, terrain: bool = True) -> None:
         "--sky",
         default=None,
         choices=disp.SKY_CONDITIONS,
-        help="sky state; the class then follows from the wind (REFERENCES 1.3)",
+        help="sky state; the class then follows from the wind (docs/references.md 1.3)",
     )
     if terrain:
         p.add_argument(
@@ -226,7 +226,7 @@ def _cmd_zones(args: argparse.Namespace) -> int:
                 "ppm": ppm,
                 "length_m": zone["length_m"],
                 "max_width_m": zone["max_width_m"],
-                # Briggs σ are fitted up to ~10 km (REFERENCES 1.4).
+                # Briggs σ are fitted up to ~10 km (docs/references.md 1.4).
                 "extrapolated": zone["length_m"] > 10_000.0,
             }
         _emit(out, args.json)

@@ -187,4 +187,4 @@ class ChemicalSpec(Spec):
             return self.stability
         if self.sky is not None:
             return pasquill_class(self.wind_speed_mps, self.sky)
-        return "D"  # neutral: overcast skies, day or night (REFERENCES.md §1.3)
+        return "D"  # neutral: overcast skies, day or night (docs/references.md §1.3)

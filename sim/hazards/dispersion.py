@@ -21,10 +21,10 @@ carried by a changing wind).
 
 Notes
 -----
-Formulas and test values: REFERENCES.md §1.1–1.6 (Turner 1970; Briggs 1973; CCPS 1999;
+Formulas and test values: docs/references.md §1.1–1.6 (Turner 1970; Briggs 1973; CCPS 1999;
 De Visscher 2014; NOAA READY Pasquill table; CCOHS ppm conversion). The Gaussian model
 treats the gas as neutrally buoyant and the ground as flat, as ALOHA's Gaussian option
-does (REFERENCES §1.7); a dense gas such as chlorine slumps near the source, which this
+does (docs/references.md §1.7); a dense gas such as chlorine slumps near the source, which this
 model does not represent.
 """
 
@@ -77,7 +77,7 @@ __all__ = [
     "wind_track",
 ]
 
-MOLAR_VOLUME_L = 24.45  # L/mol at 25 °C, 1 atm; CCOHS, REFERENCES.md §1.6
+MOLAR_VOLUME_L = 24.45  # L/mol at 25 °C, 1 atm; CCOHS, docs/references.md §1.6
 
 
 def _finite(name: str, value) -> np.ndarray:
@@ -149,7 +149,7 @@ def plume_concentration(
 
     Notes
     -----
-    REFERENCES.md §1.1; test case P1 (De Visscher 2014 Ex. 2.1) in §1.5.
+    docs/references.md §1.1; test case P1 (De Visscher 2014 Ex. 2.1) in §1.5.
 
     Examples
     --------
@@ -227,7 +227,7 @@ def puff_concentration(
 
     Notes
     -----
-    REFERENCES.md §1.5 P4 (CCPS 1999 p.101; GasDispersion.jl puff test).
+    docs/references.md §1.5 P4 (CCPS 1999 p.101; GasDispersion.jl puff test).
 
     Examples
     --------
@@ -255,7 +255,7 @@ def puff_concentration(
 def ppm_to_mg_m3(ppm, molar_mass_g_mol: float) -> np.ndarray:
     """Volume fraction (ppm) to mass concentration (mg/m³) at 25 °C, 1 atm.
 
-    ``mg/m³ = ppm × MW / 24.45`` (CCOHS; REFERENCES.md §1.6).
+    ``mg/m³ = ppm × MW / 24.45`` (CCOHS; docs/references.md §1.6).
 
     Examples
     --------
@@ -314,7 +314,7 @@ def threat_zone(
 
     The peak ground concentration of a release of ``duration_s`` at ``(x, y)`` is the
     steady plume times :func:`slug_peak_factor` with σx = σy; the zone is where it reaches
-    ``level_g_m3`` at some time, as ALOHA draws threat zones (REFERENCES.md §1.7).
+    ``level_g_m3`` at some time, as ALOHA draws threat zones (docs/references.md §1.7).
 
     Returns
     -------

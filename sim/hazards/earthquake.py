@@ -18,7 +18,7 @@ At ``time_min`` (the first update at or after it) the hazard, once:
    in Extensive/Complete buildings who are not stranded are *displaced*: they must leave
    for a shelter
    (:meth:`EarthquakeHazard.displaced_departures`);
-5. **blocks roads**: debris of collapsed buildings (REFERENCES §3.6) buries part of the
+5. **blocks roads**: debris of collapsed buildings (docs/references.md §3.6) buries part of the
    roads next to them — closed when less than ``debris_pass_width_m`` stays clear, slowed
    otherwise; bridges (HAZUS HWB, Sa(1.0 s)) and tunnels (HTU, PGA) close or slow by
    damage state — where the compiled map flags them (``drive_bridge`` /

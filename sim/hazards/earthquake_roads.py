@@ -1,6 +1,6 @@
 """What the earthquake does to the roads: debris, damaged bridges and tunnels.
 
-Debris of buildings that shed it (REFERENCES §3.6) buries part of the roads next to them:
+Debris of buildings that shed it (docs/references.md §3.6) buries part of the roads next to them:
 a drive link is closed when less than ``debris_pass_width_m`` stays clear, slowed
 otherwise; a footway only where less than a file of pedestrians' width stays clear.
 Bridges (HAZUS HWB, Sa(1.0 s)) and tunnels (HTU, PGA) close or slow by damage state, only

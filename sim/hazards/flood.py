@@ -11,7 +11,7 @@ Two sources of depth over time, one hazard:
 Effects, re-sampled every ``cadence_s``: each link is sampled at points every ~cell along
 the straight segment between its nodes. Cars: Pregnolato et al. (2017) speed at the
 link's deepest sample, capped at the link's free-flow speed, closed at ≥ 0.3 m
-(REFERENCES §2.1). Walkers: Defra FD2321 hazard rating at the worst sample, link closed
+(docs/references.md §2.1). Walkers: Defra FD2321 hazard rating at the worst sample, link closed
 from ``walk_close_hr_class`` on (default "significant" = danger for most, §2.2). People
 on a closed link, or at home in water ≥ ``home_stranding_depth_m``, are stranded: once
 per household, reported as incidents aggregated per nearest drive node.
@@ -125,7 +125,8 @@ class FloodSpec(Spec):
     cadence_s: Positive = 60.0
     snapshot_min: Positive = 10.0
     wet_depth_m: Positive = 0.01
-    vehicle_close_depth_m: Annotated[StrictFloat, Field(gt=0.0, le=0.3)] = 0.3  # REFERENCES 2.1
+    # docs/references.md 2.1
+    vehicle_close_depth_m: Annotated[StrictFloat, Field(gt=0.0, le=0.3)] = 0.3
     walk_close_hr_class: Literal["moderate", "significant", "extreme"] = "significant"
     land_use: Literal["urban", "woodland", "pasture"] = "urban"
     home_stranding_depth_m: Positive = 0.5  # assumption, see scenarios/README.md

@@ -1,4 +1,4 @@
-"""What flood water does to cars and people: the curves of REFERENCES.md §2.1–2.3.
+"""What flood water does to cars and people: the curves of docs/references.md §2.1–2.3.
 
 Pure functions over scalars or numpy arrays (depth in metres or millimetres as named,
 velocity in m/s). Each one cites its source; the values at the tabulated points are
@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 # Pregnolato et al. (2017) depth-disruption polynomial, km/h with w in mm, as implemented
-# in nismod/DAFNI-NIRD scripts/experiments/road_disruption_maxSpeed.py (REFERENCES 2.1).
+# in nismod/DAFNI-NIRD scripts/experiments/road_disruption_maxSpeed.py (docs/references.md 2.1).
 PREGNOLATO_A = 0.0009
 PREGNOLATO_B = -0.5529
 PREGNOLATO_C = 86.9448
 # Depth at and above which a road is impassable, mm (same source: the code's cut-off).
 VEHICLE_CLOSE_DEPTH_MM = 300.0
 
-# Defra/EA FD2321 hazard-rating class limits (REFERENCES 2.2): HR < 0.75 low,
+# Defra/EA FD2321 hazard-rating class limits (docs/references.md 2.2): HR < 0.75 low,
 # 0.75-1.25 moderate, 1.25-2.0 significant, > 2.0 extreme.
 HR_LIMITS = (0.75, 1.25, 2.0)
 HR_CLASSES = ("low", "moderate", "significant", "extreme")
@@ -29,7 +29,7 @@ HR_LABELS = {
 }
 
 # Australian combined hazard curves H1-H6 (NSW FB03 Fig. 1 / AIDR 2017 Guideline 7-3;
-# REFERENCES 2.3): (max D*V m2/s, max D m, max V m/s) of H1..H5; H6 otherwise.
+# docs/references.md 2.3): (max D*V m2/s, max D m, max V m/s) of H1..H5; H6 otherwise.
 H_LIMITS = (
     (0.3, 0.3, 2.0),
     (0.6, 0.5, 2.0),
@@ -57,7 +57,7 @@ def vehicle_speed_kmh(depth_mm):
     Notes
     -----
     Pregnolato, Ford, Wilkinson & Dawson (2017), Transportation Research Part D 55:67–81,
-    doi:10.1016/j.trd.2017.06.020, as coded in nismod/DAFNI-NIRD (REFERENCES.md §2.1).
+    doi:10.1016/j.trd.2017.06.020, as coded in nismod/DAFNI-NIRD (docs/references.md §2.1).
     The polynomial is discontinuous at 300 mm (≈ 2 km/h just below), which the cut-off
     keeps; the value is an upper bound to combine with the posted speed (``min``).
 
@@ -89,7 +89,7 @@ def hazard_rating(depth_m, velocity_mps, debris_factor):
     Notes
     -----
     Defra/Environment Agency R&D FD2320 (2005) and FD2321 *Flood Risks to People* (HR
-    Wallingford 2006); REFERENCES.md §2.2.
+    Wallingford 2006); docs/references.md §2.2.
 
     Examples
     --------
@@ -117,7 +117,7 @@ def debris_factor(depth_m, velocity_mps, land_use="urban"):
 
     Notes
     -----
-    REFERENCES.md §2.2 marks this table [U] (recalled, not yet read in the report).
+    docs/references.md §2.2 marks this table [U] (recalled, not yet read in the report).
 
     Examples
     --------
@@ -171,7 +171,7 @@ def h_class_index(depth_m, velocity_mps):
     Notes
     -----
     NSW Government (2023) *Flood risk management guideline FB03*, Fig. 1 (= AIDR 2017
-    Handbook 7, Guideline 7-3; ARR 2019 Book 6 Ch. 7); REFERENCES.md §2.3.
+    Handbook 7, Guideline 7-3; ARR 2019 Book 6 Ch. 7); docs/references.md §2.3.
 
     Examples
     --------

@@ -3,12 +3,13 @@
 - Buildings: HAZUS "equivalent-PGA" curves, P(DS ≥ ds | PGA) = Φ(ln(PGA / median) / β),
   β = 0.64, four damage states (slight, moderate, extensive, complete) for the HAZUS model
   building types (W1, C1L, URML, ...) at four seismic design levels (``high``,
-  ``moderate``, ``low``, ``pre``-code) — ``data/hazus_eqpga_fragility.csv`` (REFERENCES §3.3).
+  ``moderate``, ``low``, ``pre``-code) — ``data/hazus_eqpga_fragility.csv``
+  (docs/references.md §3.3).
 - Casualties: HAZUS-MH 5.1 indoor casualty rates by damage state and severity 1–4, with
   Complete split into collapse (probability ``p_collapse`` by type) and no collapse —
-  ``data/hazus_casualty_rates.csv`` (REFERENCES §3.5).
+  ``data/hazus_casualty_rates.csv`` (docs/references.md §3.5).
 - Bridges (HWB1–28, demand Sa(1.0 s)) and tunnels (HTU1–2, demand PGA) —
-  ``data/hazus_transport_fragility.csv`` (REFERENCES §3.4).
+  ``data/hazus_transport_fragility.csv`` (docs/references.md §3.4).
 
 All functions are vectorised over PGA; unknown classes, codes a class does not have (HAZUS
 gives unreinforced types only Low and Pre-code curves) and bad PGA raise
@@ -177,7 +178,7 @@ def expected_casualty_fraction(pga_g, cls: str, code: str) -> np.ndarray:
     """Expected share of occupants in each casualty severity 1–4 at ``pga_g``.
 
     Σ_ds P(ds) · rate(ds), with Complete split as (1 − Pc) · rate(Complete) +
-    Pc · rate(collapse) (REFERENCES §3.5). Returns float64[..., 4].
+    Pc · rate(collapse) (docs/references.md §3.5). Returns float64[..., 4].
     """
     t = building_tables()
     i = t.class_index(cls)

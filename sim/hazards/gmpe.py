@@ -6,11 +6,11 @@ deviation of PGA, vectorised over sites. Coefficients are data files in
 
 - :func:`bssa14` — Boore, Stewart, Seyhan & Atkinson (2014), Earthquake Spectra 30(3):
   1057–1085: moment magnitude Mw 3–8.5, Joyner–Boore distance R_JB ≤ 300 km, Vs30
-  150–1500 m/s, mechanism U/SS/NS/RS, regional anelastic attenuation (REFERENCES §3.1).
+  150–1500 m/s, mechanism U/SS/NS/RS, regional anelastic attenuation (docs/references.md §3.1).
 - :func:`yu2013` — Yu, Li & Xiao (2013), the model of China's 2015 zoning map
   (GB 18306-2015) as implemented by GEM OpenQuake ``YuEtAl2013Ms``: surface-wave
   magnitude Ms, epicentral distance and the site's azimuth from the rupture's long axis
-  (elliptical attenuation, REFERENCES §3.2). No site term (Vs30 is not an input).
+  (elliptical attenuation, docs/references.md §3.2). No site term (Vs30 is not an input).
 
 Bad input (magnitude outside the model's range, negative distance, unknown mechanism or
 region) raises :class:`~sim._errors.EvacsimError` naming the valid range or names.
@@ -36,7 +36,7 @@ YU_REGIONS = ("active", "tibet", "eastern", "stable")
 BSSA14_MAG = (3.0, 8.5)
 BSSA14_RJB_KM = (0.0, 300.0)
 BSSA14_VS30 = (150.0, 1500.0)
-# Yu 2013: REFERENCES §3.2 keeps it to Ms >= 5.5 in use (the ellipse solution misbehaves
+# Yu 2013: docs/references.md §3.2 keeps it to Ms >= 5.5 in use (the ellipse solution misbehaves
 # for small events far away); the OpenQuake tests cover Ms 4-8. We accept 4-8.5.
 YU_MS = (4.0, 8.5)
 YU_REPI_KM = (0.0, 1000.0)
@@ -196,7 +196,7 @@ def bssa14(mag: float, rjb_km, vs30_mps, *, mechanism: str = "U",
     Notes
     -----
     ln Y = F_E(M, mech) + F_P(R_JB, M, region) + F_S(Vs30, R_JB, M), with the nonlinear
-    site term driven by the reference-rock PGA (REFERENCES §3.1; Boore et al. 2014,
+    site term driven by the reference-rock PGA (docs/references.md §3.1; Boore et al. 2014,
     eqs. 2-9). No basin depth term (zero for periods below 0.65 s). Sigma: eqs. 5-7
     (τ, φ by magnitude, φ adjusted for R_JB and Vs30).
 
@@ -307,7 +307,7 @@ def yu2013(ms: float, repi_km, azimuth_deg, *, region: str = "active") -> Ground
     Elliptical attenuation: ln Y_a (long axis) and ln Y_b (short axis) at semi-axes
     Ra, Rb of the iso-intensity ellipse through the site, combined as
     ln Y = L_a L_b / sqrt((L_a sin θ)² + (L_b cos θ)²), with a fixed 15 km depth
-    (REFERENCES §3.2; OpenQuake ``YuEtAl2013Ms``). PGA is converted from cm/s² to g.
+    (docs/references.md §3.2; OpenQuake ``YuEtAl2013Ms``). PGA is converted from cm/s² to g.
 
     Examples
     --------
@@ -343,7 +343,7 @@ def yu2013(ms: float, repi_km, azimuth_deg, *, region: str = "active") -> Ground
 def mw_to_ms(mw: float) -> float:
     """Surface-wave magnitude from moment magnitude (Cheng et al. 2017, as in OpenQuake).
 
-    Ms = (Mw − 0.59) / 0.86 for Mw < 6.58, else (Mw + 2.42) / 1.28 (REFERENCES §3.2).
+    Ms = (Mw − 0.59) / 0.86 for Mw < 6.58, else (Mw + 2.42) / 1.28 (docs/references.md §3.2).
 
     Examples
     --------

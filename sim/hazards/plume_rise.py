@@ -6,7 +6,7 @@ rise. A non-buoyant release does not rise.
 
 Notes
 -----
-REFERENCES.md §1.2 (Briggs; De Visscher 2014 p.31).
+docs/references.md §1.2 (Briggs; De Visscher 2014 p.31).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.hazards.stability import check_wind
 
-G_MPS2 = 9.80665  # standard gravity, REFERENCES.md units note
+G_MPS2 = 9.80665  # standard gravity, docs/references.md units note
 
 
 def buoyancy_flux(
@@ -55,7 +55,7 @@ def plume_rise(buoyancy_flux_m4_s3: float, wind_mps: float, x_m) -> np.ndarray:
     Notes
     -----
     ``xf = 49 Fb^(5/8)`` (Fb ≤ 55) or ``119 Fb^(2/5)`` (Fb > 55);
-    ``Δh = 1.6 Fb^(1/3) min(x, xf)^(2/3) / u``. REFERENCES.md §1.2 (De Visscher 2014 p.31).
+    ``Δh = 1.6 Fb^(1/3) min(x, xf)^(2/3) / u``. docs/references.md §1.2 (De Visscher 2014 p.31).
 
     Examples
     --------
@@ -71,7 +71,7 @@ def plume_rise(buoyancy_flux_m4_s3: float, wind_mps: float, x_m) -> np.ndarray:
 
 
 def final_rise_distance(buoyancy_flux_m4_s3: float) -> float:
-    """Distance at which a buoyant plume stops rising, m (Briggs; REFERENCES §1.2).
+    """Distance at which a buoyant plume stops rising, m (Briggs; docs/references.md §1.2).
 
     Examples
     --------

@@ -9,7 +9,7 @@ y north; wind directions are where the wind comes *from*, degrees clockwise from
 
 Notes
 -----
-Briggs plume σ and CCPS puff σ: :mod:`sim.hazards.sigmas` (REFERENCES.md §1.4, §1.5 P4).
+Briggs plume σ and CCPS puff σ: :mod:`sim.hazards.sigmas` (docs/references.md §1.4, §1.5 P4).
 """
 
 from __future__ import annotations

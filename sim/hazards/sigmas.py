@@ -6,8 +6,8 @@ or urban). Metres in, metres out; a distance ``<= 0`` (upwind) gives σ = 0.
 
 Notes
 -----
-Briggs σ: REFERENCES.md §1.4 (Briggs 1973; GasDispersion.jl ``briggs.jl``; Griffiths
-1994). CCPS puff σ: REFERENCES.md §1.5 P4 (CCPS 1999 after Slade 1968).
+Briggs σ: docs/references.md §1.4 (Briggs 1973; GasDispersion.jl ``briggs.jl``; Griffiths
+1994). CCPS puff σ: docs/references.md §1.5 P4 (CCPS 1999 after Slade 1968).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sim.hazards.stability import check_stability
 TERRAINS: tuple[str, ...] = ("rural", "urban")
 Terrain = Literal["rural", "urban"]
 
-# Briggs (1973) open-country and urban σ = a·x·(1 + b·x)^p, REFERENCES.md §1.4.
+# Briggs (1973) open-country and urban σ = a·x·(1 + b·x)^p, docs/references.md §1.4.
 # Each entry: (a, b, p) for σy and for σz.
 _BRIGGS_RURAL = {
     "A": ((0.22, 1e-4, -0.5), (0.20, 0.0, 0.0)),
@@ -42,7 +42,7 @@ _BRIGGS_URBAN = {
     "F": _BRIGGS_URBAN_EF,
 }
 
-# CCPS (1999) instantaneous-puff σ = δ·x^β (Slade 1968), REFERENCES.md §1.5 P4.
+# CCPS (1999) instantaneous-puff σ = δ·x^β (Slade 1968), docs/references.md §1.5 P4.
 _CCPS_PUFF_Y = {
     "A": (0.18, 0.92),
     "B": (0.14, 0.92),
@@ -92,7 +92,7 @@ def briggs_sigmas(x_m, stability: str, terrain: Terrain = "rural") -> tuple[np.n
     Notes
     -----
     Valid roughly 100 m – 10 km; outside that range the formulas are extrapolated.
-    Coefficients: REFERENCES.md §1.4 (GasDispersion.jl ``briggs.jl``; Griffiths 1994).
+    Coefficients: docs/references.md §1.4 (GasDispersion.jl ``briggs.jl``; Griffiths 1994).
     Only urban A–B σz grows with ``(1 + 0.001x)^(+1/2)``.
 
     Examples
@@ -124,7 +124,7 @@ def ccps_puff_sigmas(x_m, stability: str) -> tuple[np.ndarray, np.ndarray]:
 
     Notes
     -----
-    σ = δ·x^β with Slade (1968) coefficients as tabulated by CCPS (1999); REFERENCES.md
+    σ = δ·x^β with Slade (1968) coefficients as tabulated by CCPS (1999); docs/references.md
     §1.5 P4 (GasDispersion.jl ``pasquill_gifford.jl``).
 
     Examples

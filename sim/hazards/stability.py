@@ -8,7 +8,7 @@ speed that every formula runs first: calm air and an unknown class raise
 
 Notes
 -----
-NOAA ARL READY table after Pasquill (1961), REFERENCES.md §1.3.
+NOAA ARL READY table after Pasquill (1961), docs/references.md §1.3.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ SKY_CONDITIONS: tuple[str, ...] = (
     "night_cloudy",
     "night_clear",
 )
-"""Sky states of the Pasquill table (REFERENCES §1.3): daytime insolation strong /
+"""Sky states of the Pasquill table (docs/references.md §1.3): daytime insolation strong /
 moderate / slight; ``overcast`` (day or night, always D); night with thin overcast or
 > 4/8 low cloud (``night_cloudy``) or ≤ 4/8 cloud (``night_clear``)."""
 
 # Pasquill table rows by wind band (< 2, 2-3, 3-5, 5-6, > 6 m/s) and sky; split classes
-# ("A-B") as strings of letters. NOAA ARL READY, REFERENCES.md §1.3; band edges as in
+# ("A-B") as strings of letters. NOAA ARL READY, docs/references.md §1.3; band edges as in
 # tcarion/GaussianDispersion `pasquill_gifford` (2 <= u < 3, 3 <= u < 5, 5 <= u <= 6).
 _PG_TABLE = {
     "strong": ("A", "AB", "B", "C", "C"),
@@ -94,7 +94,7 @@ def pasquill_classes(wind_mps: float, sky: str) -> tuple[str, ...]:
 
     Notes
     -----
-    NOAA ARL READY table after Pasquill (1961), REFERENCES.md §1.3.
+    NOAA ARL READY table after Pasquill (1961), docs/references.md §1.3.
 
     Examples
     --------

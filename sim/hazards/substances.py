@@ -5,7 +5,7 @@ each value with its source and status ([V] verified, [U] unverified). Add a subs
 adding a table; :func:`load_substances` checks every row and names the file, the row and
 the field of any problem.
 
-Toxic load and probit (REFERENCES.md §1.9): ``L = ∫ C(t)^n dt`` in ppm^n·min and
+Toxic load and probit (docs/references.md §1.9): ``L = ∫ C(t)^n dt`` in ppm^n·min and
 ``Y = a + b ln L``; the probability of death is ``Φ(Y − 5)``.
 """
 
@@ -102,13 +102,13 @@ class Substance:
         return float(self.aegl_ppm[level - 1, col])
 
     def ppm_to_g_m3(self, ppm):
-        """Ppm → g/m³ at 25 °C, 1 atm (REFERENCES.md §1.6)."""
+        """Ppm → g/m³ at 25 °C, 1 atm (docs/references.md §1.6)."""
         from sim.hazards.dispersion import ppm_to_mg_m3
 
         return ppm_to_mg_m3(ppm, self.molar_mass_g_mol) / 1000.0
 
     def g_m3_to_ppm(self, g_m3):
-        """g/m³ → ppm at 25 °C, 1 atm (REFERENCES.md §1.6)."""
+        """g/m³ → ppm at 25 °C, 1 atm (docs/references.md §1.6)."""
         from sim.hazards.dispersion import mg_m3_to_ppm
 
         return mg_m3_to_ppm(np.asarray(g_m3, dtype=np.float64) * 1000.0, self.molar_mass_g_mol)

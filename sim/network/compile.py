@@ -69,7 +69,7 @@ WALK_WIDTH_M: dict[str, float] = {
 DEFAULT_WALK_WIDTH_M = 2.0
 
 WALK_SPEED_MPS = 1.34
-"""Free walking speed, m/s: Helbing & Molnár (1995), REFERENCES.md §4.3."""
+"""Free walking speed, m/s: Helbing & Molnár (1995), docs/references.md §4.3."""
 
 WALK_FLOW_P_MS = 1.3
 """Walkway capacity, persons per metre width per second. Assumption, of the order of

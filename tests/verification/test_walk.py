@@ -18,7 +18,7 @@ from sim.core.queue import ARRIVED, FLAG_FULL_SHELTER, MOVING, WAITING
 from sim.routing import next_hop, stack_tables
 
 DTS = [1.0, 2.0, 5.0, 10.0]
-V0 = 1.34  # m/s, Weidmann (1993) / Helbing & Molnar (1995), REFERENCES.md §4.3
+V0 = 1.34  # m/s, Weidmann (1993) / Helbing & Molnar (1995), docs/references.md §4.3
 
 
 def path(lengths, width):
