@@ -51,9 +51,14 @@ def resolve_existing(value: Any, info: ValidationInfo, what: str) -> Path:
 
 
 class Spec(BaseModel):
-    """Base of every spec section: frozen, unknown fields rejected."""
+    """Base of every spec section: frozen, unknown fields rejected, numbers finite.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    ``allow_inf_nan=False``: TOML can spell ``inf`` and ``nan``, and a range check such as
+    ``gt=0`` lets ``inf`` through; no field of evacsim means "infinite", so they are refused
+    where they are read, not after a run when the manifest is written.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def read_toml(path: Path, what: str) -> dict:

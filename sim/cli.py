@@ -56,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--plan", type=Path, default=None,
                      help="response plan TOML: rescue teams, depots, trucks, targets")
-    run.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
+    run.add_argument("--seed", type=_seed, default=None,
+                     help="random seed, 0 <= seed < 2**63 (default: the scenario's)")
     run.add_argument(
         "--out",
         type=Path,
@@ -111,6 +112,17 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--out-dir", type=Path, default=Path("maps"))
     fetch.set_defaults(func=_cmd_map_fetch)
     return p
+
+
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: the range the scenario's ``seed`` field accepts."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= seed < 2**63:
+        raise argparse.ArgumentTypeError(f"expected 0 <= seed < 2**63, got {seed}")
+    return seed
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -87,6 +87,9 @@ class TimeSpec(_Spec):
 
     @model_validator(mode="after")
     def _sample_is_whole_ticks(self) -> TimeSpec:
+        if self.horizon_h * 3600.0 < self.tick_s:
+            raise _field_error("horizon_h", f"at least one tick (tick_s = {self.tick_s} s)",
+                               self.horizon_h)
         ratio = self.sample_s / self.tick_s
         if ratio < 1.0 - 1e-9 or abs(ratio - round(ratio)) > 1e-9:
             raise _field_error("sample_s", f"a whole multiple of tick_s = {self.tick_s}",
@@ -261,6 +264,9 @@ class SheltersSpec(_Spec):
 
     @model_validator(mode="after")
     def _fraction_for_every_kind(self) -> SheltersSpec:
+        if not self.kinds and not self.extra:
+            raise _field_error("kinds", "at least one shelter kind, or shelters in `extra`",
+                               list(self.kinds))
         missing = [k for k in self.kinds if k not in self.usable_fraction]
         if missing:
             raise _field_error("usable_fraction", f"an entry for every listed kind {missing}",

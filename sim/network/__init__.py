@@ -124,6 +124,8 @@ def fetch_place(place: str, *, out_dir: Path, name: str | None = None,
     """
     import osmnx as ox
 
+    if name is not None:
+        check_map_name(name)
     stem = name or re.sub(r"[^\w.-]+", "_", place).strip("_").lower() or "place"
     out_dir = Path(out_dir)
     cache = resolve_cache_dir(cache_dir)
@@ -155,6 +157,27 @@ def fetch_place(place: str, *, out_dir: Path, name: str | None = None,
     return graphml
 
 
+_MAP_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def check_map_name(name: str) -> str:
+    """Return ``name`` if it is a safe map file stem, else raise :class:`NetworkError`.
+
+    Lowercase letters, digits, ``_`` and ``-``, at most 64 characters, starting with a letter
+    or digit: the stem becomes a file name on every platform and a scenario's map path.
+
+    Examples
+    --------
+    >>> check_map_name("my-town")
+    'my-town'
+    """
+    if not isinstance(name, str) or not _MAP_NAME.match(name):
+        msg = (f"--name: expected a map name of lowercase letters, digits, '_' and '-' "
+               f"(at most 64, e.g. 'my-town'), got {name!r}")
+        raise NetworkError(msg)
+    return name
+
+
 def import_map(src: Path, *, name: str, out_dir: Path, force: bool = False,
                cache_dir: Path | None | Literal[False] = None) -> Path:
     """Load, compile and save a map as ``<out_dir>/<name>.evacmap.npz``.
@@ -177,9 +200,9 @@ def import_map(src: Path, *, name: str, out_dir: Path, force: bool = False,
     Path
         The written ``.evacmap.npz``.
     """
-    target = Path(out_dir) / f"{name}.evacmap.npz"
+    target = Path(out_dir) / f"{check_map_name(name)}.evacmap.npz"
     if target.exists() and not force:
-        raise NetworkError(f"{target}: exists already; expected a new file name, or use force")
+        raise NetworkError(f"{target}: exists already; choose another --name, or use --force")
     net = load_map(src, cache_dir=cache_dir)
     store.save_npz(dataclasses.replace(net, name=name), target)
     return target
