@@ -115,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _seed(text: str) -> int:
-    """argparse type of ``--seed``: the range the scenario's ``seed`` field accepts."""
+    """Parse ``--seed`` (argparse type): the range the scenario's ``seed`` field accepts."""
     try:
         seed = int(text)
     except ValueError:
