@@ -4,13 +4,11 @@ matplotlib is used through :class:`matplotlib.figure.Figure` and the Agg canvas 
 pyplot, no global backend switch, no rcParams changes. PNGs are written without the
 "Software" metadata so the same run gives the same bytes. Chinese labels need a CJK font
 (Noto Sans CJK, Source Han Sans, WenQuanYi, ...); without one the labels fall back to
-English and the ``analysis.figures`` logger says so.
+English and the ``sim.fonts`` logger says so, once per process.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -24,59 +22,16 @@ from analysis.metrics import (
     read_manifest,
     read_table,
 )
+from sim.fonts import cjk_font_path, font_for
 from sim.i18n import check_lang, t
 
-logger = logging.getLogger(__name__)
-
-# Family names and file-name stems of common CJK fonts, most preferred first.
-_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK", "Source Han Sans SC", "Source Han Sans",
-                 "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Noto Sans SC", "SimHei",
-                 "Microsoft YaHei", "PingFang SC", "Droid Sans Fallback", "AR PL UMing CN")
-_CJK_FILE_STEMS = ("notosanscjk", "sourcehansans", "wqy-zenhei", "wqy-microhei",
-                   "notosanssc", "simhei", "msyh", "pingfang", "droidsansfallback",
-                   "notoserifcjk", "uming")
 _DPI = 120
-
-
-@functools.cache
-def cjk_font_path() -> str | None:
-    """Path of an installed font that can draw Chinese, or ``None`` (looked up once).
-
-    Searches matplotlib's font list by family name, then the system font folders by file
-    name (fonts installed after matplotlib built its cache are found this way).
-    """
-    from matplotlib import font_manager
-
-    def regular_first(path: str) -> tuple[bool, bool, str]:
-        name = Path(path).name.lower()
-        return ("regular" not in name, "bold" in name or "light" in name, path)
-
-    entries = sorted(font_manager.fontManager.ttflist, key=lambda f: regular_first(f.fname))
-    for family in _CJK_FAMILIES:
-        for entry in entries:
-            if entry.name.startswith(family):
-                return entry.fname
-    files = sorted(font_manager.findSystemFonts(), key=regular_first)
-    for stem in _CJK_FILE_STEMS:
-        for path in files:
-            if Path(path).name.lower().replace("_", "").startswith(stem):
-                return path
-    return None
 
 
 def _label_lang_and_font(lang: str) -> tuple[str, dict]:
     """Language the labels can be drawn in, and text keyword arguments for its font."""
     check_lang(lang)
-    if lang == "en":
-        return "en", {}
-    path = cjk_font_path()
-    if path is None:
-        logger.warning("no CJK font found (install e.g. fonts-noto-cjk); "
-                       "figure labels fall back to English")
-        return "en", {}
-    from matplotlib.font_manager import FontProperties
-
-    return lang, {"fontproperties": FontProperties(fname=path)}
+    return font_for(lang, cjk_font_path() if lang != "en" else None)
 
 
 def _new_figure(width_in: float, height_in: float):

@@ -193,6 +193,21 @@ def test_map_info_and_plot(tiny, tmp_path, drawn):
     assert ax.get_xlim() == (tiny.nodes.x_m.min(), tiny.nodes.x_m.max())
 
 
+def test_map_plot_in_chinese_draws_every_glyph(tiny, tmp_path, drawn):
+    # A glyph missing from the font is a matplotlib UserWarning: an error in this suite.
+    from sim.fonts import cjk_font_path
+    from sim.i18n import t
+
+    if cjk_font_path() is None:
+        from tests.required import skip_unless_ci
+
+        skip_unless_ci("no CJK font installed (Debian: fonts-noto-cjk)")
+    plot_map(tiny, tmp_path / "zh.png", lang="zh")
+    ax = drawn["zh.png"].axes[0]
+    assert ax.get_title() == t("map.plot.title", "zh", name=tiny.name)
+    assert ax.get_xlabel() == t("map.plot.x", "zh")
+
+
 def test_bz2_and_graphml_give_the_same_arrays(tiny, tmp_path):
     packed = tmp_path / "tiny.osm.bz2"
     packed.write_bytes(bz2.compress(TINY.read_bytes()))

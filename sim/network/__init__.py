@@ -245,13 +245,6 @@ def map_info(net: RoadNetwork) -> dict:
     }
 
 
-_LABELS = {
-    "en": {"title": "{name}: roads, shelters and facilities", "x": "easting (m)",
-           "y": "northing (m)", "walk": "footpaths", "shelter": "shelter: {kind}",
-           "facility": "{kind}", "north": "N"},
-    "zh": {"title": "{name}：道路、避难场所与设施", "x": "东向坐标 (m)", "y": "北向坐标 (m)",
-           "walk": "步行道", "shelter": "避难场所：{kind}", "facility": "{kind}", "north": "北"},
-}
 _ROAD_WIDTH = {"motorway": 2.5, "trunk": 2.2, "primary": 1.8, "secondary": 1.4,
                "tertiary": 1.1}
 _MARKERS = {"park": "^", "square": "s", "school": "P", "stadium": "D", "sports_centre": "d",
@@ -279,9 +272,15 @@ def plot_map(net: RoadNetwork, out_png: Path, *, lang: Literal["en", "zh"] = "en
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
 
-    if lang not in _LABELS:
-        raise ValueError(f"lang: expected one of {', '.join(_LABELS)}, got {lang!r}")
-    lab = _LABELS[lang]
+    from sim.fonts import cjk_font_path, font_for
+    from sim.i18n import check_lang, t
+
+    check_lang(lang)
+    shown, font = font_for(lang, cjk_font_path() if lang != "en" else None)
+
+    def lab(key: str, **fmt: object) -> str:
+        return t(f"map.plot.{key}", shown, **fmt)
+
     fig = Figure(figsize=(9, 9), dpi=110)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
@@ -292,7 +291,7 @@ def plot_map(net: RoadNetwork, out_png: Path, *, lang: Literal["en", "zh"] = "en
         return np.stack([np.column_stack([x[f], y[f]]), np.column_stack([x[t], y[t]])], axis=1)
 
     ax.add_collection(LineCollection(segs(net.walk, slice(None)), colors="0.8",
-                                     linewidths=0.4, label=lab["walk"]))
+                                     linewidths=0.4, label=lab("walk")))
     base = np.array([str(h).removesuffix("_link") for h in net.drive_highway])
     for cls in sorted(set(base), key=lambda c: _ROAD_WIDTH.get(c, 0.6)):
         ax.add_collection(LineCollection(segs(net.drive, base == cls), colors="0.25",
@@ -303,17 +302,20 @@ def plot_map(net: RoadNetwork, out_png: Path, *, lang: Literal["en", "zh"] = "en
             m = places.kind == kind
             ax.scatter(places.x_m[m], places.y_m[m], marker=_MARKERS.get(str(kind), "o"),
                        s=40, c=color, edgecolors="k", linewidths=0.4, zorder=3,
-                       label=lab[fmt].format(kind=kind))
+                       label=lab(fmt, kind=kind))
     ax.set_xlim(float(x.min()), float(x.max()))
     ax.set_ylim(float(y.min()), float(y.max()))
     ax.set_aspect("equal")
     ax.ticklabel_format(style="plain", useOffset=False)
-    ax.set_xlabel(lab["x"])
-    ax.set_ylabel(lab["y"])
-    ax.set_title(lab["title"].format(name=net.name))
-    ax.annotate(lab["north"], xy=(0.96, 0.96), xytext=(0.96, 0.86), xycoords="axes fraction",
-                ha="center", arrowprops={"arrowstyle": "-|>"})
-    ax.legend(loc="lower left", fontsize=7, framealpha=0.8)
+    ax.set_xlabel(lab("x"), **font)
+    ax.set_ylabel(lab("y"), **font)
+    ax.set_title(lab("title", name=net.name), **font)
+    ax.annotate(lab("north"), xy=(0.96, 0.96), xytext=(0.96, 0.86), xycoords="axes fraction",
+                ha="center", arrowprops={"arrowstyle": "-|>"}, **font)
+    prop = font["fontproperties"].copy() if font else None
+    if prop is not None:
+        prop.set_size(7)
+    ax.legend(loc="lower left", fontsize=7, framealpha=0.8, prop=prop)
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png)
