@@ -228,6 +228,7 @@ def write_scenario(map_path: str | Path, out: str | Path, *, force: bool = False
     """
     from sim.network import load_map
     from sim.network._osm import suffix_of
+    from sim.scenario import SheltersSpec
     from sim.shelters import area_capacity
 
     map_path, out = Path(map_path), Path(out)
@@ -252,10 +253,11 @@ def write_scenario(map_path: str | Path, out: str | Path, *, force: bool = False
             "that large; add shelters by hand ([shelters] extra = [{ name, capacity, lon, "
             "lat }])")
     kinds = [k for k in _SHELTER_KINDS if k in set(np.asarray(sh.kind, str)[cand])]
-    usable = {"park": 0.6, "square": 0.8, "school": 0.5, "stadium": 0.7, "sports_centre": 0.6}
-    cap = int(area_capacity(sh.area_m2[cand],
-                            np.array([usable[k] for k in np.asarray(sh.kind, str)[cand]]),
-                            2.0).sum())
+    defaults = SheltersSpec()  # the capacity the run will compute, with the same defaults
+    cap = int(area_capacity(
+        sh.area_m2[cand],
+        np.array([defaults.usable_fraction[k] for k in np.asarray(sh.kind, str)[cand]]),
+        defaults.area_per_person_m2).sum())
     if choice.source == "zones":
         n_persons = int(est.sum())
     else:
