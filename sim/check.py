@@ -414,8 +414,11 @@ def radius_findings(home_x_m: np.ndarray, home_y_m: np.ndarray, persons: np.ndar
                     stay: np.ndarray, household_set: np.ndarray, shelter_sets: np.ndarray,
                     shelter_x_m: np.ndarray, shelter_y_m: np.ndarray, *,
                     radius_m: float = SERVICE_RADIUS_M) -> list[Finding]:
-    """Persons farther than ``radius_m`` (straight line, projected metres) from every
-    shelter their set admits; households ordered to stay are not counted."""
+    """Persons farther than ``radius_m`` from every shelter their set admits.
+
+    Straight-line distance in projected metres (a radius); households ordered to stay
+    are not counted.
+    """
     from scipy.spatial import cKDTree
 
     persons = np.asarray(persons, np.int64)

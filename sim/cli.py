@@ -122,8 +122,8 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_run(args: argparse.Namespace) -> int:
     from analysis.report import summary_text
     from sim import results, runs
-    from sim.i18n import t
     from sim.check_cli import checked_model
+    from sim.i18n import t
     from sim.scenario import default_scenario_path, load_scenario
 
     started = time.perf_counter()

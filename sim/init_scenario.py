@@ -131,8 +131,10 @@ def _toml_str(text: str) -> str:
 def scenario_text(*, name: str, title: str, map_rel: str, choice: PopulationChoice,
                   zones_rel: str | None, kinds: list[str], horizon_h: float,
                   n_persons: int, capacity_note: str) -> str:
-    """The commented scenario TOML (every field of ``scenarios/README.md`` with its
-    default and its source)."""
+    """Return the commented scenario TOML.
+
+    Every field of ``scenarios/README.md`` with its default and its source.
+    """
     if choice.source == "zones":
         pop = (f'source = "zones"              # people per zone from the table beside this '
                f'file\nzones_csv = {_toml_str(zones_rel or "")}   # zone,population: '
@@ -163,7 +165,7 @@ seed = 42                     # one seed -> bit-identical runs
 
 [time]
 tick_s = 5.0                  # s per step (scenarios/README.md)
-horizon_h = {float(horizon_h)!r}              # h simulated; >= 10 to judge a plan's 10 h relief target
+horizon_h = {float(horizon_h)!r}              # h simulated; >= 10 to judge a 10 h relief target
 sample_s = 60.0               # s between time-series samples (a whole number of ticks)
 
 [population]
@@ -233,7 +235,8 @@ def write_scenario(map_path: str | Path, out: str | Path, *, force: bool = False
 
     map_path, out = Path(map_path), Path(out)
     if not out.name.endswith(".toml"):
-        raise RunFolderError(f"{out}: --out: expected a file name ending in .toml, got {out.name!r}")
+        raise RunFolderError(f"{out}: --out: expected a file name ending in .toml, "
+                             f"got {out.name!r}")
     if not 0.0 < horizon_h <= 72.0:
         raise RunFolderError(f"--horizon-h: expected 0 < hours <= 72, got {horizon_h!r}")
     zones_path = out.with_name(out.name[: -len(".toml")] + ".zones.csv")
