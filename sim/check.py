@@ -43,9 +43,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.scenario import Scenario
 
 __all__ = ["Finding", "ResourceEstimate", "ResourceLimitError", "available_memory_bytes",
-           "estimate_resources", "expected_persons", "preflight", "plan_findings",
-           "capacity_findings", "reach_findings", "radius_findings", "relief_findings",
-           "render", "EXIT_BLOCKING", "SERVICE_RADIUS_M", "MAX_RUN_HOURS"]
+           "estimate_resources", "expected_persons", "preflight", "refuse_if_blocking",
+           "plan_findings", "expected_evacuees", "capacity_findings", "unreachable_persons",
+           "reach_findings", "radius_findings", "relief_findings", "render",
+           "EXIT_BLOCKING", "SERVICE_RADIUS_M", "MAX_RUN_HOURS"]
 
 Severity = Literal["info", "warning", "error"]
 
@@ -189,13 +190,18 @@ def expected_persons(scenario: Scenario, net: RoadNetwork | None = None) -> int 
     areas; ``None`` while the map is not loaded.
     """
     ps = scenario.population
-    if ps.source == "zones":
+    if ps.source == "residential_density":
+        if net is None:
+            return None
+        return int(np.rint(ps.density_per_ha * net.residential.area_m2 / 1e4).sum())
+    # A source with a stated total (e.g. `total` of a buildings source) or a zone table.
+    if getattr(ps, "total", None) is not None:
+        return int(ps.total)
+    if getattr(ps, "zones_csv", None) is not None:
         from sim.population import read_zone_table
 
         return int(read_zone_table(ps.zones_csv)[1].sum())
-    if ps.source == "residential_density" and net is not None:
-        return int(np.rint(ps.density_per_ha * net.residential.area_m2 / 1e4).sum())
-    return None  # another source (slot for later ones): counted when the map is loaded
+    return None
 
 
 def estimate_resources(persons: int, *, household_size_mean: float, nodes: int = 0,

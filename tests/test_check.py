@@ -88,6 +88,36 @@ def test_radius_findings_count_persons_beyond_the_service_radius():
     assert f.values["max_km"] == 2.5 and f.values["radius_m"] == check.SERVICE_RADIUS_M
 
 
+def test_unreachable_persons_by_network_and_shelter_set():
+    # Nodes 0..4, one shelter at node 2. Drive: 0->1->2 and 3->4; walk: 0->2 and 4->3.
+    # Households (persons): car at 0 (1) reaches; car at 3 (2) does not; walker at 0 (3)
+    # reaches; walker at 4 (4) does not; walker at 4 ordered to stay (5) is not counted;
+    # car at 0 of set 1, which admits no shelter (6), does not reach.
+    from types import SimpleNamespace
+
+    from sim.core.links import build_links
+
+    def links(pairs):
+        f, t = (np.array(c, np.int32) for c in zip(*pairs, strict=True))
+        one = np.ones(len(pairs))
+        return build_links(f, t, 100.0 * one, 10.0 * one, one, one, 10.0 * one, n_nodes=5)
+
+    net = SimpleNamespace(nodes=np.zeros(5), drive=links([(0, 1), (1, 2), (3, 4)]),
+                          walk=links([(0, 2), (4, 3)]))
+    pop = SimpleNamespace(has_car=np.array([1, 1, 0, 0, 0, 1], bool),
+                          home_drive_node=np.array([0, 3, 0, 4, 4, 0]),
+                          home_walk_node=np.array([0, 3, 0, 4, 4, 0]),
+                          persons=np.array([1, 2, 3, 4, 5, 6]))
+    model = SimpleNamespace(net=net, pop=pop,
+                            ordered_to_stay=np.array([0, 0, 0, 0, 1, 0], bool),
+                            household_set=np.array([0, 0, 0, 0, 0, 1]),
+                            shelter_sets=np.array([[True], [False]]),
+                            shelter_node=np.array([2]))
+    assert check.unreachable_persons(model) == (2 + 6, 4)
+    (f,) = check.reach_findings(8, 4, 16)
+    assert f.severity == "warning" and f.values["share"] == 75.0
+
+
 def test_relief_findings_and_measurability():
     from analysis.response import relief_measurable
     from sim.plan import Plan
