@@ -297,3 +297,57 @@ def test_init_never_overwrites_without_force(shared_data, tmp_path, cache, capsy
     assert forced.returncode == 0, forced.stderr
     assert (out.read_bytes(), zones.read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["my.toml", "my.zones.csv"]
+
+
+class _Places:
+    """The few ``Places`` columns the scenario writer reads, with ``len()``."""
+
+    def __init__(self, n: int, **columns):
+        self.__dict__.update(columns)
+        self._n = n
+
+    def __len__(self) -> int:
+        return self._n
+
+
+def _fake_net(zone_of_area: list[str], area_m2: list[float], zones: list[str]):
+    from types import SimpleNamespace
+
+    res = _Places(len(area_m2), area_m2=np.array(area_m2, float),
+                  tags=[{"zone": z} for z in zone_of_area])
+    return SimpleNamespace(source="fake.osm", residential=res,
+                           zones=_Places(len(zones), name=np.array(zones, str)))
+
+
+def test_population_source_follows_what_the_map_holds(small_district):
+    import tomllib
+
+    from sim._errors import NetworkError
+    from sim.init_scenario import (
+        DEFAULT_DENSITY_PER_HA,
+        choose_population_source,
+        scenario_text,
+        zone_estimates,
+    )
+    from sim.scenario import Scenario
+
+    # 95 % of 10 ha in named zones -> zones; estimates 100/ha x zone ha, 0 for a zone
+    # without residential land.
+    net = _fake_net(["A", "B", ""], [60_000.0, 35_000.0, 5_000.0], ["A", "B", "C"])
+    assert choose_population_source(net).source == "zones"
+    names, est = zone_estimates(net)
+    assert names == ["A", "B", "C"]
+    assert est.tolist() == [6 * DEFAULT_DENSITY_PER_HA, 3.5 * DEFAULT_DENSITY_PER_HA, 0]
+    # 50 % zoned -> density; nothing residential -> refused.
+    half = _fake_net(["A", ""], [50_000.0, 50_000.0], ["A"])
+    choice = choose_population_source(half)
+    assert choice.source == "residential_density" and choice.values["share"] == 50.0
+    with pytest.raises(NetworkError, match="residential"):
+        choose_population_source(_fake_net([], [], ["A"]))
+    # The density variant of the written scenario is valid as it stands.
+    text = scenario_text(name="x", title="x", map_rel="small.osm.bz2", choice=choice,
+                         zones_rel=None, kinds=["park"], horizon_h=1.0, n_persons=1,
+                         capacity_note="")
+    sc = Scenario.from_dict(tomllib.loads(text), source="x.toml", base_dir=small_district)
+    assert sc.population.source == "residential_density"
+    assert sc.population.density_per_ha == DEFAULT_DENSITY_PER_HA
