@@ -93,7 +93,11 @@ def _hazard_lines(hazards: dict, lang: str) -> list[str]:
                            served=inc["served"],
                            p50=t("report.not_reached", lang) if p50 is None
                            else t("unit.minutes", lang, value=p50 / 60.0),
-                           share=_percent(rel["within_target_share"], lang),
+                           share=_percent(rel["within_target_share"], lang)
+                           if rel.get("within_target_status") != "not measurable"
+                           else t("check.relief.share_not_measurable", lang,
+                                  end_h=round(float(tg.get("end_s", 0.0)) / 3600.0, 2),
+                                  target_h=float(tg.get("relief_h", 10.0))),
                            hours=float(tg.get("relief_h", 10.0)),
                            affected=rel["affected_persons"]))
     return lines

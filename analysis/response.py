@@ -23,7 +23,8 @@ import pandas as pd
 
 from sim._errors import RunFolderError
 
-__all__ = ["read_response_table", "response_targets", "response_metrics", "incident_timeline",
+__all__ = ["read_response_table", "response_targets", "response_metrics", "relief_measurable",
+           "incident_timeline",
            "relief_curve", "plot_incident_timeline", "plot_relief_curve",
            "write_response_figures"]
 
@@ -123,11 +124,16 @@ def response_metrics(run_dir: str | Path) -> dict:
     ttr = np.where(np.isfinite(ttr), ttr, np.inf)
     affected = float(persons.sum())
     within = float(persons[ttr <= relief_target_s].sum())
+    # A run that ends before the relief target cannot tell who is relieved within it:
+    # the share is "not measurable" (null), not the share relieved by the end.
+    measurable = relief_measurable(tg)
     relief = {
         "affected_persons": int(affected),
         "relieved_persons": int(persons[np.isfinite(ttr)].sum()),
-        "within_target_persons": int(within),
-        "within_target_share": within / affected if affected else None,
+        "within_target_persons": int(within) if measurable else None,
+        "within_target_share": (within / affected if affected else None) if measurable
+        else None,
+        "within_target_status": "measured" if measurable else "not measurable",
         **{f"time_to_relief_p{p}_h": (None if (v := _weighted_percentile(ttr, persons, p))
                                       is None else v / 3600.0) for p in PERCENTILES},
         "never_relieved_persons": int(persons[~np.isfinite(ttr)].sum()),
@@ -135,6 +141,17 @@ def response_metrics(run_dir: str | Path) -> dict:
                            if len(rel) else 0.0 for c in CAUSES},
     }
     return {"incidents": incidents, "relief": relief, "targets": tg}
+
+
+def relief_measurable(targets: dict) -> bool:
+    """Whether the run lasted as long as the relief target (``end_s >= relief_h``).
+
+    A person affected at t = 0 and not relieved by a 6 h horizon may or may not be
+    relieved within 10 h: the run cannot tell, so the within-target share is not
+    measurable. ``sim.check`` warns about it before the run.
+    """
+    end_s = float(targets.get("end_s", np.inf))
+    return not end_s < float(targets.get("relief_h", 10.0)) * 3600.0
 
 
 def incident_timeline(run_dir: str | Path, *, step_s: float = 60.0) -> pd.DataFrame:
@@ -220,9 +237,11 @@ def plot_relief_curve(run_dir: str | Path, out_png: str | Path, *, lang: str = "
     ax = fig.add_subplot()
     ax.plot(hours, 100.0 * share, drawstyle="steps-post", color="tab:blue",
             label=t("response.fig.relief.curve", label_lang))
-    ax.axvline(target_h, color="tab:red", linestyle="--",
-               label=t("response.fig.relief.target", label_lang, hours=target_h,
-                       share=100.0 * within))
+    label = (t("response.fig.relief.target", label_lang, hours=target_h, share=100.0 * within)
+             if relief_measurable(tg) else
+             t("check.relief.share_not_measurable", label_lang, end_h=round(end_h, 2),
+               target_h=target_h))
+    ax.axvline(target_h, color="tab:red", linestyle="--", label=label)
     if end_h and end_h < target_h:
         ax.axvline(end_h, color="grey", linestyle=":",
                    label=t("response.fig.relief.horizon", label_lang, hours=end_h))

@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    run.add_argument("--ignore-limits", action="store_true",
+                     help="run even where memory or time estimates exceed the machine's")
     run.add_argument(
         "--cache-dir",
         type=Path,
@@ -84,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
 
     for mod in (flood_cli, chemical_cli, earthquake_cli):
         mod.add_commands(hsub)
+
+    from sim import check_cli
+
+    check_cli.add_commands(sub)  # evacsim check, evacsim init
 
     mp = sub.add_parser("map", help="inspect, plot, import or fetch maps")
     msub = mp.add_subparsers(metavar="ACTION")
@@ -128,8 +134,8 @@ def _seed(text: str) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from analysis.report import summary_text
     from sim import results, runs
+    from sim.check_cli import checked_model
     from sim.i18n import t
-    from sim.model import EvacuationModel
     from sim.scenario import default_scenario_path, load_scenario
 
     started = time.perf_counter()
@@ -145,7 +151,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         plan = load_plan(args.plan)
     cache = args.cache_dir
-    model = EvacuationModel(scenario=scenario, seed=seed, cache_dir=cache, plan=plan)
+    # Resource limits (refused before anything large is allocated), then the plan check.
+    model = checked_model(scenario, seed=seed, plan=plan, cache_dir=cache,
+                          ignore_limits=args.ignore_limits, lang=args.lang)
     print(
         t(
             "cli.run.start",
