@@ -55,7 +55,7 @@ Severity = Literal["info", "warning", "error"]
 EXIT_BLOCKING = 1
 
 # Service radius of a fixed shelter (固定避震疏散场所): 2-3 km (about 1 h on foot),
-# GB 50413-2007 §8.2.8-8.2.10 (REFERENCES.md 4.4); the lower end, so the check is on the
+# GB 50413-2007 §8.2.8-8.2.10 (docs/references.md 4.4); the lower end, so the check is on the
 # safe side. The shelters a scenario opens are fixed shelters (their capacity uses the
 # fixed-shelter 2 m²/person). Straight-line distance, as a radius is.
 SERVICE_RADIUS_M = 2000.0

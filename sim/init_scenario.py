@@ -175,9 +175,9 @@ car_ownership = 0.45          # share of households that drive (assumption)
 vulnerable_share = 0.135      # share aged 65+, China 7th census (2020)
 
 [walking]
-speed_mean_mps = 1.34         # Helbing & Molnar 1995 (REFERENCES 4.3)
+speed_mean_mps = 1.34         # Helbing & Molnar 1995 (docs/references.md 4.3)
 speed_sd_mps = 0.26
-vulnerable_speed_mps = 0.8    # FDMA 2002 (REFERENCES 4.3)
+vulnerable_speed_mps = 0.8    # FDMA 2002 (docs/references.md 4.3)
 
 [warning]
 start_min = 0.0
@@ -185,13 +185,13 @@ coverage = 0.9                # share of households the warning reaches
 delay = {{ distribution = "exponential", mean_min = 10.0 }}
 
 [departure]
-curve = "rayleigh"            # NUREG/CR-7002 style mobilisation (REFERENCES 4.2)
+curve = "rayleigh"            # NUREG/CR-7002 style mobilisation (docs/references.md 4.2)
 t90_min = 60.0
 noncompliance = 0.05
 
 [shelters]
 kinds = [{kinds_toml}]  # shelter kinds this map has (parks, squares, schools, stadiums, ...)
-area_per_person_m2 = 2.0      # GB 50413-2007 fixed shelter >= 2 m2/person (REFERENCES 4.4)
+area_per_person_m2 = 2.0      # GB 50413-2007 fixed shelter >= 2 m2/person (docs/references.md 4.4)
 min_area_m2 = {_MIN_AREA_M2}          # GB 50413-2007 emergency shelter site >= 0.1 hm2
 max_snap_m = 500.0
 closed = []                   # map shelters the plan does not open (by name)
