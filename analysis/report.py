@@ -24,6 +24,22 @@ def _items(counts: dict[str, int], prefix: str, lang: str) -> str:
     return t("report.separator", lang).join(parts) or t("report.none", lang)
 
 
+HEADLINE_KEYS = ("scenario", "seed", "horizon_s", "population", "warning", "evacuees", "ete",
+                 "clearance", "not_sheltered", "dead", "shelters", "hazards")
+"""The parts of ``metrics.json`` that ``evacsim run --json`` prints (those a run has)."""
+
+
+def headline(metrics: dict) -> dict:
+    """The headline values of a run: the :data:`HEADLINE_KEYS` entries of ``metrics``.
+
+    Examples
+    --------
+    >>> headline({"dead": 0, "travel_time": {}, "seed": 1})
+    {'seed': 1, 'dead': 0}
+    """
+    return {k: metrics[k] for k in HEADLINE_KEYS if k in metrics}
+
+
 def summary_text(metrics: dict, *, lang: Literal["en", "zh"] = "en") -> str:
     """Summarise a run in a few lines, for the end of ``evacsim run``.
 

@@ -45,8 +45,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def checked_model(scenario, *, seed: int, plan=None, cache_dir=None,
-                  ignore_limits: bool = False, lang: str = "en"):
+                  ignore_limits: bool = False, lang: str = "en", quiet: bool = False):
     """Check resources, build the model, print the plan check on stderr; return the model.
+
+    ``quiet`` keeps the findings off stderr (a refusal is still raised).
 
     Raises
     ------
@@ -64,7 +66,8 @@ def checked_model(scenario, *, seed: int, plan=None, cache_dir=None,
     model = EvacuationModel(scenario=scenario, seed=seed, network=net, plan=plan,
                             cache_dir=cache_dir)
     findings += check.plan_findings(model, plan)
-    print(check.render(findings, lang), file=sys.stderr)
+    if not quiet:
+        print(check.render(findings, lang), file=sys.stderr)
     return model
 
 

@@ -62,13 +62,18 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=None,
-        help="run folder to write (default: runs/<scenario>-seed<seed>)",
+        help="run folder to write (default: runs/<scenario>[-<plan>]-seed<seed>)",
     )
     run.add_argument("--force", action="store_true", help="replace an existing run folder")
     run.add_argument(
         "--lang", choices=("en", "zh"), default="en", help="language of the summary and figures"
     )
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--no-progress", action="store_true",
+                     help="no progress bar (it is shown only when stderr is a terminal)")
+    run.add_argument("--quiet", action="store_true",
+                     help="print nothing but errors (and the --json object)")
+    run.add_argument("--json", action="store_true",
+                     help="print the run's headline metrics as one JSON object on stdout")
     run.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     run.add_argument("--ignore-limits", action="store_true",
                      help="run even where memory or time estimates exceed the machine's")
@@ -81,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     hz = sub.add_parser("hazard", help="hazard calculators (flood, chemical release, earthquake)")
+    hz.set_defaults(func=_group_help(hz))
     hsub = hz.add_subparsers(metavar="CALCULATOR")
     from sim.hazards import chemical_cli, earthquake_cli, flood_cli
 
@@ -92,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     check_cli.add_commands(sub)  # evacsim check, evacsim init
 
     mp = sub.add_parser("map", help="inspect, plot, import or fetch maps")
+    mp.set_defaults(func=_group_help(mp))
     msub = mp.add_subparsers(metavar="ACTION")
     info = msub.add_parser("info", help="nodes, links, km of road, shelters, population, bbox")
     info.add_argument("map", type=Path)
@@ -120,6 +127,33 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def default_run_dir(scenario_name: str, plan: Path | None, seed: int) -> Path:
+    """``runs/<scenario>-seed<seed>``, or ``runs/<scenario>-<plan>-seed<seed>`` with a plan.
+
+    One folder per scenario, plan and seed, so the README's tour of runs goes through one
+    after another without ``--force``.
+
+    Examples
+    --------
+    >>> default_run_dir("flash-flood", Path("plans/staged.toml"), 42).as_posix()
+    'runs/flash-flood-staged-seed42'
+    """
+    from sim import runs
+
+    name = scenario_name if plan is None else f"{scenario_name}-{plan.name.removesuffix('.toml')}"
+    return runs.default_out_dir(name, seed)
+
+
+def _group_help(parser: argparse.ArgumentParser):
+    """A command group called without its sub-command prints its own list (exit 2)."""
+
+    def show(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return EXIT_USER_ERROR
+
+    return show
+
+
 def _seed(text: str) -> int:
     """Parse ``--seed`` (argparse type): the range the scenario's ``seed`` field accepts."""
     try:
@@ -132,7 +166,7 @@ def _seed(text: str) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from analysis.report import summary_text
+    from analysis.report import headline, summary_text
     from sim import results, runs
     from sim.check_cli import checked_model
     from sim.i18n import t
@@ -143,7 +177,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args.scenario if args.scenario is not None else default_scenario_path()
     )
     seed = scenario.scenario.seed if args.seed is None else args.seed
-    out = args.out or runs.default_out_dir(scenario.scenario.name, seed)
+    out = args.out or default_run_dir(scenario.scenario.name, args.plan, seed)
+    quiet = args.quiet or args.json
     runs.check_out_dir(out, force=args.force)  # fail before a minute of simulation, not after
     plan = None
     if args.plan is not None:
@@ -153,19 +188,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cache = args.cache_dir
     # Resource limits (refused before anything large is allocated), then the plan check.
     model = checked_model(scenario, seed=seed, plan=plan, cache_dir=cache,
-                          ignore_limits=args.ignore_limits, lang=args.lang)
-    print(
-        t(
-            "cli.run.start",
-            args.lang,
-            persons=model.pop.n_persons,
-            households=len(model.pop.persons),
-            shelters=len(model.shelters),
-            map=model.net.name,
-        ),
-        file=sys.stderr,
-    )
-    model.run(progress=not args.no_progress)
+                          ignore_limits=args.ignore_limits, lang=args.lang, quiet=quiet)
+    if not quiet:
+        print(
+            t(
+                "cli.run.start",
+                args.lang,
+                persons=model.pop.n_persons,
+                households=len(model.pop.persons),
+                shelters=len(model.shelters),
+                map=model.net.name,
+            ),
+            file=sys.stderr,
+        )
+    # A progress bar redraws one line with carriage returns: only for a person watching.
+    model.run(progress=not (args.no_progress or quiet) and sys.stderr.isatty())
     man = results.manifest(model, command=shlex.join(["evacsim", *sys.argv[1:]]))
     man["wall_s"] = round(time.perf_counter() - started, 3)
     if args.plan is not None:
@@ -180,15 +217,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         extra=results.extra(model),
     )
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-    print(summary_text(metrics, lang=args.lang))
-    print(
-        t(
-            "cli.run.written",
-            args.lang,
-            path=str(path),
-            wall_s=f"{time.perf_counter() - started:.1f}",
+    if args.json:
+        print(json.dumps({"run_dir": str(path), **headline(metrics)}, ensure_ascii=False))
+    elif not args.quiet:
+        print(summary_text(metrics, lang=args.lang))
+        print(
+            t(
+                "cli.run.written",
+                args.lang,
+                path=str(path),
+                wall_s=f"{time.perf_counter() - started:.1f}",
+            )
         )
-    )
     return 0
 
 
@@ -200,8 +240,19 @@ def _cmd_map_info(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2, ensure_ascii=False, default=str))
     else:
         for key, value in info.items():
-            print(f"{key:>24}: {value}")
+            print(f"{key:>24}: {_rounded(value, 6 if key.startswith('bbox') else 1)}")
     return 0
+
+
+def _rounded(value: object, digits: int) -> object:
+    """``value`` with every float rounded for people to read (nested dicts, lists, tuples)."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_rounded(v, digits) for v in value)
+    return value
 
 
 def _cmd_map_plot(args: argparse.Namespace) -> int:
