@@ -6,6 +6,12 @@ depth rasters), ``sim.hazards.chemical`` (toxic release), ... The registry
 (:mod:`sim.hazards.registry`) builds them from a scenario's ``[[hazards]]`` tables.
 """
 
-from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
-
 __all__ = ["Hazard", "HazardUpdate", "Incident", "PeopleView"]
+
+
+def __getattr__(name: str):  # PEP 562: the interface loads on first use, not on import
+    if name in __all__:
+        from sim.hazards import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'sim.hazards' has no attribute {name!r}")

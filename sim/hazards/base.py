@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import pandas as pd
 
-from sim.network.roadnet import RoadNetwork
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.network.roadnet import RoadNetwork
 
 
 @dataclass(frozen=True)

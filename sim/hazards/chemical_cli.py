@@ -13,7 +13,8 @@ import json
 import math
 
 from sim._errors import EvacsimError
-from sim.hazards import dispersion as disp
+from sim.hazards.sigmas import TERRAINS
+from sim.hazards.stability import SKY_CONDITIONS
 
 
 def add_commands(hazard_subparsers) -> None:
@@ -74,14 +75,14 @@ def _weather(p: argparse.ArgumentParser, *, terrain: bool = True) -> None:
     g.add_argument(
         "--sky",
         default=None,
-        choices=disp.SKY_CONDITIONS,
+        choices=SKY_CONDITIONS,
         help="sky state; the class then follows from the wind (docs/references.md 1.3)",
     )
     if terrain:
         p.add_argument(
             "--terrain",
             default="rural",
-            choices=disp.TERRAINS,
+            choices=TERRAINS,
             help="Briggs sigma set (default rural)",
         )
 
@@ -95,6 +96,8 @@ def _receptor(p: argparse.ArgumentParser) -> None:
 
 
 def _stability(args: argparse.Namespace) -> str:
+    from sim.hazards import dispersion as disp  # scipy: only when computing
+
     if args.sky is not None:
         return disp.pasquill_class(args.wind, args.sky)
     return disp.check_stability(args.stability if args.stability is not None else "D")
@@ -150,6 +153,8 @@ def _point_result(c_g_m3: float, sy: float, sz: float, stability: str, sub) -> d
 
 
 def _cmd_plume(args: argparse.Namespace) -> int:
+    from sim.hazards import dispersion as disp  # scipy: only when computing
+
     def body() -> int:
         stability = _stability(args)
         disp.check_wind(args.wind)
@@ -172,6 +177,8 @@ def _cmd_plume(args: argparse.Namespace) -> int:
 
 
 def _cmd_puff(args: argparse.Namespace) -> int:
+    from sim.hazards import dispersion as disp  # scipy: only when computing
+
     def body() -> int:
         stability = _stability(args)
         u = disp.check_wind(args.wind)
@@ -197,6 +204,8 @@ def _cmd_puff(args: argparse.Namespace) -> int:
 
 
 def _cmd_zones(args: argparse.Namespace) -> int:
+    from sim.hazards import dispersion as disp  # scipy: only when computing
+
     def body() -> int:
         stability = _stability(args)
         u = disp.check_wind(args.wind)

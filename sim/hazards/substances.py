@@ -19,7 +19,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from scipy.special import ndtr
 
 from sim._errors import ScenarioError
 
@@ -135,6 +134,8 @@ class Substance:
         >>> round(float(get_substance("chlorine").death_probability(100.0**2 * 30.0)), 4)
         0.0458
         """
+        from scipy.special import ndtr  # scipy loads when a probability is needed
+
         load = np.asarray(toxic_load, dtype=np.float64)
         if not self.has_probit:
             return np.zeros(load.shape)

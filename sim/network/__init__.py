@@ -21,7 +21,6 @@ import numpy as np
 from sim._cache import resolve_cache_dir
 from sim._errors import NetworkError
 from sim.network import _osm, store
-from sim.network.compile import compile_network
 from sim.network.roadnet import Nodes, Places, RoadNetwork
 
 __all__ = [
@@ -82,6 +81,8 @@ def load_map(path: str | Path, *, cache_dir: Path | None | Literal[False] = None
         _osm.check_bz2(path)
     raw = _READERS[suffix](path)
     try:
+        from sim.network.compile import compile_network  # scipy, shapely: only when compiling
+
         net = compile_network(raw, name=name, source=str(path), jam_spacing_m=jam_spacing_m)
     except NetworkError:
         raise

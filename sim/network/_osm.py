@@ -21,13 +21,14 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import ParseError
 from xml.sax import SAXException
 
-import networkx as nx
-
 from sim._errors import NetworkError
+
+if TYPE_CHECKING:  # networkx loads only where a map is read (a --help stays light)
+    import networkx as nx
 
 # Way tags kept as edge attributes. osmnx's default list lacks ``foot`` and
 # ``motor_vehicle``, which decide walkability and drivability.
@@ -289,6 +290,8 @@ def read_graphml(path: Path) -> RawMap:
     if G.graph.get("crs") and "4326" not in str(G.graph["crs"]):
         msg = f"{path}: expected an unprojected (EPSG:4326) graph, got crs {G.graph['crs']!r}"
         raise NetworkError(msg)
+    import networkx as nx
+
     G = _finish_graph(nx.MultiDiGraph(G), path)
     geojson = features_path(path)
     features = read_features_geojson(geojson) if geojson.is_file() else []
