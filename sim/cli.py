@@ -145,6 +145,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ),
         file=sys.stderr,
     )
+    from sim.population_report import report_lines
+
+    print("\n".join(report_lines(model.population_report, args.lang)), file=sys.stderr)
     model.run(progress=not args.no_progress)
     man = results.manifest(model, command=shlex.join(["evacsim", *sys.argv[1:]]))
     man["wall_s"] = round(time.perf_counter() - started, 3)
