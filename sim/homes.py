@@ -266,17 +266,19 @@ def raster_groups(net: RoadNetwork, *, where: str, raster: Path, total: int | No
     rows, cols = np.nonzero(values)
     to_map = pyproj.Transformer.from_crs(crs, net.crs, always_xy=True)
     to_ras = pyproj.Transformer.from_crs(net.crs, crs, always_xy=True)
-    cx, cy = affine * (cols + 0.5, rows + 0.5)
+    cx, cy = _apply(affine, cols + 0.5, rows + 0.5)
     mx, my = (np.asarray(v, np.float64) for v in to_map.transform(cx, cy))
-    x1, y1 = (np.asarray(v, np.float64) for v in to_map.transform(*(affine * (cols + 1.5,
-                                                                               rows + 1.5))))
+    x1, y1 = (np.asarray(v, np.float64)
+              for v in to_map.transform(*_apply(affine, cols + 1.5, rows + 1.5)))
     nx_, ny_ = net.nodes.x_m, net.nodes.y_m
     inside = ((mx >= nx_.min()) & (mx <= nx_.max()) & (my >= ny_.min()) & (my <= ny_.max()))
     if not np.any(inside):
         raise ScenarioError(f"{where}: population.raster: expected populated cells over the "
                             f"map, got none in {raster} (check its CRS and extent)")
     rows, cols, mx, my = rows[inside], cols[inside], mx[inside], my[inside]
-    half = 0.5 * np.sqrt(np.abs((x1[inside] - mx) * (y1[inside] - my)))
+    # Homes of a cell without buildings spread over a square inside the cell (0.45 of
+    # its shorter side: the grid may be turned a little against the map's CRS).
+    half = 0.45 * np.minimum(np.abs(x1[inside] - mx), np.abs(y1[inside] - my))
     val = values[rows, cols]
     want = int(total) if total is not None else int(round(val.sum()))
     cell_persons = largest_remainder(np.array([want]), np.zeros(val.size, np.int64), val, rng)
@@ -288,7 +290,7 @@ def raster_groups(net: RoadNetwork, *, where: str, raster: Path, total: int | No
     bcell = np.full(homes.size, -1, np.int64)
     if homes.size:
         rx, ry = to_ras.transform(b.x_m[homes], b.y_m[homes])
-        c, r = ~affine * (np.asarray(rx), np.asarray(ry))
+        c, r = _apply(~affine, np.asarray(rx), np.asarray(ry))
         c, r = np.floor(c).astype(np.int64), np.floor(r).astype(np.int64)
         ok = (r >= 0) & (r < values.shape[0]) & (c >= 0) & (c < values.shape[1])
         bcell[ok] = cell_id[r[ok], c[ok]]
@@ -391,6 +393,12 @@ def spread_nodes(net: RoadNetwork, x_m: np.ndarray, y_m: np.ndarray, zone: np.nd
 
 
 # --- private machinery -------------------------------------------------------------------
+
+def _apply(affine, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An affine transform applied to arrays (what affine 3.1 deprecates as ``A * (u, v)``)."""
+    u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
+    return affine.a * u + affine.b * v + affine.c, affine.d * u + affine.e * v + affine.f
+
 
 def _tags(places) -> list:
     tags = list(places.tags)

@@ -112,7 +112,9 @@ def report_warnings(report: dict, notes: tuple = ()) -> list[dict]:
     building and no residential land), ``few_nodes`` (fewer than
     :data:`WARN_MIN_NODES` home nodes, or more than :data:`WARN_NODE_SHARE` of the
     persons on one node, for a zone of at least :data:`WARN_MIN_PERSONS` persons),
-    ``untyped_buildings`` / ``landuse`` (a placement fallback, :mod:`sim.homes`).
+    ``untyped_buildings`` / ``landuse`` (a placement fallback, :mod:`sim.homes`),
+    ``land_without_buildings`` (source ``buildings``: a zone with residential land but
+    no home footprint got nobody).
 
     Returns
     -------
@@ -124,6 +126,8 @@ def report_warnings(report: dict, notes: tuple = ()) -> list[dict]:
         base = {"zone": r["zone"], "persons": r["persons"], "home_nodes": r["home_nodes"],
                 "max_node_share": r["max_node_share"], "count": 0}
         if r["persons"] == 0:
+            if report["source"] == "buildings" and r["residential_land_m2"] > 0:
+                out.append({**base, "code": "land_without_buildings"})
             continue
         if r["placed_on"].get("zone_centre", 0) > 0:
             out.append({**base, "code": "zone_centre", "count": r["placed_on"]["zone_centre"]})

