@@ -189,7 +189,7 @@ def building_groups(net: RoadNetwork, *, where: str, total: int | None,
             names.append(UNZONED)
         lines = [0] * len(names)
     index = {n: i for i, n in enumerate(names)}
-    bz = np.array([index.get(z or UNZONED, -1) for z in bzone], np.int64)
+    bz = _zone_index(bzone, index)
     weight = np.where(homes, floor, 0.0)
     if zones_csv is None:
         if weight.sum() <= 0:
@@ -302,8 +302,7 @@ def raster_groups(net: RoadNetwork, *, where: str, raster: Path, total: int | No
         names.append(UNZONED)
     index = {n: i for i, n in enumerate(names)}
     per_b = largest_remainder(np.where(covered, cell_persons, 0), bcell, floor, rng)
-    bz = np.array([index.get(str(z) or UNZONED, index[UNZONED]) for z in b.zone[homes]],
-                  np.int64) if homes.size else np.zeros(0, np.int64)
+    bz = _zone_index(np.asarray(b.zone[homes], dtype=str), index, missing=index[UNZONED])
     full_bz = np.full(len(b), -1, np.int64)
     full_bz[homes] = bz
     full_per = np.zeros(len(b), np.int64)
@@ -320,7 +319,7 @@ def raster_groups(net: RoadNetwork, *, where: str, raster: Path, total: int | No
 
 def spread_nodes(net: RoadNetwork, x_m: np.ndarray, y_m: np.ndarray, zone: np.ndarray,
                  persons: np.ndarray, *, network: str, share: float = MAX_NODE_SHARE,
-                 k: int = SPREAD_K) -> np.ndarray:
+                 k: int = SPREAD_K, nearest: np.ndarray | None = None) -> np.ndarray:
     """Home node of each building: its nearest node, unless that node is full.
 
     A node is full for a zone once it carries ``share`` of the zone's persons (at least
@@ -343,6 +342,9 @@ def spread_nodes(net: RoadNetwork, x_m: np.ndarray, y_m: np.ndarray, zone: np.nd
         Which links a node must touch.
     share, k
         Capacity share and number of candidate nodes.
+    nearest : int[B], optional
+        Each building's nearest node when known (the map's building table): then the
+        ``k`` nearest are searched only for buildings whose nearest is full.
 
     Returns
     -------
@@ -358,9 +360,15 @@ def spread_nodes(net: RoadNetwork, x_m: np.ndarray, y_m: np.ndarray, zone: np.nd
         return np.full(n, -1, np.int32)
     kk = int(min(k, eligible.size))
     tree = cKDTree(np.column_stack([net.nodes.x_m[eligible], net.nodes.y_m[eligible]]))
-    dist, idx = tree.query(np.column_stack([x_m, y_m]), k=kk)
-    dist, idx = dist.reshape(n, kk), idx.reshape(n, kk)
-    cand = eligible[idx].astype(np.int64)
+    x_m, y_m = np.asarray(x_m, np.float64), np.asarray(y_m, np.float64)
+    cand = np.full((n, kk), -1, np.int64)
+    dist = np.zeros((n, kk))
+    if nearest is None:
+        d, idx = tree.query(np.column_stack([x_m, y_m]), k=kk)
+        dist[:], cand[:] = d.reshape(n, kk), eligible[idx.reshape(n, kk)]
+    else:
+        cand[:, 0] = nearest
+        dist[:, 0] = np.hypot(net.nodes.x_m[nearest] - x_m, net.nodes.y_m[nearest] - y_m)
     zone = np.asarray(zone, np.int64)
     persons = np.asarray(persons, np.int64)
     zone_total = np.bincount(zone, weights=persons).astype(np.int64)
@@ -371,6 +379,10 @@ def spread_nodes(net: RoadNetwork, x_m: np.ndarray, y_m: np.ndarray, zone: np.nd
         todo = np.flatnonzero(node < 0)
         if todo.size == 0:
             break
+        if r == 1 and nearest is not None:  # k nearest only for those left over
+            d, idx = tree.query(np.column_stack([x_m[todo], y_m[todo]]), k=kk)
+            dist[todo], cand[todo] = d.reshape(todo.size, kk), eligible[idx.reshape(todo.size, kk)]
+            cand[todo, 0] = nearest[todo]
         done = np.flatnonzero(node >= 0)
         used_keys, inv = np.unique(zone[done] * n_nodes + node[done], return_inverse=True)
         used = np.bincount(inv, weights=persons[done]).astype(np.int64)
@@ -393,6 +405,14 @@ def spread_nodes(net: RoadNetwork, x_m: np.ndarray, y_m: np.ndarray, zone: np.nd
 
 
 # --- private machinery -------------------------------------------------------------------
+
+def _zone_index(zone: np.ndarray, index: dict[str, int], missing: int = -1) -> np.ndarray:
+    """Index of each zone name ("" = UNZONED), one dict look-up per distinct name."""
+    uniq, inv = np.unique(np.asarray(zone, dtype=str), return_inverse=True)
+    codes = np.array([index.get(str(u) or UNZONED, missing) for u in uniq] or [missing],
+                     np.int64)
+    return codes[inv] if zone.size else np.zeros(0, np.int64)
+
 
 def _apply(affine, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """An affine transform applied to arrays (what affine 3.1 deprecates as ``A * (u, v)``)."""
@@ -471,8 +491,8 @@ def _finish(net: RoadNetwork, names: list[str], groups: list[tuple], notes: list
     x, y, h, z, t, bld, dn, wn, org = (c[keep] for c in cols)
     b = org == ORIGIN_BUILDING
     if np.any(b):
-        dn[b] = spread_nodes(net, x[b], y[b], z[b], t[b], network="drive")
-        wn[b] = spread_nodes(net, x[b], y[b], z[b], t[b], network="walk")
+        dn[b] = spread_nodes(net, x[b], y[b], z[b], t[b], network="drive", nearest=dn[b])
+        wn[b] = spread_nodes(net, x[b], y[b], z[b], t[b], network="walk", nearest=wn[b])
     return HomeGroups(list(names), x.astype(np.float64), y.astype(np.float64),
                       h.astype(np.float64), z.astype(np.int64), t.astype(np.int64),
                       bld.astype(np.int64), dn.astype(np.int32), wn.astype(np.int32),
