@@ -287,10 +287,9 @@ def test_levels_and_kind_from_tags():
 
 
 def test_spread_nodes_follows_its_rule():
-    """Nearest node unless full; a building moved off its nearest found it full."""
-    from tests.data.scenarios.synthetic_net import grid_net
-
+    """Nearest node unless full, by the documented rounds (sim.homes.spread_nodes)."""
     from sim.homes import spread_nodes
+    from tests.data.scenarios.synthetic_net import grid_net
 
     net = grid_net(k=6, spacing_m=100.0)
     rng = np.random.default_rng(3)
