@@ -360,3 +360,19 @@ def test_earthquake_puts_households_in_their_own_building(helsinki, tmp_path):
     out2 = people_outcomes(inv, helsinki.residential, dmg, people2, rng)
     homes = inv.is_home[out2["hh_building"]]
     assert homes.all()
+
+
+def test_zones_source_centre_fallback_warns(tmp_path):
+    """source = "zones": a zone with no residential area sits at its point -> warning."""
+    from tests.data.scenarios.synthetic_net import grid_net
+    from tests.test_population import RES, ZONES, make_spec
+
+    net = grid_net(k=5, spacing_m=100.0, residential=RES, zones=ZONES)
+    pop = build_population(net, make_spec(tmp_path), rng=np.random.default_rng(7))
+    rep = population_report(pop, net, source="zones")
+    codes = {(w["zone"], w["code"]) for w in rep["warnings"]}
+    assert ("Mill", "zone_centre") in codes and ("Mill", "no_residential") in codes
+    assert not any(z != "Mill" and c in ("zone_centre", "no_residential") for z, c in codes)
+    mill = next(r for r in rep["zones"] if r["zone"] == "Mill")
+    assert mill["home_nodes"] == 1 and mill["max_node_share"] == 1.0
+    assert rep["zones_without_homes"] == ["Mill"]

@@ -2,11 +2,16 @@
 
 Two sources, one :class:`Inventory`:
 
-- ``osm``: every residential place of the compiled map that is a building footprint
-  (``RoadNetwork.residential`` with kind ``building``: maps without ``landuse=residential``).
-  Levels from ``building:levels``, the structural family from ``building:material``, the
-  design level from the construction year (``start_date``, ``building:start_date``,
-  ``construction_date``) where tagged; everything untagged is drawn from the regional mix.
+- ``osm``: the map's building footprints. With the compiled footprint table
+  (``RoadNetwork.buildings``, at least one home in it) **every** footprint, homes and
+  others (:func:`_from_footprints`: storeys as the population counts them, family from
+  ``building:material``, else the building type, else the regional mix); households
+  live in their own building (``[population] source = "buildings"``) or the nearest
+  home footprint. Without the table: every residential place that is a building
+  (``RoadNetwork.residential`` with kind ``building``). Levels from ``building:levels``,
+  the structural family from ``building:material``, the design level from the
+  construction year (``start_date``, ``building:start_date``, ``construction_date``)
+  where tagged; everything untagged is drawn from the regional mix.
 - ``synthetic``: where the map has residential *areas* but no footprints (the default
   district has only ``landuse=residential`` blocks), buildings are **invented**:
   count = area × coverage / footprint per block, laid out on a regular lattice inside the
@@ -15,8 +20,8 @@ Two sources, one :class:`Inventory`:
   stand-in, not real buildings; every output says ``inventory = synthesised``.
 
 Occupants are not invented here: the hazard puts each household that is at home into a
-building of its residential place when the earthquake strikes (:func:`locate_households`).
-Only homes are in the inventory; workplaces, schools and shelters are not.
+building of its residential place when the earthquake strikes (:func:`locate_households`),
+or into its own footprint. Without footprints only homes are in the inventory.
 
 Structural classes are HAZUS model building types: a family (C1, URM, ...) plus a height
 band from the number of levels (HAZUS Technical Manual Table 3.1, [U] not retrieved:

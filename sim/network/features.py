@@ -9,6 +9,9 @@ Tag conventions (OSM wiki; the default district map in ``maps/`` uses the same):
   ``industrial=*`` tag); ``man_made=storage_tank`` (see its ``substance`` tag);
 - residential: ``landuse=residential`` polygons, or where a map has none, building
   footprints (``building=*``, with ``building:levels`` where tagged);
+- buildings: every ``building=*`` polygon, in its own table
+  (:mod:`sim.network.buildings`: centroid, footprint, storeys, type, zone, whether it
+  lies in or near residential land, nearest nodes);
 - zones: named ``boundary=administrative`` polygons with ``admin_level`` >= 7, else named
   ``place=suburb|town|village|quarter`` features.
 
