@@ -163,7 +163,10 @@ def build_places(
     zones, zone_geoms = make(zone_rows)
     residential, res_geoms = make(homes)
     _assign_zones(residential, zones, zone_geoms, by_polygon=bool(admin))
-    footprints.sort(key=lambda f: (f.element, f.osmid))
+    # One row per OSM element: a reader may return a building twice (e.g. a school
+    # building matched both as amenity and as building).
+    footprints = sorted({(f.element, f.osmid): f for f in reversed(footprints)}.values(),
+                        key=lambda f: (f.element, f.osmid))
     # One vectorised transform for all footprints (a city has 10^5 of them).
     fp_geoms = (list(project(np.asarray([f.geometry for f in footprints], dtype=object)))
                 if footprints else [])
