@@ -384,3 +384,29 @@ def test_zones_source_centre_fallback_warns(tmp_path):
     mill = next(r for r in rep["zones"] if r["zone"] == "Mill")
     assert mill["home_nodes"] == 1 and mill["max_node_share"] == 1.0
     assert rep["zones_without_homes"] == ["Mill"]
+
+
+def test_earthquake_run_on_footprints_reports_osm_inventory(helsinki, tmp_path):
+    """Part 3 end to end: the run's earthquake summary names the inventory and its size."""
+    import tomllib
+
+    import pyrosm
+
+    from sim.model import EvacuationModel
+
+    data = tomllib.loads((REPO / "scenarios" / "earthquake.toml").read_text(encoding="utf-8"))
+    eq = dict(data["hazards"][0])
+    w, s, e, n = helsinki.bbox_lonlat
+    eq["trace_lonlat"] = [[w, s], [e, n]]
+    spec = Scenario.from_dict(
+        {"scenario": {"name": "eq", "map": str(pyrosm.get_data("test_pbf")), "seed": 3},
+         "time": {"horizon_h": 0.05},
+         "population": {"source": "buildings", "total": 3000},
+         "shelters": {"min_area_m2": 100.0},
+         "hazards": [eq]},
+        source=str(tmp_path / "s.toml"), base_dir=tmp_path)
+    m = EvacuationModel(scenario=spec, network=helsinki)
+    m.run()
+    summary = m.hazards[0].tables()["summary"].iloc[0]
+    assert summary["inventory"] == "osm"
+    assert int(summary["buildings"]) == len(helsinki.buildings)
