@@ -372,6 +372,16 @@ def _by(values: pd.Series, weights: pd.Series, keys: tuple[str, ...]) -> dict[st
     return {k: int(sums.get(k, 0)) for k in keys}
 
 
+def _placement(manifest: dict) -> dict:
+    """``source``, ``zones`` and ``warnings`` of the population report (sim.population_report)."""
+    rep = manifest.get("population_report") or {}
+    if not rep:
+        return {}
+    return {"source": rep.get("source"), "zones": rep.get("zones", []),
+            "zones_without_homes": rep.get("zones_without_homes", []),
+            "warnings": rep.get("warnings", [])}
+
+
 def compute_metrics(run_dir: str | Path) -> dict:
     """All headline metrics of one run, as a JSON-ready dict (what ``metrics.json`` holds).
 
@@ -462,7 +472,8 @@ def compute_metrics(run_dir: str | Path) -> dict:
         "seed": manifest.get("seed"),
         "horizon_s": manifest.get("horizon_s"),
         "population": {"persons": population, "households": len(hh),
-                       "by_mode": _by(hh["mode"], persons, MODES)},
+                       "by_mode": _by(hh["mode"], persons, MODES),
+                       **_placement(manifest)},
         "warning": {"warned": warned, "share": _share(warned, population),
                     "target_share": WARNING_TARGET_PERCENT / 100,
                     "target_met": population > 0

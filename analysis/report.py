@@ -40,6 +40,13 @@ def headline(metrics: dict) -> dict:
     return {k: metrics[k] for k in HEADLINE_KEYS if k in metrics}
 
 
+def _population_warnings(pop: dict, lang: str) -> list[str]:
+    """Warnings of the population report (sim.population_report), one line each."""
+    from sim.population_report import warning_text
+
+    return [warning_text(w, lang) for w in pop.get("warnings", [])]
+
+
 def summary_text(metrics: dict, *, lang: Literal["en", "zh"] = "en") -> str:
     """Summarise a run in a few lines, for the end of ``evacsim run``.
 
@@ -79,6 +86,7 @@ def summary_text(metrics: dict, *, lang: Literal["en", "zh"] = "en") -> str:
         t("report.not_sheltered", lang, persons=outside["persons"],
           details=_items({s: outside["by_status"].get(s, 0) for s in STATUSES}, "status",
                          lang)),
+        *_population_warnings(pop, lang),
         *_hazard_lines(metrics.get("hazards", {}), lang),
     ]
     return "\n".join(lines)

@@ -190,6 +190,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     model = checked_model(scenario, seed=seed, plan=plan, cache_dir=cache,
                           ignore_limits=args.ignore_limits, lang=args.lang, quiet=quiet)
     if not quiet:
+        from sim.population_report import report_lines
+
         print(
             t(
                 "cli.run.start",
@@ -201,6 +203,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             ),
             file=sys.stderr,
         )
+        print("
+".join(report_lines(model.population_report, args.lang)), file=sys.stderr)
     # A progress bar redraws one line with carriage returns: only for a person watching.
     model.run(progress=not (args.no_progress or quiet) and sys.stderr.isatty())
     man = results.manifest(model, command=shlex.join(["evacsim", *sys.argv[1:]]))

@@ -200,6 +200,13 @@ class EvacuationModel(mesa.Model):
             float(self.pop.n_persons),
             f"{self.pop.n_persons} residents in {len(self.pop.persons)} households",
         )
+        from sim.population_report import population_report, warning_text
+
+        self.population_report = population_report(self.pop, self.net,
+                                                   source=scenario.population.source)
+        for w in self.population_report["warnings"]:
+            self._log(0.0, "population_warning", w["zone"], w["code"], float(w["persons"]),
+                      warning_text(w))
         self._collect()
 
     # ------------------------------------------------------------------ build
@@ -641,6 +648,7 @@ class EvacuationModel(mesa.Model):
             has_car=pop.has_car,
             drive_link=drive_link,
             walk_link=walk_link,
+            building=pop.building,
         )
 
     def run(self, *, progress: bool = False) -> None:

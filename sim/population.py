@@ -72,6 +72,13 @@ class Population:
         Home location, projected metres.
     walk_speed_mps : float64[H]
         Speed of the household walking together, m/s (slowest member).
+    building : int64[H] or None
+        Row of ``RoadNetwork.buildings`` the household lives in, -1 where none.
+    home_origin : int8[H] or None
+        How the home was placed (``sim.homes.ORIGIN_*``: building, residential area,
+        zone centre, raster cell).
+    notes : tuple[tuple[str, str, int], ...]
+        Fallbacks taken while placing homes (``sim.homes.HomeGroups.notes``).
     """
 
     zone_names: list[str]
@@ -84,6 +91,9 @@ class Population:
     x_m: np.ndarray
     y_m: np.ndarray
     walk_speed_mps: np.ndarray
+    building: np.ndarray | None = None
+    home_origin: np.ndarray | None = None
+    notes: tuple = ()
 
     def __len__(self) -> int:
         return int(self.persons.shape[0])
@@ -250,12 +260,15 @@ def build_population(net: RoadNetwork, spec: Scenario, *, rng: np.random.Generat
         The map has no drive links.
     """
     ps = spec.population
+    if ps.source in ("buildings", "raster"):
+        return _from_home_groups(net, spec, rng)
     res = net.residential
     res_zone = np.array([str((t or {}).get("zone", "")) for t in _tags(res)], dtype=object)
+    origin = None
     if ps.source == "zones":
         known = set(map(str, net.zones.name)) | {z for z in res_zone if z}
         names, totals, lines = read_zone_table(ps.zones_csv, known_zones=known)
-        group_x, group_y, group_half, group_zone, group_total = _zone_groups(
+        group_x, group_y, group_half, group_zone, group_total, origin = _zone_groups(
             net, names, totals, lines, res_zone, ps.zones_csv, rng)
     else:
         if len(res) == 0:
@@ -270,15 +283,51 @@ def build_population(net: RoadNetwork, spec: Scenario, *, rng: np.random.Generat
         group_total = np.rint(ps.density_per_ha * res.area_m2 / 1e4).astype(np.int64)
         group_x, group_y = res.x_m.astype(np.float64), res.y_m.astype(np.float64)
         group_half = np.sqrt(np.maximum(res.area_m2, 0.0)) / 2.0
+    if origin is None:
+        origin = np.full(group_total.size, 1, np.int8)  # residential areas
+    n_g = group_total.size
+    snap = np.full(n_g, -2, np.int32)
+    return _households(net, spec, rng, names, group_x, group_y, group_half, group_zone,
+                       group_total, np.full(n_g, -1, np.int64), snap, snap, origin, ())
+
+
+def _from_home_groups(net: RoadNetwork, spec: Scenario, rng: np.random.Generator
+                      ) -> Population:
+    """Households of the ``buildings`` and ``raster`` sources (:mod:`sim.homes`)."""
+    from sim import homes
+
+    ps = spec.population
+    if ps.source == "buildings":
+        g = homes.building_groups(net, where=str(spec.source), total=ps.total,
+                                  zones_csv=ps.zones_csv, rng=rng)
+    else:
+        g = homes.raster_groups(net, where=str(spec.source), raster=ps.raster, total=ps.total,
+                                rng=rng)
+    return _households(net, spec, rng, g.zone_names, g.x_m, g.y_m, g.half_m, g.zone, g.total,
+                       g.building, g.drive_node, g.walk_node, g.origin, tuple(g.notes))
+
+
+def _households(net, spec, rng, names, group_x, group_y, group_half, group_zone, group_total,
+                group_building, group_drive, group_walk, group_origin, notes) -> Population:
+    """Split home groups into households, place and snap them, draw their make-up.
+
+    Groups with a node (buildings) give it to all their households; the others
+    (``-2``) snap each household's own home point.
+    """
+    ps = spec.population
     owner, persons = _household_sizes(group_total, ps.household_size_mean, rng)
     n = persons.size
     x = group_x[owner] + rng.uniform(-1.0, 1.0, n) * group_half[owner]
     y = group_y[owner] + rng.uniform(-1.0, 1.0, n) * group_half[owner]
-    drive_node, _ = snap_to_nodes(net, x, y, network="drive")
+    drive_node = group_drive[owner].astype(np.int32)
+    walk_node = group_walk[owner].astype(np.int32)
+    todo = np.flatnonzero(drive_node == -2)
+    if todo.size:
+        drive_node[todo] = snap_to_nodes(net, x[todo], y[todo], network="drive")[0]
+        walk_node[todo] = snap_to_nodes(net, x[todo], y[todo], network="walk")[0]
     if n and np.all(drive_node < 0):
         raise NetworkError(f"{net.source}: expected a map with drivable roads, got no drive "
                            "links")
-    walk_node, _ = snap_to_nodes(net, x, y, network="walk")
     has_car = rng.random(n) < ps.car_ownership
     vulnerable = rng.binomial(persons, ps.vulnerable_share).astype(np.int32)
     speed = _group_walk_speed(persons, vulnerable, spec, rng)
@@ -293,6 +342,9 @@ def build_population(net: RoadNetwork, spec: Scenario, *, rng: np.random.Generat
         x_m=x,
         y_m=y,
         walk_speed_mps=speed,
+        building=group_building[owner].astype(np.int64),
+        home_origin=group_origin[owner].astype(np.int8),
+        notes=tuple(notes),
     )
 
 
@@ -382,7 +434,7 @@ def _zone_groups(net, names, totals, lines, res_zone, csv_path, rng):
     """
     res = net.residential
     zone_pts = {str(nm): i for i, nm in reversed(list(enumerate(net.zones.name)))}
-    gx, gy, gh, gz, gt = [], [], [], [], []
+    gx, gy, gh, gz, gt, go = [], [], [], [], [], []
     problems = []
     for zi, (name, total, line) in enumerate(zip(names, totals, lines, strict=True)):
         if total == 0:
@@ -394,7 +446,9 @@ def _zone_groups(net, names, totals, lines, res_zone, csv_path, rng):
             split = rng.multinomial(int(total), p)
             gx.append(res.x_m[areas]), gy.append(res.y_m[areas])
             gh.append(np.sqrt(w) / 2.0), gz.append(np.full(areas.size, zi)), gt.append(split)
+            go.append(np.full(areas.size, 1, np.int8))
         elif name in zone_pts:
+            go.append(np.full(1, 2, np.int8))  # the zone centre: sim.homes.ORIGIN_CENTRE
             k = zone_pts[name]
             gx.append(net.zones.x_m[[k]]), gy.append(net.zones.y_m[[k]])
             gh.append(np.sqrt(np.maximum(net.zones.area_m2[[k]], 0.0)) / 2.0)
@@ -406,10 +460,11 @@ def _zone_groups(net, names, totals, lines, res_zone, csv_path, rng):
         raise ScenarioError("\n".join(problems))
     if not gt:
         empty = np.zeros(0)
-        return empty, empty, empty, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return (empty, empty, empty, np.zeros(0, np.int64), np.zeros(0, np.int64),
+                np.zeros(0, np.int8))
     cat = np.concatenate
     return (cat(gx).astype(np.float64), cat(gy).astype(np.float64), cat(gh).astype(np.float64),
-            cat(gz).astype(np.int64), cat(gt).astype(np.int64))
+            cat(gz).astype(np.int64), cat(gt).astype(np.int64), cat(go).astype(np.int8))
 
 
 def _household_sizes(totals: np.ndarray, mean: float, rng: np.random.Generator

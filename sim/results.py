@@ -61,6 +61,7 @@ def manifest(model: EvacuationModel, *, command: str = "") -> dict:
                 p: _pkg_version(p) for p in ("numpy", "scipy", "numba", "mesa", "osmnx", "networkx")
             },
         },
+        "population_report": getattr(model, "population_report", None),
         "tick_s": model.tick_s,
         "horizon_s": model.horizon_s,
         "end_s": model.t_s,

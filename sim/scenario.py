@@ -105,11 +105,15 @@ class TimeSpec(_Spec):
 class PopulationSpec(_Spec):
     """``[population]``: where residents come from and household make-up."""
 
-    source: Literal["zones", "residential_density"] = "zones"
+    source: Literal["zones", "residential_density", "buildings", "raster"] = "zones"
     # validate_default: the "required for this source" checks run even when other fields
     # of the section are wrong, so all problems are reported in one go.
     zones_csv: Path | None = Field(default=None, validate_default=True)
     density_per_ha: _Positive | None = Field(default=None, validate_default=True)
+    # Persons on the whole map ("buildings": unless zones_csv gives them; "raster":
+    # optional, scales the raster's sum).
+    total: Annotated[StrictInt, Field(ge=1)] | None = None
+    raster: Path | None = Field(default=None, validate_default=True)
     household_size_mean: Annotated[StrictFloat, Field(ge=1.0, le=10.0)] = 2.62
     car_ownership: _Share = 0.45
     vulnerable_share: _Share = 0.135
@@ -124,6 +128,35 @@ class PopulationSpec(_Spec):
                     "expected a CSV path (zone,population) when source = 'zones'", {})
             return None
         return _resolve_existing(value, info, "the zone population table")
+
+    @field_validator("raster", mode="before")
+    @classmethod
+    def _raster_exists(cls, value: Any, info: ValidationInfo) -> Path | None:
+        if value is None:
+            if info.data.get("source") == "raster":
+                raise PydanticCustomError(
+                    "scenario_required",
+                    "expected a population GeoTIFF path when source = 'raster'", {})
+            return None
+        return _resolve_existing(value, info, "the population raster")
+
+    @model_validator(mode="after")
+    def _buildings_total(self) -> PopulationSpec:
+        if self.source == "buildings" and (self.total is None) == (self.zones_csv is None):
+            raise _field_error("total", "exactly one of total or zones_csv when source = "
+                               "'buildings'", self.total)
+        if self.total is not None and self.source not in ("buildings", "raster"):
+            raise _field_error("total", "no total unless source = 'buildings' or 'raster' "
+                               f"(source = {self.source!r} takes its persons elsewhere)",
+                               self.total)
+        if self.raster is not None and self.source != "raster":
+            raise _field_error("raster", "no raster unless source = 'raster'",
+                               str(self.raster))
+        if self.source == "raster" and self.zones_csv is not None:
+            raise _field_error("zones_csv", "no zone table when source = 'raster' (the "
+                               "raster gives the persons; use total to scale it)",
+                               str(self.zones_csv))
+        return self
 
     @field_validator("density_per_ha", mode="before")
     @classmethod

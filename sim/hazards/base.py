@@ -42,6 +42,9 @@ class PeopleView:
     has_car : bool[H]
     drive_link, walk_link : int32[H]
         The drive / walk link the household is on now, -1 if none.
+    building : int64[H] or None
+        Home building of each household (row of ``RoadNetwork.buildings``, -1 if none);
+        None when the population was not placed on buildings.
     """
 
     x_m: np.ndarray
@@ -52,6 +55,7 @@ class PeopleView:
     has_car: np.ndarray
     drive_link: np.ndarray
     walk_link: np.ndarray
+    building: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,16 @@
 
 Two sources, one :class:`Inventory`:
 
-- ``osm``: every residential place of the compiled map that is a building footprint
-  (``RoadNetwork.residential`` with kind ``building``: maps without ``landuse=residential``).
-  Levels from ``building:levels``, the structural family from ``building:material``, the
-  design level from the construction year (``start_date``, ``building:start_date``,
-  ``construction_date``) where tagged; everything untagged is drawn from the regional mix.
+- ``osm``: the map's building footprints. With the compiled footprint table
+  (``RoadNetwork.buildings``, at least one home in it) **every** footprint, homes and
+  others (:func:`_from_footprints`: storeys as the population counts them, family from
+  ``building:material``, else the building type, else the regional mix); households
+  live in their own building (``[population] source = "buildings"``) or the nearest
+  home footprint. Without the table: every residential place that is a building
+  (``RoadNetwork.residential`` with kind ``building``). Levels from ``building:levels``,
+  the structural family from ``building:material``, the design level from the
+  construction year (``start_date``, ``building:start_date``, ``construction_date``)
+  where tagged; everything untagged is drawn from the regional mix.
 - ``synthetic``: where the map has residential *areas* but no footprints (the default
   district has only ``landuse=residential`` blocks), buildings are **invented**:
   count = area × coverage / footprint per block, laid out on a regular lattice inside the
@@ -15,8 +20,8 @@ Two sources, one :class:`Inventory`:
   stand-in, not real buildings; every output says ``inventory = synthesised``.
 
 Occupants are not invented here: the hazard puts each household that is at home into a
-building of its residential place when the earthquake strikes (:func:`locate_households`).
-Only homes are in the inventory; workplaces, schools and shelters are not.
+building of its residential place when the earthquake strikes (:func:`locate_households`),
+or into its own footprint. Without footprints only homes are in the inventory.
 
 Structural classes are HAZUS model building types: a family (C1, URM, ...) plus a height
 band from the number of levels (HAZUS Technical Manual Table 3.1, [U] not retrieved:
@@ -36,6 +41,7 @@ from pydantic import Field, StrictInt, model_validator
 
 from sim._spec import NonNegative, Positive, Spec, field_error
 from sim.hazards.fragility import CODES, building_tables
+from sim.network.buildings import Buildings
 from sim.network.roadnet import Places
 
 FAMILIES = ("W1", "W2", "S1", "S2", "S3", "S4", "S5", "C1", "C2", "C3", "PC1", "PC2",
@@ -51,6 +57,14 @@ _MATERIAL = {"brick": "URM", "masonry": "URM", "stone": "URM", "adobe": "URM",
 _HOUSE_USES = frozenset({"house", "detached", "semidetached_house", "bungalow", "farm",
                          "cabin", "hut", "terrace"})
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
+# OSM building type -> structural family where the type says it (assumption, HAZUS
+# Technical Manual Table 3.1 descriptions: S3 "light metal" is the typical warehouse,
+# hangar and farm shed; W1 "light wood frame" the cabin, hut and shed). Houses and
+# untyped buildings take the regional mix. ``[hazards.buildings] type_family`` overrides
+# and extends this table.
+TYPE_FAMILY = {"warehouse": "S3", "industrial": "S3", "hangar": "S3", "barn": "S3",
+               "farm_auxiliary": "S3", "greenhouse": "S3", "carport": "S3", "service": "S3",
+               "shed": "W1", "cabin": "W1", "hut": "W1", "static_caravan": "MH"}
 
 
 class BuildingsSpec(Spec):
@@ -75,6 +89,7 @@ class BuildingsSpec(Spec):
     mix_high: dict[str, float] = {"C2": 0.75, "C1": 0.20, "S1": 0.05}
     code_mix: dict[str, float] = {"pre": 0.15, "low": 0.35, "moderate": 0.40, "high": 0.10}
     code_years: dict[str, StrictInt] = {"low": 1979, "moderate": 1990, "high": 2010}
+    type_family: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _check(self) -> BuildingsSpec:
@@ -94,6 +109,10 @@ class BuildingsSpec(Spec):
         if bad:
             raise field_error("code_mix", f"keys among {', '.join(CODES)}", bad)
         _check_shares("code_mix", self.code_mix)
+        bad = {k: v for k, v in self.type_family.items() if v not in FAMILIES}
+        if bad:
+            raise field_error("type_family", f"building type -> one of {', '.join(FAMILIES)}",
+                              bad)
         yrs = self.code_years
         if set(yrs) != {"low", "moderate", "high"} or not (
                 yrs["low"] <= yrs["moderate"] <= yrs["high"]):
@@ -131,6 +150,12 @@ class Inventory:
     floor_cum : float64[B]
         Running sum of floor area (footprint × levels) over all buildings, m², used to
         draw a home in proportion to floor area.
+    building_row : int64[B] or None
+        Row of the map's building footprint table (``RoadNetwork.buildings``); -1 for a
+        synthesised building. None when the inventory has no footprints.
+    is_home : bool[B] or None
+        The building is housing (:meth:`sim.network.buildings.Buildings.residential_use`;
+        synthesised buildings are homes).
     """
 
     source: str
@@ -143,9 +168,19 @@ class Inventory:
     cls: np.ndarray
     code: np.ndarray
     floor_cum: np.ndarray
+    building_row: np.ndarray | None = None
+    is_home: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.place.shape[0])
+
+    def row_index(self, n_rows: int) -> np.ndarray:
+        """Inventory index of each row of the footprint table (-1 if not in it), int64."""
+        out = np.full(n_rows, -1, np.int64)
+        if self.building_row is not None:
+            real = np.flatnonzero(self.building_row >= 0)
+            out[self.building_row[real]] = real
+        return out
 
     def height_m(self, storey_height_m: float) -> np.ndarray:
         """Building height, metres."""
@@ -177,8 +212,14 @@ def hazus_class(family: str, levels: int) -> str:
     return family + ("L" if levels <= 3 else "M" if levels <= 7 else "H")
 
 
-def build_inventory(res: Places, spec: BuildingsSpec, *, rng: np.random.Generator) -> Inventory:
-    """The building inventory of a map's residential places.
+def build_inventory(res: Places, spec: BuildingsSpec, *, rng: np.random.Generator,
+                    buildings: Buildings | None = None) -> Inventory:
+    """The building inventory of a map.
+
+    With building footprints (``buildings``: the map's table, at least one home among
+    them) the inventory is **every footprint** of the map, homes and others, in table
+    order (source ``osm``); nothing is synthesised. Without footprints: the residential
+    places as before (``osm`` where they are building places, else ``synthesised``).
 
     Parameters
     ----------
@@ -189,19 +230,64 @@ def build_inventory(res: Places, spec: BuildingsSpec, *, rng: np.random.Generato
         Source and regional mix.
     rng
         Draws levels, families and design levels where the map does not tag them.
+    buildings
+        ``RoadNetwork.buildings`` (None or empty: no footprint table).
 
     Returns
     -------
     Inventory
-        Empty if the map has no residential places.
+        Empty if the map has no residential places and no footprints.
     """
     kinds = np.asarray(res.kind, dtype=str)
+    b = buildings if buildings is not None else Buildings.empty()
+    has_homes = len(b) > 0 and bool(b.residential_use().any())
     source = spec.source
     if source == "auto":
-        source = "osm" if len(res) and np.all(kinds == "building") else "synthetic"
+        source = "osm" if has_homes or (len(res) and np.all(kinds == "building")) else \
+            "synthetic"
+    if source == "osm" and len(b):
+        return _from_footprints(b, res, spec, rng)
     if source == "osm":
         return _from_osm(res, spec, rng)
     return _synthesise(res, spec, rng)
+
+
+def _from_footprints(b: Buildings, res: Places, spec: BuildingsSpec, rng: np.random.Generator
+                     ) -> Inventory:
+    """Every footprint of the map, one inventory row each, in table order.
+
+    Storeys from the table (tagged, else the type default of
+    :mod:`sim.network.buildings`); family from ``building:material``, else the type
+    (:data:`TYPE_FAMILY` updated by ``type_family``), else drawn from the regional mix
+    of the height band; design level from the construction year, else drawn. The
+    buildings form one place (index ``len(res)``, after the residential places);
+    households find theirs through ``building_row``, not by place.
+    """
+    n = len(b)
+    levels = b.storeys()
+    kind = np.asarray(b.kind, dtype=str)
+    family = _lookup(np.asarray(b.material, dtype=str), _MATERIAL)
+    by_type = _lookup(kind, {**TYPE_FAMILY, **spec.type_family})
+    family = np.where(family != "", family, by_type)
+    family = np.where(family != "", family, _draw_family(spec, levels, rng))
+    year = b.year.astype(np.int64)
+    yrs = spec.code_years
+    by_year = np.select([year >= yrs["high"], year >= yrs["moderate"], year >= yrs["low"]],
+                        [CODES.index("high"), CODES.index("moderate"), CODES.index("low")],
+                        CODES.index("pre"))
+    code = np.where(year >= 0, by_year, _draw_code(spec, n, rng))
+    home = b.residential_use()
+    cols = [np.full(n, len(res), np.int64), b.x_m, b.y_m, np.maximum(b.footprint_m2, 1.0),
+            levels, family, code, np.arange(n, dtype=np.int64), home]
+    place, x, y, fp, lv, fam, cd, row, is_home = cols
+    return _assemble("osm", place, x, y, fp, lv, fam, cd, len(res) + 1, building_row=row,
+                     is_home=is_home)
+
+
+def _lookup(values: np.ndarray, table: dict[str, str]) -> np.ndarray:
+    """``table[v]`` per value ("" where absent), one dict look-up per distinct value."""
+    uniq, inv = np.unique(values, return_inverse=True)
+    return np.array([table.get(str(u), "") for u in uniq] or [""], dtype=object)[inv]
 
 
 def _from_osm(res: Places, spec: BuildingsSpec, rng: np.random.Generator) -> Inventory:
@@ -261,7 +347,8 @@ def _synthesise(res: Places, spec: BuildingsSpec, rng: np.random.Generator) -> I
                      code, len(res))
 
 
-def _assemble(source, place, x, y, footprint, levels, family, code, n_places) -> Inventory:
+def _assemble(source, place, x, y, footprint, levels, family, code, n_places, *,
+              building_row=None, is_home=None) -> Inventory:
     t = building_tables()
     names = np.array([hazus_class(f, int(lv)) for f, lv in zip(family, levels, strict=True)],
                      dtype=object)
@@ -281,7 +368,9 @@ def _assemble(source, place, x, y, footprint, levels, family, code, n_places) ->
     lv = np.asarray(levels, np.int16)[order]
     return Inventory(source, place, start, np.asarray(x, np.float64)[order],
                      np.asarray(y, np.float64)[order], fp, lv, cls[order],
-                     code[order].astype(np.int8), np.cumsum(fp * lv))
+                     code[order].astype(np.int8), np.cumsum(fp * lv),
+                     None if building_row is None else np.asarray(building_row, np.int64)[order],
+                     None if is_home is None else np.asarray(is_home, bool)[order])
 
 
 def _draw_levels(spec: BuildingsSpec, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -111,7 +111,8 @@ class EarthquakeHazard(Hazard):
         inv_rng, self._rng = rng.spawn(2)
         to_map = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
         self.rupture = rupture_from_spec(s, to_map)
-        self.inventory = build_inventory(net.residential, s.buildings, rng=inv_rng)
+        self.inventory = build_inventory(net.residential, s.buildings, rng=inv_rng,
+                                         buildings=net.buildings)
         d, nodes = net.drive, net.nodes
         dn = np.unique(np.concatenate([d.from_node, d.to_node])).astype(np.int64)
         self._drive_nodes = dn

@@ -47,6 +47,31 @@ def damage_buildings(inv: Inventory, pga_b: np.ndarray,
     return {"ds": ds, "collapse": collapse, "state": state, "pga": pga_b}
 
 
+def _in_footprints(inv: Inventory, people: PeopleView, at_home: np.ndarray,
+                   hh_b: np.ndarray) -> np.ndarray:
+    """Households at home in a real footprint: their own building, else the nearest home.
+
+    A household placed on a building (``people.building``) is in that building; one
+    placed otherwise (zone table, raster cell) and not in a synthesised building is in
+    the nearest home footprint.
+    """
+    from scipy.spatial import cKDTree
+
+    out = hh_b.copy()
+    if people.building is not None:
+        row = np.asarray(people.building, np.int64)
+        idx = inv.row_index(int(max(inv.building_row.max(initial=-1), row.max(initial=-1))) + 1)
+        own = at_home & (row >= 0)
+        out[own] = idx[row[own]]
+    homes = np.flatnonzero((inv.building_row >= 0) & inv.is_home)
+    rest = np.flatnonzero(at_home & (out < 0))
+    if rest.size and homes.size:
+        _, j = cKDTree(np.column_stack([inv.x_m[homes], inv.y_m[homes]])).query(
+            np.column_stack([np.asarray(people.x_m)[rest], np.asarray(people.y_m)[rest]]))
+        out[rest] = homes[np.asarray(j, np.int64)]
+    return out
+
+
 def people_outcomes(inv: Inventory, residential: Places, dmg: dict[str, np.ndarray],
                     people: PeopleView, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Put households at home into buildings; casualties, trapped, displaced.
@@ -74,6 +99,8 @@ def people_outcomes(inv: Inventory, residential: Places, dmg: dict[str, np.ndarr
     at_home = np.asarray(people.indoors, bool) & np.isin(people.state, _AT_HOME_STATES)
     hh_b = locate_households(inv, residential, np.asarray(people.x_m, np.float64),
                              np.asarray(people.y_m, np.float64), at_home, rng=rng)
+    if inv.building_row is not None:
+        hh_b = _in_footprints(inv, people, at_home, hh_b)
     persons = np.asarray(people.persons, np.int64)
     n_hh = persons.size
     sev = person_severity(hh_b, dmg["state"], inv.cls, t.rates, persons,

@@ -226,7 +226,12 @@ def map_info(net: RoadNetwork) -> dict:
     dict
         ``nodes``, ``drive_links``, ``walk_links``, ``drive_km``, ``walk_km``,
         ``shelters`` ({kind: {"count", "area_m2"}}), ``facilities`` ({kind: count}),
-        ``residential_ha``, ``zones`` (names), ``bbox_lonlat`` (west, south, east, north).
+        ``residential_ha``, ``zones`` (names), ``bbox_lonlat`` (west, south, east, north);
+        from the building footprints (:mod:`sim.network.buildings`): ``residential_land_ha``
+        (``landuse=residential`` only), ``buildings`` (count), ``residential_buildings``,
+        ``residential_floor_area_m2`` (footprint × storeys of the homes),
+        ``residential_building_tags`` ({building value: count} of the homes counted) and
+        ``building_tags`` ({value: count}, all buildings).
     """
     shelters: dict[str, dict[str, float]] = {}
     for kind, area in zip(net.shelters.kind, net.shelters.area_m2, strict=True):
@@ -243,6 +248,28 @@ def map_info(net: RoadNetwork) -> dict:
         "residential_ha": float(net.residential.area_m2.sum() / 1e4),
         "zones": [str(z) for z in net.zones.name],
         "bbox_lonlat": tuple(net.bbox_lonlat),
+        **_building_info(net),
+    }
+
+
+def _building_info(net: RoadNetwork) -> dict:
+    """Residential land and building numbers for :func:`map_info`."""
+    b = net.building_table()
+    homes = b.residential_use()
+    land = np.asarray(net.residential.kind, dtype=str) == "residential"
+
+    def tally(values: np.ndarray) -> dict[str, int]:
+        k, c = np.unique(np.asarray(values, dtype=str), return_counts=True)
+        order = np.argsort(-c, kind="stable")
+        return {str(k[i]): int(c[i]) for i in order}
+
+    return {
+        "residential_land_ha": float(net.residential.area_m2[land].sum() / 1e4),
+        "buildings": len(b),
+        "residential_buildings": int(np.count_nonzero(homes)),
+        "residential_floor_area_m2": float(b.floor_area_m2()[homes].sum()),
+        "residential_building_tags": tally(b.kind[homes]),
+        "building_tags": tally(b.kind),
     }
 
 

@@ -252,10 +252,10 @@ def read_pbf(path: Path) -> RawMap:
             custom_filter=filt, osm_keys_to_keep=list(filt), filter_type="keep"
         )
         features = [] if gdf is None else _features_from_gdf(gdf, id_col="id", type_col="osm_type")
-        if not any(f.tags.get("landuse") == "residential" for f in features):
-            bld = osm.get_buildings()
-            if bld is not None:
-                features += _features_from_gdf(bld, id_col="id", type_col="osm_type")
+        # Every footprint: homes for the population, the earthquake's building inventory.
+        bld = osm.get_buildings()
+        if bld is not None:
+            features += _features_from_gdf(bld, id_col="id", type_col="osm_type")
         extra = osm.get_data_by_custom_criteria(
             custom_filter={"building": ["warehouse"]}, filter_type="keep"
         )

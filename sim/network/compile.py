@@ -213,7 +213,7 @@ def compile_network(raw: RawMap, *, name: str, source: str, jam_spacing_m: float
 
     drive_links, drive_hw = _drive_links(drive, index, jam_spacing_m, len(node_ids))
     walk_links, walk_hw = _walk_links(w_pairs, index, len(node_ids))
-    shelters, facilities, residential, zones = build_places(
+    shelters, facilities, residential, zones, buildings = build_places(
         raw.features, crs=crs, nodes=nodes,
         drive_nodes=np.unique(np.concatenate([drive_links.from_node, drive_links.to_node])),
         walk_nodes=np.unique(np.concatenate([walk_links.from_node, walk_links.to_node])),
@@ -226,6 +226,7 @@ def compile_network(raw: RawMap, *, name: str, source: str, jam_spacing_m: float
         facilities=facilities, residential=residential, zones=zones, bbox_lonlat=bbox,
         drive_bridge=np.array([_tagged(e[3].get("bridge")) for e in drive], dtype=bool),
         drive_tunnel=np.array([_tagged(e[3].get("tunnel")) for e in drive], dtype=bool),
+        buildings=buildings,
     )
 
 

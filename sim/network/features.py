@@ -9,6 +9,9 @@ Tag conventions (OSM wiki; the default district map in ``maps/`` uses the same):
   ``industrial=*`` tag); ``man_made=storage_tank`` (see its ``substance`` tag);
 - residential: ``landuse=residential`` polygons, or where a map has none, building
   footprints (``building=*``, with ``building:levels`` where tagged);
+- buildings: every ``building=*`` polygon, in its own table
+  (:mod:`sim.network.buildings`: centroid, footprint, storeys, type, zone, whether it
+  lies in or near residential land, nearest nodes);
 - zones: named ``boundary=administrative`` polygons with ``admin_level`` >= 7, else named
   ``place=suburb|town|village|quarter`` features.
 
@@ -22,6 +25,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from sim.network._osm import Feature
+from sim.network.buildings import Buildings, make_buildings
 from sim.network.roadnet import Nodes, Places
 
 SHELTER_LEISURE = ("park", "stadium", "sports_centre")
@@ -81,7 +85,7 @@ def _admin_level(tags: dict[str, str]) -> float:
 def build_places(
     features: list[Feature], *, crs: str, nodes: Nodes, drive_nodes: np.ndarray,
     walk_nodes: np.ndarray,
-) -> tuple[Places, Places, Places, Places]:
+) -> tuple[Places, Places, Places, Places, Buildings]:
     """Classify, project and snap features.
 
     Parameters
@@ -98,6 +102,8 @@ def build_places(
     Returns
     -------
     shelters, facilities, residential, zones : Places
+    buildings : Buildings
+        Every ``building=*`` footprint (:mod:`sim.network.buildings`).
     """
     import pyproj
 
@@ -107,6 +113,7 @@ def build_places(
         return shapely.transform(geom, lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1])))
 
     shelters, facilities, homes, buildings, admin, place_zones = [], [], [], [], [], []
+    footprints = []
     for f in features:
         tags = f.tags
         if kind := shelter_kind(tags):
@@ -114,6 +121,8 @@ def build_places(
         if kind := facility_kind(tags):
             facilities.append((kind, f))
         area = _is_area(f.geometry)
+        if "building" in tags and tags["building"] != "no" and area:
+            footprints.append(f)
         if tags.get("landuse") == "residential" and area:
             homes.append(("residential", f))
         elif "building" in tags and tags["building"] not in NOT_HOUSING and area:
@@ -152,9 +161,25 @@ def build_places(
         return places, geoms
 
     zones, zone_geoms = make(zone_rows)
-    residential, _ = make(homes)
+    residential, res_geoms = make(homes)
     _assign_zones(residential, zones, zone_geoms, by_polygon=bool(admin))
-    return make(shelters)[0], make(facilities)[0], residential, zones
+    # One row per OSM element: a reader may return a building twice (e.g. a school
+    # building matched both as amenity and as building).
+    footprints = sorted({(f.element, f.osmid): f for f in reversed(footprints)}.values(),
+                        key=lambda f: (f.element, f.osmid))
+    # One vectorised transform for all footprints (a city has 10^5 of them).
+    fp_geoms = (list(project(np.asarray([f.geometry for f in footprints], dtype=object)))
+                if footprints else [])
+    res_landuse = [g for r, g in zip(sorted(homes, key=lambda r: (r[0], r[1].osmid, r[1].element)),
+                                     res_geoms, strict=True) if r[0] == "residential"]
+    fp_cent = shapely.get_coordinates(shapely.centroid(np.asarray(fp_geoms, dtype=object)))
+    fp_cent = fp_cent.reshape(-1, 2)
+    table = make_buildings(
+        footprints, fp_geoms, residential_geoms=res_landuse,
+        zone_names=zone_names(fp_cent[:, 0], fp_cent[:, 1], zones, zone_geoms,
+                              by_polygon=bool(admin)),
+        drive_snap=snap_d, walk_snap=snap_w)
+    return make(shelters)[0], make(facilities)[0], residential, zones, table
 
 
 def _assign_zones(res: Places, zones: Places, zone_geoms: list, *, by_polygon: bool) -> None:
@@ -165,20 +190,26 @@ def _assign_zones(res: Places, zones: Places, zone_geoms: list, *, by_polygon: b
     """
     if len(res) == 0:
         return
-    if len(zones) == 0:
-        for t in res.tags:
-            t["zone"] = ""
-        return
-    if by_polygon:
-        order = np.argsort([g.area for g in zone_geoms], kind="stable")
-        names = [""] * len(res)
-        for zi in order[::-1]:  # smallest last, so it wins
-            inside = shapely.contains_xy(zone_geoms[zi], res.x_m, res.y_m)
-            for i in np.flatnonzero(inside):
-                names[i] = str(zones.name[zi])
-    else:
-        idx = cKDTree(np.column_stack([zones.x_m, zones.y_m])).query(
-            np.column_stack([res.x_m, res.y_m]))[1]
-        names = [str(zones.name[i]) for i in idx]
+    names = zone_names(res.x_m, res.y_m, zones, zone_geoms, by_polygon=by_polygon)
     for t, name in zip(res.tags, names, strict=True):
         t["zone"] = name
+
+
+def zone_names(x_m: np.ndarray, y_m: np.ndarray, zones: Places, zone_geoms: list, *,
+               by_polygon: bool) -> list[str]:
+    """Zone name of each point (projected metres), "" where none.
+
+    Polygon zones: the smallest zone polygon containing the point, else "". Point zones
+    (place=* nodes): the nearest one, i.e. the Voronoi cell of the place node.
+    """
+    x_m, y_m = np.asarray(x_m, np.float64), np.asarray(y_m, np.float64)
+    if len(zones) == 0 or x_m.size == 0:
+        return [""] * x_m.size
+    if by_polygon:
+        order = np.argsort([g.area for g in zone_geoms], kind="stable")
+        out = np.full(x_m.size, -1, np.int64)
+        for zi in order[::-1]:  # smallest last, so it wins
+            out[shapely.contains_xy(zone_geoms[zi], x_m, y_m)] = zi
+        return [str(zones.name[i]) if i >= 0 else "" for i in out]
+    idx = cKDTree(np.column_stack([zones.x_m, zones.y_m])).query(np.column_stack([x_m, y_m]))[1]
+    return [str(zones.name[i]) for i in idx]

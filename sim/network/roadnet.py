@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.core.links import Links
+from sim.network.buildings import Buildings
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,9 @@ class RoadNetwork:
         (west, south, east, north), WGS84 degrees.
     drive_bridge, drive_tunnel : bool[L]
         Drive links on a bridge / in a tunnel (OSM ``bridge=*`` / ``tunnel=*`` not "no").
+    buildings : Buildings or None
+        Every building footprint of the map (:mod:`sim.network.buildings`); None for a
+        network built by hand without one.
     """
 
     name: str
@@ -126,3 +130,8 @@ class RoadNetwork:
     bbox_lonlat: tuple[float, float, float, float]
     drive_bridge: np.ndarray | None = None
     drive_tunnel: np.ndarray | None = None
+    buildings: Buildings | None = None
+
+    def building_table(self) -> Buildings:
+        """The building footprints, an empty table when the map has none."""
+        return self.buildings if self.buildings is not None else Buildings.empty()

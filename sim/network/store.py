@@ -7,6 +7,7 @@ UTF-8 bytes of the ``meta_json`` array. No pickle: ``np.load(..., allow_pickle=F
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -19,15 +20,17 @@ import numpy as np
 
 from sim._errors import NetworkError
 from sim.core.links import Links
+from sim.network.buildings import Buildings
 from sim.network.roadnet import Nodes, Places, RoadNetwork
 
-FORMAT_VERSION = 2  # 2: drive_bridge / drive_tunnel
+FORMAT_VERSION = 3  # 2: drive_bridge / drive_tunnel; 3: building footprint table
 """Version of the compiled-map layout and of the compilation rules; bump it when either
 changes so that old cache entries are ignored."""
 
 _LOG = logging.getLogger(__name__)
 _PLACE_SETS = ("shelters", "facilities", "residential", "zones")
 _PLACE_ARRAYS = ("kind", "name", "x_m", "y_m", "area_m2", "drive_node", "walk_node", "osmid")
+_BUILDING_ARRAYS = tuple(f.name for f in dataclasses.fields(Buildings))
 
 
 def _arrays(net: RoadNetwork) -> dict[str, np.ndarray]:
@@ -48,6 +51,9 @@ def _arrays(net: RoadNetwork) -> dict[str, np.ndarray]:
         places: Places = getattr(net, ps)
         for f in _PLACE_ARRAYS:
             out[f"{ps}.{f}"] = getattr(places, f)
+    b = net.building_table()
+    for f in _BUILDING_ARRAYS:
+        out[f"buildings.{f}"] = getattr(b, f)
     return out
 
 
@@ -108,6 +114,7 @@ def load_npz(path: Path) -> RoadNetwork:
             drive=links["drive"], walk=links["walk"], drive_highway=data["drive_highway"],
             walk_highway=data["walk_highway"], bbox_lonlat=tuple(meta["bbox_lonlat"]), **places,
             drive_bridge=data["drive_bridge"], drive_tunnel=data["drive_tunnel"],
+            buildings=Buildings(**{f: data[f"buildings.{f}"] for f in _BUILDING_ARRAYS}),
         )
     except KeyError as err:
         msg = f"{path}: expected a compiled evacsim map, field {err} is missing"
