@@ -203,8 +203,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             ),
             file=sys.stderr,
         )
-        print("
-".join(report_lines(model.population_report, args.lang)), file=sys.stderr)
+        print("\n".join(report_lines(model.population_report, args.lang)), file=sys.stderr)
     # A progress bar redraws one line with carriage returns: only for a person watching.
     model.run(progress=not (args.no_progress or quiet) and sys.stderr.isatty())
     man = results.manifest(model, command=shlex.join(["evacsim", *sys.argv[1:]]))
