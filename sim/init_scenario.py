@@ -26,7 +26,8 @@ from sim._errors import NetworkError, RunFolderError
 from sim.network.roadnet import RoadNetwork
 
 __all__ = ["PopulationChoice", "InitResult", "choose_population_source", "zone_estimates",
-           "scenario_text", "write_scenario", "DEFAULT_DENSITY_PER_HA", "MIN_ZONED_SHARE"]
+           "scenario_text", "write_scenario", "DEFAULT_DENSITY_PER_HA", "MIN_ZONED_SHARE",
+           "MIN_HOME_BUILDINGS", "FLOOR_M2_PER_PERSON"]
 
 # Persons per hectare of residential land: the assumption the generated default district
 # is built with (maps/README.md "Density"), so an init'ed map is comparable to it. A
@@ -36,6 +37,15 @@ DEFAULT_DENSITY_PER_HA = 100.0
 # Source "zones" places only people of named zones: use it when at least this share of
 # the residential area lies in a named zone, else people outside zones would be lost.
 MIN_ZONED_SHARE = 0.9
+
+# Source "buildings" needs enough home footprints to spread people over: below this many
+# a zone's persons would crowd onto a few nodes (the population report warns then too).
+MIN_HOME_BUILDINGS = 50
+
+# Home floor area per person, m², to estimate persons from footprints × storeys. [U] An
+# assumption near China's 2020 census figure for housing floor area per person (about
+# 40 m²); a planner replaces the estimates with census totals.
+FLOOR_M2_PER_PERSON = 40.0
 
 _SHELTER_KINDS = ("park", "square", "school", "stadium", "sports_centre")
 _MIN_AREA_M2 = 1000.0  # GB 50413-2007 emergency shelter site >= 0.1 hm² (scenario default)
@@ -78,16 +88,25 @@ def _residential_zone(net: RoadNetwork) -> np.ndarray:
 def choose_population_source(net: RoadNetwork) -> PopulationChoice:
     """Pick the ``[population] source`` a map supports best.
 
-    ``zones`` when the map has named zones holding >= :data:`MIN_ZONED_SHARE` of its
-    residential area (landuse=residential, or building footprints where a map has none);
-    ``residential_density`` when it has residential area but not zoned enough.
-    (A ``buildings`` source slots in here first once the schema has it.)
+    ``buildings`` when the map has at least :data:`MIN_HOME_BUILDINGS` home footprints
+    (people where the buildings are: most real OSM towns tag buildings, not residential
+    land use); else ``zones`` when the map has named zones holding >= :data:`MIN_ZONED_SHARE`
+    of its residential area (landuse=residential, or building footprints where a map has
+    none); ``residential_density`` when it has residential area but not zoned enough.
 
     Raises
     ------
     NetworkError
         The map has no residential area at all: nowhere to put homes.
     """
+    homes = _home_floor(net)
+    if homes is not None and homes[0].size >= MIN_HOME_BUILDINGS:
+        floor, zone = homes
+        zoned = float(floor[zone != ""].sum()) / max(float(floor.sum()), 1e-9)
+        return PopulationChoice("buildings", "buildings", {
+            "buildings": int(floor.size), "floor_ha": round(float(floor.sum()) / 1e4, 1),
+            "m2": FLOOR_M2_PER_PERSON, "zoned": bool(len(net.zones)) and
+            zoned >= MIN_ZONED_SHARE})
     res = net.residential
     area = np.asarray(res.area_m2, np.float64)
     total = float(area.sum())
@@ -105,13 +124,30 @@ def choose_population_source(net: RoadNetwork) -> PopulationChoice:
     return PopulationChoice("residential_density", "density", values)
 
 
-def zone_estimates(net: RoadNetwork, *, density_per_ha: float = DEFAULT_DENSITY_PER_HA
-                   ) -> tuple[list[str], np.ndarray]:
+def _home_floor(net: RoadNetwork) -> tuple[np.ndarray, np.ndarray] | None:
+    """Floor area (m²) and zone name of each home footprint, or None without buildings."""
+    table = getattr(net, "building_table", None)
+    if table is None:
+        return None
+    b = table()
+    home = b.residential_use()
+    return b.floor_area_m2()[home], np.asarray(b.zone, dtype=str)[home]
+
+
+def zone_estimates(net: RoadNetwork, *, density_per_ha: float = DEFAULT_DENSITY_PER_HA,
+                   choice: PopulationChoice | None = None) -> tuple[list[str], np.ndarray]:
     """Zone names of the map and an estimated population per zone.
 
     ``round(density × residential ha in the zone)``; 0 for a zone without residential
     land (a zone with people but no residential land would put them all at its centre).
+    With the ``buildings`` source: ``round(home floor area in the zone /``
+    :data:`FLOOR_M2_PER_PERSON` ``)``.
     """
+    if choice is not None and choice.source == "buildings":
+        floor, zone = _home_floor(net)
+        names = list(dict.fromkeys([*map(str, net.zones.name), *(z for z in zone if z)]))
+        est = np.array([floor[zone == n].sum() / FLOOR_M2_PER_PERSON for n in names])
+        return names, np.rint(est).astype(np.int64)
     names = list(dict.fromkeys([*map(str, net.zones.name),
                                 *(z for z in _residential_zone(net) if z)]))
     rz = _residential_zone(net)
@@ -135,7 +171,18 @@ def scenario_text(*, name: str, title: str, map_rel: str, choice: PopulationChoi
 
     Every field of ``scenarios/README.md`` with its default and its source.
     """
-    if choice.source == "zones":
+    if choice.source == "buildings" and choice.values.get("zoned") and zones_rel:
+        pop = (f'source = "buildings"          # people in home footprints x storeys '
+               f'({choice.values["buildings"]:,} buildings)\nzones_csv = '
+               f'{_toml_str(zones_rel)}   # zone,population: ESTIMATES '
+               f'({FLOOR_M2_PER_PERSON:g} m² of home floor per person); replace with census '
+               'numbers')
+    elif choice.source == "buildings":
+        pop = (f'source = "buildings"          # people in home footprints x storeys '
+               f'({choice.values["buildings"]:,} buildings)\ntotal = {n_persons}'
+               f'                 # ESTIMATE ({FLOOR_M2_PER_PERSON:g} m² of home floor per '
+               'person); replace with the census total')
+    elif choice.source == "zones":
         pop = (f'source = "zones"              # people per zone from the table beside this '
                f'file\nzones_csv = {_toml_str(zones_rel or "")}   # zone,population: '
                f'ESTIMATES ({DEFAULT_DENSITY_PER_HA:g} persons/ha of residential land); '
@@ -245,7 +292,7 @@ def write_scenario(map_path: str | Path, out: str | Path, *, force: bool = False
             raise RunFolderError(f"{p}: exists already; pass --force to overwrite it")
     net = load_map(map_path, cache_dir=cache_dir)
     choice = choose_population_source(net)
-    names, est = zone_estimates(net)
+    names, est = zone_estimates(net, choice=choice)
     write_zones = bool(names)
     sh = net.shelters
     cand = np.isin(np.asarray(sh.kind, str), _SHELTER_KINDS) & (sh.area_m2 >= _MIN_AREA_M2)
@@ -261,7 +308,9 @@ def write_scenario(map_path: str | Path, out: str | Path, *, force: bool = False
         sh.area_m2[cand],
         np.array([defaults.usable_fraction[k] for k in np.asarray(sh.kind, str)[cand]]),
         defaults.area_per_person_m2).sum())
-    if choice.source == "zones":
+    if choice.source == "buildings" and not choice.values.get("zoned"):
+        n_persons = max(1, int(np.rint(_home_floor(net)[0].sum() / FLOOR_M2_PER_PERSON)))
+    elif choice.source in ("zones", "buildings"):
         n_persons = int(est.sum())
     else:
         n_persons = int(np.rint(DEFAULT_DENSITY_PER_HA * net.residential.area_m2 / 1e4).sum())
