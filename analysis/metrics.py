@@ -21,6 +21,7 @@ within the simulated horizon: nothing is extrapolated.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Final
 
@@ -76,8 +77,11 @@ TABLE_COLUMNS: Final = {
 """Required columns of each table and their kind, in file order."""
 
 MODES: Final = ("car", "walk")
-STATUSES: Final = ("sheltered", "en_route", "waiting", "not_warned", "warned", "staying",
-                    "stranded", "dead")
+STATUSES: Final = ("sheltered", "protected_in_place", "en_route", "waiting", "not_warned",
+                    "warned", "staying", "stranded", "dead")
+# Safe at the end of a run: in a shelter, or at home on a hazard's order to shelter in
+# place (chemical release); every other status is "not sheltered".
+SAFE_STATUSES: Final = ("sheltered", "protected_in_place")
 TIMESERIES_STATES: Final = ("not_warned", "warned", "staying", "en_route", "sheltered",
                             "stranded", "dead")
 ETE_PERCENTS: Final = (50, 90, 95, 100)
@@ -382,6 +386,28 @@ def _placement(manifest: dict) -> dict:
             "warnings": rep.get("warnings", [])}
 
 
+def _coverage_noise(manifest: dict, persons: pd.Series, warned: int) -> dict:
+    """Judge a warning share below the target against the sampling noise of its draw.
+
+    Households are warned independently with the scenario's ``warning.coverage`` p, so the
+    person-weighted share has standard error ``sqrt(p(1−p) Σ nᵢ²) / Σ nᵢ`` (nᵢ persons of
+    household i). A share below the target whose gap is within 1.96 standard errors of a
+    drawn ``p >= target`` is sampling noise, not a coverage gap. Empty when the manifest
+    does not say which coverage was drawn.
+    """
+    spec = (manifest.get("scenario") or {}).get("spec") or {}
+    p = (spec.get("warning") or {}).get("coverage")
+    n = persons.to_numpy(np.float64)
+    if not isinstance(p, int | float) or n.sum() <= 0:
+        return {}
+    se = math.sqrt(p * (1.0 - p) * float((n * n).sum())) / float(n.sum())
+    share = warned / float(n.sum())
+    target = WARNING_TARGET_PERCENT / 100
+    return {"drawn_coverage": float(p), "sampling_se": se,
+            "shortfall_is_sampling_noise": bool(share < target and p >= target
+                                                and target - share <= 1.96 * se)}
+
+
 def compute_metrics(run_dir: str | Path) -> dict:
     """All headline metrics of one run, as a JSON-ready dict (what ``metrics.json`` holds).
 
@@ -446,6 +472,7 @@ def compute_metrics(run_dir: str | Path) -> dict:
         "peak_occupancy_sum": peak,
         "utilisation": _share(peak, capacity),
         "full": [str(s) for s in loads.loc[np.isfinite(loads["t_full_s"]), "shelter"]],
+        "full_names": [str(s) for s in loads.loc[np.isfinite(loads["t_full_s"]), "name"]],
         "overflow_total": int(loads["overflow"].sum()),
         "over_capacity": [
             {"shelter": str(r.shelter), "name": str(r.name), "capacity": int(r.capacity),
@@ -461,7 +488,8 @@ def compute_metrics(run_dir: str | Path) -> dict:
     status_persons = pd.concat([living, hh["dead"]], ignore_index=True)
     status = pd.concat([hh["status"], pd.Series("dead", index=hh.index)], ignore_index=True)
     mode = pd.concat([hh["mode"], hh["mode"]], ignore_index=True)
-    out_of_shelter = (status != "sheltered").to_numpy()
+    out_of_shelter = (~status.isin(SAFE_STATUSES)).to_numpy()
+    protected = (status == "protected_in_place").to_numpy()
     ts = read_table(run_dir, "timeseries")
     state_sums = ts[list(TIMESERIES_STATES)].sum(axis=1).to_numpy()
     from analysis.hazards import hazard_metrics
@@ -477,7 +505,8 @@ def compute_metrics(run_dir: str | Path) -> dict:
         "warning": {"warned": warned, "share": _share(warned, population),
                     "target_share": WARNING_TARGET_PERCENT / 100,
                     "target_met": population > 0
-                    and warned * 100 >= population * WARNING_TARGET_PERCENT},
+                    and warned * 100 >= population * WARNING_TARGET_PERCENT,
+                    **_coverage_noise(manifest, persons, warned)},
         "compliance": {"complying": complying, "share_of_warned": _share(complying, warned)},
         "evacuees": {"persons": evacuees, "households": int(departed.sum()),
                      "by_mode": _by(hh["mode"][departed], persons[departed], MODES),
@@ -487,9 +516,12 @@ def compute_metrics(run_dir: str | Path) -> dict:
         "clearance": _seconds(None if last is None else float(last)),
         "travel_time": travel,
         "shelters": shelters,
+        "protected_in_place": {"persons": int(status_persons[protected].sum()),
+                               "households": int((hh["status"] == "protected_in_place").sum())},
         "not_sheltered": {"persons": int(status_persons[out_of_shelter].sum()),
                           "by_status": _by(status[out_of_shelter], status_persons[out_of_shelter],
-                                           tuple(s for s in STATUSES if s != "sheltered")),
+                                           tuple(s for s in STATUSES
+                                                 if s not in SAFE_STATUSES)),
                           "by_mode": _by(mode[out_of_shelter], status_persons[out_of_shelter],
                                          MODES)},
         "dead": int(hh["dead"].sum()),

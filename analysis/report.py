@@ -74,6 +74,7 @@ def summary_text(metrics: dict, *, lang: Literal["en", "zh"] = "en") -> str:
         t("report.population", lang, persons=pop["persons"], households=pop["households"],
           warned=_percent(warn["share"], lang), target=_percent(warn["target_share"], lang),
           met=t("report.yes" if warn["target_met"] else "report.no", lang)),
+        *_coverage_noise_lines(warn, lang),
         t("report.evacuees", lang, persons=evac["persons"],
           by_mode=_items({m: evac["by_mode"].get(m, 0) for m in MODES}, "mode", lang),
           arrived=evac["arrived"], arrived_share=_percent(evac["arrived_share"], lang)),
@@ -83,6 +84,7 @@ def summary_text(metrics: dict, *, lang: Literal["en", "zh"] = "en") -> str:
           over=len(shelters["over_capacity"]), overflow=shelters["overflow_total"],
           turned_away=shelters["turned_away"], capacity=shelters["capacity"],
           utilisation=_percent(shelters["utilisation"], lang)),
+        *_protected_lines(metrics.get("protected_in_place"), lang),
         t("report.not_sheltered", lang, persons=outside["persons"],
           details=_items({s: outside["by_status"].get(s, 0) for s in STATUSES}, "status",
                          lang)),
@@ -90,6 +92,21 @@ def summary_text(metrics: dict, *, lang: Literal["en", "zh"] = "en") -> str:
         *_hazard_lines(metrics.get("hazards", {}), lang),
     ]
     return "\n".join(lines)
+
+
+def _protected_lines(protected: dict | None, lang: str) -> list[str]:
+    if not protected or not protected.get("persons"):
+        return []
+    return [t("report.protected", lang, persons=protected["persons"],
+              households=protected["households"])]
+
+
+def _coverage_noise_lines(warn: dict, lang: str) -> list[str]:
+    if not warn.get("shortfall_is_sampling_noise"):
+        return []
+    return [t("report.coverage_noise", lang, share=_percent(warn["share"], lang),
+              gap=f"{100 * (warn['target_share'] - warn['share']):.2f}",
+              ci=f"{196 * warn['sampling_se']:.2f}", p=f"{warn['drawn_coverage']:g}")]
 
 
 def _hazard_lines(hazards: dict, lang: str) -> list[str]:

@@ -118,6 +118,9 @@ def _households(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
     pop, resp = model.pop, model.resp
     status = np.asarray(STATES, dtype=object)[model.household_state()]
     status[(model._mover_state() == queue.WAITING) & (status == "en_route")] = "waiting"
+    # Staying home on a hazard's order (shelter in place) is protection, not a failure to
+    # leave: its own status, apart from the warned who chose to stay.
+    status[model.ordered_to_stay & (status == "staying")] = "protected_in_place"
     return pd.DataFrame(
         {
             "household": np.arange(len(pop.persons)),

@@ -352,3 +352,30 @@ def test_summary_has_one_line_per_hazard_with_its_numbers(run_dir, lang):
 def test_summary_rejects_unknown_language(run_dir):
     with pytest.raises(ValueError, match="en, zh"):
         summary_text(compute_metrics(run_dir), lang="fr")
+
+
+@pytest.mark.parametrize(("p", "warned", "noise"), [
+    # 10,000 one-person households warned with p = 0.9: se = sqrt(0.9 × 0.1 / 10,000) =
+    # 0.003, so a share within 1.96 × 0.003 = 0.59 points below 90 % is sampling noise.
+    (0.9, 8990, True),   # 89.9 %: 0.1 points short
+    (0.9, 8900, False),  # 89.0 %: 1 point short, beyond the noise
+    (0.8, 8990, False),  # drawn at 80 %: the plan itself falls short, not the sample
+    (0.9, 9100, False),  # target met: nothing to explain
+])
+def test_warning_shortfall_is_judged_against_its_sampling_noise(p, warned, noise):
+    from analysis.metrics import _coverage_noise
+
+    out = _coverage_noise({"scenario": {"spec": {"warning": {"coverage": p}}}},
+                          pd.Series(np.ones(10_000)), warned)
+    assert out["sampling_se"] == pytest.approx(math.sqrt(p * (1 - p) / 10_000), rel=1e-12)
+    assert out["shortfall_is_sampling_noise"] is noise
+
+
+def test_sampling_noise_weights_households_by_their_persons():
+    from analysis.metrics import _coverage_noise
+
+    # Two households of 1 and 3 persons: se = sqrt(p(1-p)(1 + 9)) / 4.
+    out = _coverage_noise({"scenario": {"spec": {"warning": {"coverage": 0.5}}}},
+                          pd.Series([1, 3]), 1)
+    assert out["sampling_se"] == pytest.approx(math.sqrt(0.25 * 10) / 4, rel=1e-12)
+    assert _coverage_noise({}, pd.Series([1, 3]), 1) == {}

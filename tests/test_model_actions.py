@@ -97,6 +97,31 @@ def test_households_ordered_to_stay_never_leave_and_persons_are_conserved(ordere
     assert set(counts) == {m.pop.n_persons}
 
 
+def test_ordered_to_stay_is_protected_in_place_not_unsheltered(ordered_run, tmp_path):
+    from analysis.metrics import compute_metrics
+    from sim import results, runs
+
+    m, _, codes, _, _ = ordered_run
+    out = runs.write_run(tmp_path / "r", manifest=results.manifest(m),
+                         tables=results.tables(m), figures=False, extra=results.extra(m))
+    hh = results.tables(m)["households"]
+    stay = codes == ACTION_STAY
+    # Every household ordered home that is alive there is "protected_in_place", no other.
+    home = stay & (hh["status"].isin(["staying", "protected_in_place"])).to_numpy()
+    assert (hh["status"][home] == "protected_in_place").all() and home.any()
+    assert not (hh["status"][~stay] == "protected_in_place").any()
+    met = compute_metrics(out)
+    living = (hh["persons"] - hh["dead"])[home]
+    assert met["protected_in_place"] == {"persons": int(living.sum()),
+                                         "households": int(home.sum())}
+    assert "protected_in_place" not in met["not_sheltered"]["by_status"]
+    # Everyone is somewhere: sheltered, protected, or not sheltered (living and dead).
+    sheltered = int(hh["persons"][hh["status"] == "sheltered"].sum()
+                    - hh["dead"][hh["status"] == "sheltered"].sum())
+    assert (sheltered + met["protected_in_place"]["persons"] + met["not_sheltered"]["persons"]
+            == m.pop.n_persons)
+
+
 def test_crosswind_routes_spend_less_time_in_the_zone(request):
     # Penalised routes (links inside the yellow zone cost ZONE_COST_FACTOR x) minimise
     # t_out + F t_in; plain ones t_out + t_in, to the same shelters. Adding the two
