@@ -2,7 +2,9 @@
 
 Seeded random small networks with tight storage (spillback), small shelters (full
 shelters), closed links, three routing tables (any shelter, one responder node, a
-second shelter set) and releases spread over time. Integer state
+second shelter set) and releases spread over time; the vehicles of the responder table
+are responders (``kind`` 1) and some links are green (their reserved lane), and most
+seeds run the stuck rule with a short stuck time. Integer state
 must match exactly after every tick; times to 1e-9 s (both do the same float operations,
 so in practice they match bit for bit).
 """
@@ -51,6 +53,8 @@ def _scenario(seed):
     persons = rng.integers(1, 6, n_veh)
     release_tick = rng.integers(0, 15, n_veh)
     dt = float(rng.choice([1.0, 2.0, 5.0, 10.0]))
+    green = rng.random(links.n_links) < rng.choice([0.0, 0.3, 1.0])
+    stuck_s = float(rng.choice([np.inf, 15.0, 40.0, 120.0]))
     return (
         links,
         n_nodes,
@@ -64,10 +68,14 @@ def _scenario(seed):
         persons,
         release_tick,
         dt,
+        green,
+        stuck_s,
     )
 
 
 PARKED: dict[int, int] = {}  # vehicles that pulled off the road, per seed
+STUCK: dict[int, int] = {}  # vehicles pulled off by the stuck rule, per seed
+CHANNEL: dict[int, int] = {}  # most responders on green lanes at once, per seed
 
 
 @pytest.mark.parametrize("seed", range(24))
@@ -85,21 +93,26 @@ def test_kernel_matches_reference(seed):
         persons,
         release_tick,
         dt,
+        green,
+        stuck_s,
     ) = _scenario(seed)
     n_veh = origin.size
-    fleet = Q.new_fleet(n_veh, origin=origin, table=table, persons=persons)
+    kind = (table == 1).astype(np.int8)  # the responder table's vehicles are responders
+    fleet = Q.new_fleet(n_veh, origin=origin, table=table, persons=persons, kind=kind)
     queues = Q.new_queues(links, n_veh)
     room_k = room.copy()
     ref = RefQueueSim(
         links,
         [
-            RefVehicle(int(o), int(tb), int(p))
-            for o, tb, p in zip(origin, table, persons, strict=True)
+            RefVehicle(int(o), int(tb), int(p), kind=int(k))
+            for o, tb, p, k in zip(origin, table, persons, kind, strict=True)
         ],
         tables,
         target,
         shelter_open,
         room,
+        green=green,
+        stuck_s=stuck_s,
     )
     n_ticks = 120
     parked = 0
@@ -127,16 +140,23 @@ def test_kernel_matches_reference(seed):
         Q.release(fleet, queues, ids, times)
         ref.release(ids.tolist(), times.tolist())
         stats = Q.step_vehicles(
-            links, queues, fleet, tables, target, shelter_open, room_k, sf, t0, dt
+            links, queues, fleet, tables, target, shelter_open, room_k, sf, t0, dt,
+            green=green, stuck_s=stuck_s,
         )
         ref.step(t0, dt, sf)
         parked += stats.n_parked
+        STUCK[seed] = STUCK.get(seed, 0) + stats.n_stuck
+        CHANNEL[seed] = max(CHANNEL.get(seed, 0), int(queues.n_channel[0]))
 
         assert fleet.state.tolist() == [v.state for v in ref.veh], f"tick {k}"
         assert fleet.link.tolist() == [v.link for v in ref.veh]
         assert fleet.origin.tolist() == [v.origin for v in ref.veh]  # moved when parked
         assert fleet.dest_node.tolist() == [v.dest for v in ref.veh]
-        assert fleet.flags.tolist() == [int(v.full_seen) for v in ref.veh]
+        assert fleet.flags.tolist() == [
+            int(v.full_seen) | (Q.FLAG_STUCK if v.stuck_seen else 0) for v in ref.veh
+        ]
+        assert queues.stuck.tolist() == [lk.stuck for lk in ref.links]
+        assert queues.channel[: queues.n_channel[0]].tolist() == ref.channel
         assert queues.count.tolist() == [len(lk.queue) for lk in ref.links]
         assert queues.exits.tolist() == [lk.exits for lk in ref.links]
         assert queues.peak_count.tolist() == [lk.peak for lk in ref.links]
@@ -169,3 +189,12 @@ def test_the_random_networks_exercise_parking():
     if len(PARKED) < 24:
         pytest.skip("runs after test_kernel_matches_reference (all seeds)")
     assert sum(PARKED.values()) > 0
+
+
+def test_the_random_networks_exercise_stuck_and_green():
+    # The stuck rule and the green channel must fire in some seeds, or the comparison
+    # above never checked them.
+    if len(STUCK) < 24:
+        pytest.skip("runs after test_kernel_matches_reference (all seeds)")
+    assert sum(STUCK.values()) > 0
+    assert sum(CHANNEL.values()) > 0

@@ -109,6 +109,10 @@ class RoadNetwork:
         (west, south, east, north), WGS84 degrees.
     drive_bridge, drive_tunnel : bool[L]
         Drive links on a bridge / in a tunnel (OSM ``bridge=*`` / ``tunnel=*`` not "no").
+    drive_name : str array[L]
+        OSM ``name`` of each drive link ("" if untagged; merged edges: names joined by ';').
+    drive_way : int64[L]
+        OSM way id of each drive link (the first where merged; -1 if unknown).
     """
 
     name: str
@@ -126,3 +130,5 @@ class RoadNetwork:
     bbox_lonlat: tuple[float, float, float, float]
     drive_bridge: np.ndarray | None = None
     drive_tunnel: np.ndarray | None = None
+    drive_name: np.ndarray | None = None
+    drive_way: np.ndarray | None = None
