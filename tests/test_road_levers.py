@@ -332,3 +332,48 @@ def test_the_compiled_map_keeps_road_names_and_way_ids(tmp_path):
     back = load_npz(tmp_path / "m.evacmap.npz")
     assert np.array_equal(back.drive_name, net.drive_name)
     assert np.array_equal(back.drive_way, net.drive_way)
+
+
+def test_levers_in_a_model_run(request):
+    # The 20k generated district with every road lever on: the hooks of the model do what
+    # the plan says, and persons are conserved.
+    from sim.model import EvacuationModel
+    from sim.network import load_map
+    from sim.scenario import load_scenario
+
+    small = request.getfixturevalue("small_district")
+    cache = request.getfixturevalue("cache")
+    sc = load_scenario(small / "small.toml")
+    net = load_map(sc.scenario.map, cache_dir=cache)
+    prim = net.drive_name[net.drive_highway == "primary"]
+    names, counts = np.unique(prim, return_counts=True)
+    road = str(names[np.argmax(counts)])  # the longest primary road
+    lane = str(net.drive_name[net.drive_highway == "residential"][0])
+    plan = Plan.from_dict({
+        "plan": {"name": "levers"},
+        "roads": {"contraflow": [{"roads": [road], "from_min": 10.0}],
+                  "closed_to_evacuees": [lane], "green_channel": {"all": True}},
+        "route_choice": {"informed_share": 0.5, "update_min": 5.0},
+    }, source="levers.toml")
+    m = EvacuationModel(scenario=sc, seed=5, network=net, plan=plan)
+    n_base, n_sets = m.roads.n_base, len(m.shelter_sets)
+    assert m.drive_next.shape[0] == n_base + n_sets == len(m.target)
+    informed = m.roads.informed
+    assert 0.4 < informed.mean() < 0.6
+    assert (m.fleet.table[informed] >= n_base).all() and (m.fleet.table[~informed] < n_base).all()
+    closed = np.flatnonzero(m.roads.closed_to_evacuees)
+    assert closed.size and not np.isin(m.drive_next, closed).any()
+    cap0 = m.net.drive.capacity_vps.copy()
+    _, out, rev = m.roads.levers.r.contraflow[0]
+    while m.t_s < 600.0:
+        m.step()
+    assert m.drive_speed_factor[rev].max() == 1.0  # not before from_min
+    m.step()
+    assert m.drive_speed_factor[rev].max() == 0.0
+    np.testing.assert_allclose(m.net.drive.capacity_vps[out], cap0[out] + cap0[rev])
+    assert any(e.kind == "road_plan" and e.t_s == 600.0 for e in m.events)
+    assert not np.isin(m.drive_next, rev).any()  # nobody routes onto a reversed link
+    while m.t_s < 3600.0:
+        m.step()
+    assert m.person_counts().sum() == m.pop.n_persons
+    assert (m.fleet.state == Q.ARRIVED).any()
