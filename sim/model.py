@@ -10,7 +10,11 @@ Order inside one tick ``(t, t + tick_s]`` — fixed, so runs are reproducible:
 1. hazards update (none yet: speed factors stay 1);
 2. households whose departure time falls in the tick are released (cars to the origin
    wait list, walking groups onto the footpaths);
-3. the vehicle kernel moves cars (spatial queue with spillback);
+2b. the plan's road levers that are due fire (contraflow, traffic control points; routes
+   recomputed) and the informed drivers' tables are rebuilt every ``update_min``
+   (:mod:`sim.plan_roads`);
+3. the vehicle kernel moves cars (spatial queue with spillback; responders on green
+   links use the reserved lane; vehicles stuck ``[traffic] stuck_time_s`` pull off);
 4. the pedestrian kernel moves walking groups (Weidmann speed-density);
 5. shelters that became full are closed (Mesa agents record it, an event is logged);
 6. if any shelter closed, the next-hop tables are recomputed, so everyone still bound
@@ -35,12 +39,12 @@ from sim.hazards.registry import build_hazards
 from sim.network import RoadNetwork, load_map
 from sim.orders import protective_orders
 from sim.plan import Plan, apply_to_scenario, resolve_plan
+from sim.plan_roads import ModelRoads
 from sim.population import Population, Response, build_population, sample_response
 from sim.response import HouseholdOutcome, ResponseSystem, service_vehicles
 from sim.routing import next_hop
 from sim.scenario import Scenario, default_scenario_path, load_scenario
 from sim.service_fleet import ServiceFleet
-from sim.plan_roads import ModelRoads
 from sim.shelters import ShelterTable, build_shelters
 
 # Person-level states reported by the model (timeseries columns, households.csv status),

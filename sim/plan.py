@@ -37,8 +37,8 @@ from pydantic import (
 
 from sim._errors import ScenarioError
 from sim._spec import NonNegative, Positive, Share, Spec, field_error, read_toml
-from sim.scenario import ExtraShelter
 from sim.route_choice import RouteChoiceSpec  # issue 14: informed drivers
+from sim.scenario import ExtraShelter
 from sim.traffic_control import RoadsSpec  # issue 14: contraflow, control, green channel
 
 __all__ = [

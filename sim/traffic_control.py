@@ -1,5 +1,7 @@
-"""Road-side plan levers: contraflow, traffic control points, roads closed to evacuees,
-and the green channel for responders (plan section ``[roads]``).
+"""Road-side plan levers (plan section ``[roads]``).
+
+Contraflow, traffic control points, roads closed to evacuees, and the green channel for
+responders.
 
 A plan names roads by their OSM ``name`` (any of the ';'-joined names of a link) or by OSM
 way id (an integer); :func:`resolve_roads` turns the plan into per-link arrays on the

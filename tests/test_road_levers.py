@@ -21,7 +21,7 @@ from sim.core.links import build_links
 from sim.plan import Plan
 from sim.route_choice import congested_cost_s, informed_mask
 from sim.routing import next_hop, stack_tables
-from sim.traffic_control import RoadLevers, RoadsSpec, resize_queues, resolve_roads
+from sim.traffic_control import RoadLevers, resize_queues, resolve_roads
 
 
 def corridor(cap_vps, *, names=("A", "A", "B", "B"), storage=200):
