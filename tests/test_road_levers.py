@@ -377,3 +377,38 @@ def test_levers_in_a_model_run(request):
         m.step()
     assert m.person_counts().sum() == m.pop.n_persons
     assert (m.fleet.state == Q.ARRIVED).any()
+
+
+def test_cli_unknown_road_in_plan_exits_2_naming_the_field(small_district, cache, tmp_path,
+                                                           capsys):
+    from sim.cli import main
+
+    plan = tmp_path / "bad-roads.toml"
+    plan.write_text('[plan]\nname = "bad-roads"\n\n[[roads.contraflow]]\n'
+                    'roads = ["No Such Road"]\n', encoding="utf-8")
+    out = tmp_path / "run"
+    rc = main(["run", str(small_district / "small.toml"), "--plan", str(plan), "--out",
+               str(out), "--no-progress", "--no-figures", "--cache-dir", str(cache)])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err
+    assert "bad-roads.toml: roads.contraflow[0].roads[0]: expected the OSM name" in err
+    assert "'No Such Road'" in err
+    assert not out.exists()
+
+
+def test_contraflow_on_one_way_roads_and_far_control_points_are_errors():
+    links = build_links(np.array([0, 1]), np.array([1, 2]), np.full(2, 100.0), np.full(2, 10.0),
+                        np.ones(2), np.ones(2), np.full(2, 10), n_nodes=3)
+    nodes = SimpleNamespace(x_m=np.array([0.0, 100.0, 200.0]), y_m=np.zeros(3))
+    net = SimpleNamespace(drive=links, name="oneway", drive_name=np.array(["A", "A"]),
+                          drive_way=np.array([1, 1], np.int64), nodes=nodes)
+    spec = plan_with(roads={"contraflow": [{"roads": ["A"]}]}).roads
+    with pytest.raises(ScenarioError, match=r"roads\.contraflow\[0\]\.roads: expected two-way "
+                                            r"roads .* got only one-way links"):
+        resolve_roads(spec, net, np.array([2.0, 1.0, 0.0]), source="p.toml")
+    spec = plan_with(roads={"control_points": [{"x_m": 5000.0, "y_m": 0.0,
+                                                "capacity_factor": 2.0}]}).roads
+    with pytest.raises(ScenarioError, match=r"roads\.control_points\[0\]: expected a junction "
+                                            r"within roads\.max_snap_m = 200\.0 m"):
+        resolve_roads(spec, net, np.zeros(3), source="p.toml")
