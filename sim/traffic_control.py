@@ -16,7 +16,8 @@ compiled drive network and :class:`RoadLevers` applies them to a running model:
 - **traffic control points** (``[[roads.control_points]]``): officers at a junction raise
   the outflow capacity of every link into it, by ``capacity_factor`` or to
   ``capacity_vph`` per link (DYNEV II models manned traffic control points as capacity
-  on the approaches; NUREG/CR-7002 §4).
+  on the approaches; NUREG/CR-7002 §4); with ``priority = road`` only that road's
+  approaches are raised and the others are scaled by ``others_factor`` (<= 1).
 - **closed to evacuees** (``roads.closed_to_evacuees``): residents' routes never use these
   links (infinite cost in their tables); responders still do.
 - **green channel** (``[roads.green_channel]``): on the named links (or all with
@@ -72,6 +73,8 @@ class ControlPointSpec(Spec):
     lat: Annotated[StrictFloat, Field(ge=-90.0, le=90.0)] | None = None
     capacity_factor: Annotated[StrictFloat, Field(gt=0.0, le=10.0)] | None = None
     capacity_vph: Annotated[StrictFloat, Field(gt=0.0, le=20000.0)] | None = None
+    priority: RoadRef | None = None
+    others_factor: Annotated[StrictFloat, Field(gt=0.0, le=1.0)] = 1.0
     from_min: NonNegative = 0.0
 
     @model_validator(mode="after")
@@ -88,6 +91,9 @@ class ControlPointSpec(Spec):
                               "approaches' capacity) or capacity_vph (veh/h per approach)",
                               {"capacity_factor": self.capacity_factor,
                                "capacity_vph": self.capacity_vph})
+        if self.priority is None and self.others_factor != 1.0:
+            raise field_error("others_factor", "1.0 unless an approach has priority "
+                              "(priority = road)", self.others_factor)
         return self
 
 
@@ -265,8 +271,15 @@ def resolve_roads(spec: RoadsSpec, net, node_cost_s: np.ndarray, *, source: str
                 node = int(nd[0])
         if node >= 0:
             into = np.flatnonzero(d.to_node == node)
+            raised = np.ones(into.size, bool)
+            if cp.priority is not None:
+                raised = np.isin(into, links_of(f"{where}.priority", [cp.priority]))
+                if not raised.any() and not problems:
+                    problems.append(f"{source}: {where}.priority: expected a road with an "
+                                    f"approach into the junction, got {cp.priority!r}")
             cap = (d.capacity_vps[into] * cp.capacity_factor if cp.capacity_factor is not None
                    else np.full(into.size, cp.capacity_vph / 3600.0))
+            cap = np.where(raised, cap, d.capacity_vps[into] * cp.others_factor)
             control.append((cp.from_min * 60.0, into, cap))
 
     closed = np.zeros(d.n_links, bool)

@@ -273,6 +273,20 @@ def test_unknown_roads_name_the_field(roads, field):
         resolve_roads(spec, net, np.zeros(3), source="p.toml")
 
 
+def test_a_priority_approach_gets_the_raised_capacity_the_others_are_held():
+    # Junction 1: approaches 0 (road A, 0->1) and 3 (road B, 2->1).
+    links, net = corridor([0.2, 0.2, 0.4, 0.4])
+    cp = {"at": ["A", "B"], "capacity_factor": 2.0, "priority": "A", "others_factor": 0.5}
+    res = resolve_roads(plan_with(roads={"control_points": [cp]}).roads, net, np.zeros(3),
+                        source="p.toml")
+    new, _, _ = RoadLevers(res, 4).apply_due(0.0, links, Q.new_queues(links, 1))
+    assert new.capacity_vps.tolist() == pytest.approx([0.4, 0.2, 0.4, 0.2])
+    cp = {"at": ["A", "B"], "capacity_factor": 2.0, "priority": "Zed"}
+    with pytest.raises(ScenarioError, match=r"roads\.control_points\[0\]\.priority\[0\]"):
+        resolve_roads(plan_with(roads={"control_points": [cp]}).roads, net, np.zeros(3),
+                      source="p.toml")
+
+
 def test_control_point_roads_that_do_not_meet():
     links = build_links(np.array([0, 1, 2, 3]), np.array([1, 0, 3, 2]), np.full(4, 100.0),
                         np.full(4, 10.0), np.ones(4), np.ones(4), np.full(4, 10), n_nodes=4)
@@ -294,6 +308,8 @@ def test_control_point_roads_that_do_not_meet():
         ({"roads": {"control_points": [{"at": ["A", "B"], "capacity_factor": 0.0}]}},
          "capacity_factor"),
         ({"roads": {"green_channel": {"all": True, "roads": ["A"]}}}, "roads"),
+        ({"roads": {"control_points": [{"at": ["A", "B"], "capacity_factor": 2.0,
+                                        "others_factor": 0.5}]}}, "others_factor"),
         ({"roads": {"contraflow": [{"roads": []}]}}, "roads.contraflow[0].roads"),
         ({"roads": {"contraflow": [{"roads": ["A"], "from_min": -1.0}]}}, "from_min"),
         ({"roads": {"lanes": 3}}, "roads.lanes"),
