@@ -50,7 +50,10 @@ class ModelRoads:
         if roads.active:
             shelters = np.flatnonzero(model.node_capacity > 0)
             cost = next_hop(d, n_nodes, shelters).cost_s
-            resolved = resolve_roads(roads, model.net, cost, source=plan.source)
+            names = dict(zip(model.shelter_table.name.astype(str).tolist(),
+                             model.shelter_node.tolist(), strict=True))
+            resolved = resolve_roads(roads, model.net, cost, source=plan.source,
+                                     shelters=names)
             self.levers = RoadLevers(resolved, d.n_links)
             self.green = self.levers.green
             self.closed_to_evacuees = resolved.closed_to_evacuees

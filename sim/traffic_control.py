@@ -9,8 +9,9 @@ compiled drive network and :class:`RoadLevers` applies them to a running model:
 
 - **contraflow** (``[[roads.contraflow]]``): from ``from_min``, every two-way pair of the
   named roads runs all lanes *outbound*: the direction whose head is nearer (free-flow
-  time) to an open shelter of the scenario. The outbound link gains the reversed link's
-  lanes, outflow capacity and storage; the reversed link closes to entering vehicles
+  time) to an open shelter of the scenario, or to the shelter named by ``toward``. The
+  outbound link gains the reversed link's lanes, outflow capacity and storage; the
+  reversed link closes to entering vehicles
   (residents and responders alike). Vehicles already on it drive out (its storage stays
   until then: an approximation on the side of room).
 - **traffic control points** (``[[roads.control_points]]``): officers at a junction raise
@@ -60,6 +61,7 @@ class ContraflowSpec(Spec):
 
     roads: tuple[RoadRef, ...] = Field(min_length=1)
     from_min: NonNegative = 0.0
+    toward: StrictStr | None = None
 
 
 class ControlPointSpec(Spec):
@@ -195,8 +197,8 @@ class ResolvedRoads:
     green: np.ndarray
 
 
-def resolve_roads(spec: RoadsSpec, net, node_cost_s: np.ndarray, *, source: str
-                  ) -> ResolvedRoads:
+def resolve_roads(spec: RoadsSpec, net, node_cost_s: np.ndarray, *, source: str,
+                  shelters: dict[str, int] | None = None) -> ResolvedRoads:
     """Place the ``[roads]`` levers on the compiled map; every unknown name is an error.
 
     Parameters
@@ -209,6 +211,8 @@ def resolve_roads(spec: RoadsSpec, net, node_cost_s: np.ndarray, *, source: str
         direction of a contraflow road is outbound), seconds.
     source
         The plan file, for messages.
+    shelters
+        Open shelters by name -> drive node, for a contraflow ``toward`` one shelter.
 
     Raises
     ------
@@ -233,7 +237,18 @@ def resolve_roads(spec: RoadsSpec, net, node_cost_s: np.ndarray, *, source: str
     contra = []
     for k, c in enumerate(spec.contraflow):
         chosen = links_of(f"roads.contraflow[{k}].roads", c.roads)
-        out, rev = contraflow_links(d, chosen, node_cost_s)
+        cost = node_cost_s
+        if c.toward is not None:
+            known = shelters or {}
+            if c.toward not in known:
+                shown = ", ".join(sorted(known)[:20]) + (" ..." if len(known) > 20 else "")
+                problems.append(f"{source}: roads.contraflow[{k}].toward: expected the name "
+                                f"of an open shelter ({shown or 'none'}), got {c.toward!r}")
+                continue
+            from sim.routing import next_hop
+
+            cost = next_hop(d, len(node_cost_s), np.array([known[c.toward]])).cost_s
+        out, rev = contraflow_links(d, chosen, cost)
         if chosen.size and out.size == 0:
             problems.append(f"{source}: roads.contraflow[{k}].roads: expected two-way roads "
                             f"(contraflow reverses one direction), got only one-way links")

@@ -76,6 +76,19 @@ def test_contraflow_doubles_the_corridor_discharge():
     assert cf[-1] - cf[0] == pytest.approx((n - 1) / (2 * c), abs=1e-9)
 
 
+def test_contraflow_toward_a_named_shelter_reverses_the_other_way():
+    # Shelters at both ends: toward "West" (node 0) the outbound links are 1->0 and 2->1.
+    links, net = corridor([0.25] * 4)
+    spec = plan_with(roads={"contraflow": [{"roads": ["A", "B"], "toward": "West"}]}).roads
+    res = resolve_roads(spec, net, next_hop(links, 3, np.array([2])).cost_s,
+                        source="p.toml", shelters={"West": 0, "East": 2})
+    assert res.contraflow[0][1].tolist() == [1, 3] and res.contraflow[0][2].tolist() == [0, 2]
+    spec = plan_with(roads={"contraflow": [{"roads": ["A"], "toward": "North"}]}).roads
+    with pytest.raises(ScenarioError, match=r"roads\.contraflow\[0\]\.toward: expected the "
+                                            r"name of an open shelter \(East, West\), got 'North'"):
+        resolve_roads(spec, net, np.zeros(3), source="p.toml", shelters={"West": 0, "East": 2})
+
+
 def test_a_traffic_control_point_sets_the_discharge_of_its_approaches():
     n = 40
     links, net = corridor([0.2, 0.2, 5.0, 5.0])  # the bottleneck is road A into node 1
