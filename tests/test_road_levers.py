@@ -441,3 +441,50 @@ def test_contraflow_on_one_way_roads_and_far_control_points_are_errors():
     with pytest.raises(ScenarioError, match=r"roads\.control_points\[0\]: expected a junction "
                                             r"within roads\.max_snap_m = 200\.0 m"):
         resolve_roads(spec, net, np.zeros(3), source="p.toml")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_green_and_stuck_conserve_vehicles_on_random_networks(seed):
+    # Invariants, independent of the reference: every vehicle is in exactly one place
+    # (a link's queue, a green lane, the wait list, idle or arrived), queues never exceed
+    # storage, green lanes hold only responders on green links, and stuck vehicles are
+    # counted once per event.
+    from tests.reference import random_links
+
+    rng = np.random.default_rng(100 + seed)
+    n_nodes = 10
+    links = random_links(rng, n_nodes, 15, storage_max=3)
+    green = rng.random(links.n_links) < 0.4
+    n = 80
+    shelters = rng.choice(n_nodes, 2, replace=False)
+    tables = stack_tables([next_hop(links, n_nodes, shelters),
+                           next_hop(links, n_nodes, shelters[:1])])
+    kind = (rng.random(n) < 0.2).astype(np.int8)
+    fleet = Q.new_fleet(n, origin=rng.integers(0, n_nodes, n).astype(np.int32),
+                        table=kind.astype(np.int32), kind=kind)
+    queues = Q.new_queues(links, n)
+    shelter_open = np.zeros(n_nodes, bool)
+    shelter_open[shelters] = True
+    room = np.zeros(n_nodes, np.int64)
+    room[shelters] = 10_000
+    target = np.array([-1, shelters[0]], np.int32)
+    dep = rng.uniform(0, 300, n)
+    order = np.argsort(dep)
+    dt, n_stuck = 5.0, 0
+    for k in range(200):
+        ids = order[(dep[order] >= k * dt) & (dep[order] < (k + 1) * dt)]
+        Q.release(fleet, queues, ids, dep[ids])
+        n_stuck += Q.step_vehicles(links, queues, fleet, tables, target, shelter_open, room,
+                                   np.ones(links.n_links), k * dt, dt, green=green,
+                                   stuck_s=20.0).n_stuck
+        st = np.bincount(fleet.state, minlength=4)
+        ch = queues.channel[: queues.n_channel[0]]
+        assert st.sum() == n
+        assert queues.count.sum() + ch.size == st[Q.MOVING]
+        assert queues.n_wait[0] == st[Q.WAITING]
+        assert (queues.count <= links.storage_veh).all()
+        assert (kind[ch] != 0).all() and green[fleet.link[ch]].all()
+        assert np.unique(ch).size == ch.size
+    assert n_stuck == queues.stuck.sum()
+    assert ((fleet.flags & Q.FLAG_STUCK) > 0).sum() <= n_stuck  # a vehicle may stick twice
+    assert (fleet.state == Q.ARRIVED).sum() > n // 2
