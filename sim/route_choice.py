@@ -12,9 +12,8 @@ multi-source Dijkstra per set on the current link travel times
 ``count[l]`` vehicles on it discharged at its capacity ``C[l]`` (a point-queue estimate;
 it never falls below the free-flow time). Tables are node-based, so an informed driver
 already on the road takes the new best next link at its next junction (en-route
-re-routing, as navigation apps do). Assumption: the share and the period are plan
-inputs; navigation-app penetration is reported at 40-80 % of drivers in surveys, but no
-evacuation-specific value is established (planners set it).
+re-routing, as navigation apps do). The share and the period are plan inputs and
+assumptions (no evacuation-specific value is established here; planners set them).
 """
 
 from __future__ import annotations
