@@ -420,7 +420,8 @@ def compute_metrics(run_dir: str | Path) -> dict:
     -------
     dict
         Sections ``population``, ``warning``, ``compliance``, ``evacuees``, ``ete``,
-        ``clearance``, ``travel_time``, ``shelters``, ``not_sheltered``, ``checks``.
+        ``clearance``, ``travel_time``, ``shelters``, ``not_sheltered``, ``traffic``
+        (vehicles pulled off the road by the stuck rule, from ``events.csv``), ``checks``.
         Counts are persons unless named ``households``; times come as ``t_s`` (seconds
         from scenario start) and ``t_min``; ``None`` marks a time never reached within
         ``horizon_s``. Only Python ints, floats, str, bool, None, lists and dicts.
@@ -495,6 +496,9 @@ def compute_metrics(run_dir: str | Path) -> dict:
     from analysis.hazards import hazard_metrics
 
     hazards = hazard_metrics(run_dir)
+    # issue 14, part 7: how often the stuck rule pulled a blocked vehicle off the road
+    ev = read_table(run_dir, "events")
+    stuck = ev[ev["kind"] == "vehicles_stuck"]
     return {
         "format_version": FORMAT_VERSION,
         "seed": manifest.get("seed"),
@@ -525,6 +529,8 @@ def compute_metrics(run_dir: str | Path) -> dict:
                           "by_mode": _by(mode[out_of_shelter], status_persons[out_of_shelter],
                                          MODES)},
         "dead": int(hh["dead"].sum()),
+        "traffic": {"vehicles_stuck": int(stuck["value"].sum()),
+                    "ticks_with_stuck": int(len(stuck))},
         "checks": {"timeseries_conserves_population": bool(
             len(ts) > 0 and np.all(state_sums == population))},
         **({"hazards": hazards} if hazards else {}),

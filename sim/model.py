@@ -10,7 +10,11 @@ Order inside one tick ``(t, t + tick_s]`` — fixed, so runs are reproducible:
 1. hazards update (none yet: speed factors stay 1);
 2. households whose departure time falls in the tick are released (cars to the origin
    wait list, walking groups onto the footpaths);
-3. the vehicle kernel moves cars (spatial queue with spillback);
+2b. the plan's road levers that are due fire (contraflow, traffic control points; routes
+   recomputed) and the informed drivers' tables are rebuilt every ``update_min``
+   (:mod:`sim.plan_roads`);
+3. the vehicle kernel moves cars (spatial queue with spillback; responders on green
+   links use the reserved lane; vehicles stuck ``[traffic] stuck_time_s`` pull off);
 4. the pedestrian kernel moves walking groups (Weidmann speed-density);
 5. shelters that became full are closed (Mesa agents record it, an event is logged);
 6. if any shelter closed, the next-hop tables are recomputed, so everyone still bound
@@ -35,6 +39,7 @@ from sim.hazards.registry import build_hazards
 from sim.network import RoadNetwork, load_map
 from sim.orders import protective_orders
 from sim.plan import Plan, apply_to_scenario, resolve_plan
+from sim.plan_roads import ModelRoads
 from sim.population import Population, Response, build_population, sample_response
 from sim.response import HouseholdOutcome, ResponseSystem, service_vehicles
 from sim.routing import next_hop
@@ -170,6 +175,7 @@ class EvacuationModel(mesa.Model):
             hz.bind(self.net, rng=np.random.default_rng(ss))
         self._apply_protective_actions()
         self._build_movers()
+        self.roads = ModelRoads(self)  # issue 14: road levers, informed drivers, stuck count
         self._build_response()
         self._hazard_due = [0.0] * len(self.hazards)
         self._displaced_done = [False] * len(self.hazards)
@@ -330,7 +336,8 @@ class EvacuationModel(mesa.Model):
         targets = [np.flatnonzero(row).astype(np.int32) for row in self.dest_open]
         # A set whose orders avoid a zone pays more for the links inside it.
         factors = [(1.0, 1.0) if f is None else f for f in self._route_factors]
-        self.drive_routes = [next_hop(self.net.drive, n, t, cost_s=drive_cost * f[0])
+        res_cost = self.roads.evacuee_cost(drive_cost)  # roads closed to evacuees
+        self.drive_routes = [next_hop(self.net.drive, n, t, cost_s=res_cost * f[0])
                              for t, f in zip(targets, factors, strict=True)]
         self.walk_routes = [next_hop(self.net.walk, n, t, cost_s=walk_cost * f[1])
                             for t, f in zip(targets, factors, strict=True)]
@@ -343,6 +350,9 @@ class EvacuationModel(mesa.Model):
         nowhere = np.full(n, -1, dtype=np.int32)
         self.drive_next = np.stack(_with_nowhere([r.next_link for r in self.drive_routes], nowhere))
         self.walk_next = np.stack(_with_nowhere([r.next_link for r in self.walk_routes], nowhere))
+        self.drive_next, self.walk_next = self.roads.with_informed(
+            self, targets, factors, self.drive_next, self.walk_next,
+            [r.next_link for r in self.walk_routes])
         # The kernels skip their per-tick value checks (check_values=False): check here,
         # where tables and factors change.
         queue.check_step_values("routes", self.drive_next, self.drive_speed_factor,
@@ -386,6 +396,7 @@ class EvacuationModel(mesa.Model):
         if self.hazards:
             self._apply_hazards(t0)
         self._release(t1)
+        self.roads.before_step(self, t0)
         next_link, target = self.drive_next, self.target
         if self.response is not None:
             # Before the kernel, so a team leaves exactly at created + dispatch delay.
@@ -393,7 +404,7 @@ class EvacuationModel(mesa.Model):
             self._n_incidents_seen = len(self.incidents)
             self.response.step(t0, dt, new, self.node_capacity - self.shelter_room)
             next_link, target = self.service.stacked(self.drive_next, self.target)
-        queue.step_vehicles(
+        stats = queue.step_vehicles(
             self.net.drive,
             self.queues,
             self.all_fleet,
@@ -405,7 +416,10 @@ class EvacuationModel(mesa.Model):
             t0,
             dt,
             check_values=False,  # built here; tables from next_hop, factors clipped to [0, 1]
+            green=self.roads.green,
+            stuck_s=self.scenario.traffic.stuck_time_s,
         )
+        self.roads.after_step(self, t1, stats)
         walk.step_walkers(
             self.net.walk,
             self.walkers,
@@ -489,7 +503,7 @@ class EvacuationModel(mesa.Model):
                 )
         if not changed:
             return
-        drive = np.minimum.reduce(self._drive_factors)
+        drive = np.minimum(np.minimum.reduce(self._drive_factors), self.roads.factor)
         walk_f = np.minimum.reduce(self._walk_factors)
         closures_changed = not (
             np.array_equal(drive == 0, self.drive_speed_factor == 0)

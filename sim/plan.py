@@ -37,7 +37,9 @@ from pydantic import (
 
 from sim._errors import ScenarioError
 from sim._spec import NonNegative, Positive, Share, Spec, field_error, read_toml
+from sim.route_choice import RouteChoiceSpec  # issue 14: informed drivers
 from sim.scenario import ExtraShelter
+from sim.traffic_control import RoadsSpec  # issue 14: contraflow, control, green channel
 
 __all__ = [
     "TEAM_KINDS",
@@ -220,6 +222,9 @@ class Plan(Spec):
     relief: ReliefSpec = ReliefSpec()
     depots: tuple[DepotSpec, ...] = ()
     shelters: PlanShelters = PlanShelters()
+    # issue 14 (road levers): [roads] and [route_choice], see sim.traffic_control
+    roads: RoadsSpec = RoadsSpec()
+    route_choice: RouteChoiceSpec = RouteChoiceSpec()
 
     _source: str = PrivateAttr(default="<dict>")
 

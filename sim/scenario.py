@@ -311,6 +311,8 @@ class TrafficSpec(_Spec):
     """``[traffic]``: vehicle parameters the network compiler and core need."""
 
     jam_spacing_m: Annotated[StrictFloat, Field(ge=3.0, le=30.0)] = 7.5
+    # Stuck rule (sim.core.queue): SUMO's default time-to-teleport, 300 s.
+    stuck_time_s: Annotated[StrictFloat, Field(gt=0.0)] = 300.0
 
 
 class Scenario(_Spec):

@@ -25,6 +25,8 @@ class RefVehicle:
     t_arrive: float = float("nan")
     dest: int = -1
     full_seen: bool = False
+    kind: int = 0  # 0 resident car; != 0 responder (uses green links' reserved lane)
+    stuck_seen: bool = False
 
 
 @dataclass
@@ -38,12 +40,14 @@ class RefLink:
     last_exit: float = float("-inf")
     exits: int = 0
     peak: int = 0
+    stuck: int = 0
 
 
 class RefQueueSim:
     """The queue model with lists; same rules as ``sim.core.queue.step_vehicles``."""
 
-    def __init__(self, links, vehicles, next_link, target, shelter_open, shelter_room):
+    def __init__(self, links, vehicles, next_link, target, shelter_open, shelter_room,
+                 green=None, stuck_s=float("inf")):
         self.links = [
             RefLink(
                 int(links.to_node[i]),
@@ -62,6 +66,9 @@ class RefQueueSim:
         self.shelter_open = [[bool(x) for x in row] for row in rows]
         self.room = [int(x) for x in shelter_room]
         self.wait: list[int] = []
+        self.green = [False] * len(self.links) if green is None else [bool(g) for g in green]
+        self.stuck_s = float(stuck_s)
+        self.channel: list[int] = []  # responders on green links' reserved lanes
 
     def release(self, ids, times):
         for v, t in zip(ids, times, strict=True):
@@ -86,6 +93,19 @@ class RefQueueSim:
         if tgt < 0:
             self.room[node] -= veh.persons
 
+    def park(self, v, node, tau):
+        """Pull off the road at ``node`` at ``tau``: the end of the wait list."""
+        veh = self.veh[v]
+        veh.state, veh.link, veh.origin, veh.t_release = WAITING, -1, node, tau
+        self.wait.append(v)
+
+    def to_channel(self, v, m, tau, speed_factor):
+        """A responder takes green link m's reserved lane (no queue, no storage)."""
+        link = self.links[m]
+        self.veh[v].link = m
+        self.veh[v].t_ready = tau + link.length / (link.ffs * speed_factor[m])
+        self.channel.append(v)
+
     def drain(self, i, t0, t1, speed_factor):
         """Move head vehicles off link i; return the links that got a vehicle ready in time."""
         link = self.links[i]
@@ -93,7 +113,8 @@ class RefQueueSim:
         while link.queue:
             v = link.queue[0]
             veh = self.veh[v]
-            tau = max(veh.t_ready, link.last_exit + 1.0 / link.capacity, t0)
+            earliest = max(veh.t_ready, link.last_exit + 1.0 / link.capacity)
+            tau = max(earliest, t0)
             if tau > t1:
                 break
             tgt = self.target[veh.table]
@@ -111,16 +132,72 @@ class RefQueueSim:
                 # no route: park at the node, at the end of the wait list
                 link.queue.popleft()
                 link.last_exit, link.exits = tau, link.exits + 1
-                veh.state, veh.link, veh.origin, veh.t_release = WAITING, -1, node, tau
-                self.wait.append(v)
+                self.park(v, node, tau)
+                continue
+            if veh.kind != 0 and self.green[m] and speed_factor[m] > 0:
+                link.queue.popleft()
+                link.last_exit, link.exits = tau, link.exits + 1
+                self.to_channel(v, m, tau, speed_factor)
                 continue
             if len(self.links[m].queue) >= self.links[m].storage or speed_factor[m] <= 0:
-                break
+                if earliest + self.stuck_s > t1:
+                    break
+                # stuck: blocked for stuck_s, it pulls off the road at the node
+                tau = max(earliest + self.stuck_s, t0)
+                link.queue.popleft()
+                link.last_exit, link.exits = tau, link.exits + 1
+                link.stuck += 1
+                veh.stuck_seen = True
+                self.park(v, node, tau)
+                continue
             link.queue.popleft()
             link.last_exit, link.exits = tau, link.exits + 1
             self.enter(v, m, tau, speed_factor)
             if veh.t_ready <= t1:
                 got_ready.append(m)
+        return got_ready
+
+    def run_channel(self, t0, t1, speed_factor):
+        """Move the responders on green links; return the queues they joined in time."""
+        got_ready = []
+        still = []
+        for v in self.channel:
+            veh = self.veh[v]
+            keep = True
+            while veh.t_ready <= t1:
+                lk = self.links[veh.link]
+                tau = max(veh.t_ready, t0)
+                node, tgt = lk.to_node, self.target[veh.table]
+                if self.is_dest(node, tgt):
+                    if tgt < 0 and self.room[node] <= 0:
+                        veh.full_seen = True
+                        break
+                    lk.exits += 1
+                    self.arrive(v, node, tau, tgt)
+                    keep = False
+                    break
+                m = self.next_link[veh.table][node]
+                if m < 0:
+                    lk.exits += 1
+                    self.park(v, node, tau)
+                    keep = False
+                    break
+                nxt = self.links[m]
+                if speed_factor[m] <= 0 or (not self.green[m] and len(nxt.queue) >= nxt.storage):
+                    break
+                lk.exits += 1
+                if self.green[m]:
+                    veh.link = m
+                    veh.t_ready = tau + nxt.length / (nxt.ffs * speed_factor[m])
+                    continue
+                self.enter(v, m, tau, speed_factor)
+                if veh.t_ready <= t1:
+                    got_ready.append(m)
+                keep = False
+                break
+            if keep:
+                still.append(v)
+        self.channel = still
         return got_ready
 
     def step(self, t0, dt, speed_factor, max_passes=1000):
@@ -147,6 +224,10 @@ class RefQueueSim:
                     veh.full_seen = True
                 else:
                     m = self.next_link[veh.table][o]
+                    if m >= 0 and speed_factor[m] > 0 and veh.kind != 0 and self.green[m]:
+                        veh.state = MOVING
+                        self.to_channel(v, m, tau, speed_factor)
+                        continue
                     if (
                         m >= 0
                         and len(self.links[m].queue) < self.links[m].storage
@@ -159,7 +240,10 @@ class RefQueueSim:
                         continue
             still.append(v)
         self.wait = still
-        # follow-up passes, each over the marked links in ascending order
+        for m in self.run_channel(t0, t1, speed_factor):
+            if m not in pending:
+                pending.append(m)
+        # follow-up passes, each over the marked links in ascending order, then the channel
         while pending and passes < max_passes:
             current = sorted(pending)
             pending = []
@@ -167,6 +251,9 @@ class RefQueueSim:
                 for m in self.drain(i, t0, t1, speed_factor):
                     if m not in pending:
                         pending.append(m)
+            for m in self.run_channel(t0, t1, speed_factor):
+                if m not in pending:
+                    pending.append(m)
             passes += 1
 
 

@@ -2,7 +2,9 @@
 
 Seeded random small networks with tight storage (spillback), small shelters (full
 shelters), closed links, three routing tables (any shelter, one responder node, a
-second shelter set) and releases spread over time. Integer state
+second shelter set) and releases spread over time; the vehicles of the responder table
+are responders (``kind`` 1) and some links are green (their reserved lane), and most
+seeds run the stuck rule with a short stuck time. Integer state
 must match exactly after every tick; times to 1e-9 s (both do the same float operations,
 so in practice they match bit for bit).
 """
@@ -51,6 +53,8 @@ def _scenario(seed):
     persons = rng.integers(1, 6, n_veh)
     release_tick = rng.integers(0, 15, n_veh)
     dt = float(rng.choice([1.0, 2.0, 5.0, 10.0]))
+    green = rng.random(links.n_links) < rng.choice([0.0, 0.3, 1.0])
+    stuck_s = float(rng.choice([np.inf, 15.0, 40.0, 120.0]))
     return (
         links,
         n_nodes,
@@ -64,12 +68,15 @@ def _scenario(seed):
         persons,
         release_tick,
         dt,
+        green,
+        stuck_s,
     )
 
 
-def _run_case(seed: int, *, compare: bool) -> int:
+def _run_case(seed: int, *, compare: bool) -> dict[str, int]:
     """Run seeded case ``seed`` for 120 ticks; with ``compare``, against the reference at
-    every tick. Returns how many vehicles pulled off the road (parked)."""
+    every tick. Returns how often the rules fired: vehicles parked (no route), pulled off
+    by the stuck rule, and the most responders on green lanes at once."""
     (
         links,
         n_nodes,
@@ -83,24 +90,29 @@ def _run_case(seed: int, *, compare: bool) -> int:
         persons,
         release_tick,
         dt,
+        green,
+        stuck_s,
     ) = _scenario(seed)
     n_veh = origin.size
-    fleet = Q.new_fleet(n_veh, origin=origin, table=table, persons=persons)
+    kind = (table == 1).astype(np.int8)  # the responder table's vehicles are responders
+    fleet = Q.new_fleet(n_veh, origin=origin, table=table, persons=persons, kind=kind)
     queues = Q.new_queues(links, n_veh)
     room_k = room.copy()
     ref = None if not compare else RefQueueSim(
         links,
         [
-            RefVehicle(int(o), int(tb), int(p))
-            for o, tb, p in zip(origin, table, persons, strict=True)
+            RefVehicle(int(o), int(tb), int(p), kind=int(k))
+            for o, tb, p, k in zip(origin, table, persons, kind, strict=True)
         ],
         tables,
         target,
         shelter_open,
         room,
+        green=green,
+        stuck_s=stuck_s,
     )
     n_ticks = 120
-    parked = 0
+    parked = stuck = channel = 0
     rng = np.random.default_rng(1000 + seed)
     sf_initial = sf.copy()
     for k in range(n_ticks):
@@ -125,9 +137,12 @@ def _run_case(seed: int, *, compare: bool) -> int:
         ids, times = ids[order], times[order]
         Q.release(fleet, queues, ids, times)
         stats = Q.step_vehicles(
-            links, queues, fleet, tables, target, shelter_open, room_k, sf, t0, dt
+            links, queues, fleet, tables, target, shelter_open, room_k, sf, t0, dt,
+            green=green, stuck_s=stuck_s,
         )
         parked += stats.n_parked
+        stuck += stats.n_stuck
+        channel = max(channel, int(queues.n_channel[0]))
         if not compare:
             continue
         ref.release(ids.tolist(), times.tolist())
@@ -137,7 +152,11 @@ def _run_case(seed: int, *, compare: bool) -> int:
         assert fleet.link.tolist() == [v.link for v in ref.veh]
         assert fleet.origin.tolist() == [v.origin for v in ref.veh]  # moved when parked
         assert fleet.dest_node.tolist() == [v.dest for v in ref.veh]
-        assert fleet.flags.tolist() == [int(v.full_seen) for v in ref.veh]
+        assert fleet.flags.tolist() == [
+            int(v.full_seen) | (Q.FLAG_STUCK if v.stuck_seen else 0) for v in ref.veh
+        ]
+        assert queues.stuck.tolist() == [lk.stuck for lk in ref.links]
+        assert queues.channel[: queues.n_channel[0]].tolist() == ref.channel
         assert queues.count.tolist() == [len(lk.queue) for lk in ref.links]
         assert queues.exits.tolist() == [lk.exits for lk in ref.links]
         assert queues.peak_count.tolist() == [lk.peak for lk in ref.links]
@@ -162,7 +181,7 @@ def _run_case(seed: int, *, compare: bool) -> int:
     # a second shelter set only ever admits its own shelters
     in_set1 = (table == 2) & (fleet.state == ARRIVED)
     assert shelter_open[1, fleet.dest_node[in_set1]].all()
-    return parked
+    return {"parked": parked, "stuck": stuck, "channel": channel}
 
 
 @pytest.mark.parametrize("seed", range(24))
@@ -174,4 +193,13 @@ def test_the_random_networks_exercise_parking():
     # Closed links cut some nodes off their shelter set: vehicles that reach such a node
     # must pull off the road in at least some of the seeded networks, or the comparison
     # above never checked that rule.
-    assert sum(_run_case(seed, compare=False) for seed in range(24)) > 0
+    fired = [_run_case(seed, compare=False) for seed in range(24)]
+    assert sum(f["parked"] for f in fired) > 0
+
+
+def test_the_random_networks_exercise_stuck_and_green():
+    # The stuck rule and the green channel must fire in some seeds, or the comparison
+    # above never checked them.
+    fired = [_run_case(seed, compare=False) for seed in range(24)]
+    assert sum(f["stuck"] for f in fired) > 0
+    assert sum(f["channel"] for f in fired) > 0

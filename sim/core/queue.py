@@ -26,11 +26,32 @@ Semantics of one tick ``(t0, t0 + dt]`` (:func:`step_vehicles`):
      the origin wait list with ``origin = to_node`` and ``t_release = tau`` (state
      WAITING), so it blocks nobody and enters the road again when a route reappears.
 
+   - **stuck rule** (``stuck_s < inf``): a head vehicle blocked by its next link (full or
+     closed) that could have left at ``e = max(t_ready, last_exit[l] + 1/C[l])`` but for
+     that link is *stuck* once ``e + stuck_s <= t0 + dt``: it leaves the link at
+     ``max(e + stuck_s, t0)`` and pulls off the road at ``to_node`` exactly like a vehicle
+     without a route (end of the wait list, ``origin = to_node``, WAITING), with flag bit 1
+     set and ``stuck[l]`` counted. It re-enters when its next link has room, after
+     through traffic. This is evacsim's answer to gridlock (SUMO teleports a vehicle
+     after ``time-to-teleport`` = 300 s, MATSim moves it on after ``stuckTime``): the
+     vehicle is not moved ahead or deleted, it leaves the queue it blocks; the junction
+     holds any number of such vehicles (it has no storage of its own).
+   - **green channel**: a responder (``kind != 0``) whose next link ``m`` is a green link
+     (``green[m]``, open) does not join ``m``'s queue: it enters ``m``'s reserved lane
+     (the channel list) without a storage check and without counting in ``count[m]``.
+
    A vehicle that enters a higher-index link may move on in the same pass.
 2. The origin wait list, FIFO in release order: each vehicle enters its first link at
    ``max(t_release, t0)`` if there is room (through traffic has priority over vehicles
    entering from an origin, as in MATSim's QueueLink), or arrives at once when its
-   origin is its destination.
+   origin is its destination. A responder whose first link is green enters the channel.
+2b. The channel (after the wait list in the first pass and after every follow-up pass),
+   in insertion order: a vehicle on green link ``l`` with ``t_ready <= t0 + dt`` leaves
+   it at ``tau = max(t_ready, t0)`` (no headway, no queue: the reserved lane's capacity
+   is not binding for the few responders) and arrives, parks (no route), moves to its
+   next green link (``t_ready = tau + free-flow time``; it may go on in the same step),
+   or joins the queue of its next non-green link if that has room (else it waits at the
+   end of ``l``, and no stuck rule applies). Leaving a green link counts in ``exits``.
 3. Follow-up passes over the links that received, in this tick, a vehicle that can still
    leave before ``t0 + dt`` and that the main pass had already passed (a dirty list),
    until none is left or ``max_passes`` is reached. Short links (free-flow time < dt)
@@ -68,6 +89,7 @@ __all__ = [
     "MOVING",
     "ARRIVED",
     "FLAG_FULL_SHELTER",
+    "FLAG_STUCK",
     "Fleet",
     "Queues",
     "StepStats",
@@ -86,6 +108,8 @@ MOVING = 2  # on a link
 ARRIVED = 3  # reached its destination
 # flags bit 0: the agent found its shelter full at least once.
 FLAG_FULL_SHELTER = 1
+# flags bit 1: the vehicle was stuck at least once (pulled off the road by the stuck rule).
+FLAG_STUCK = 2
 
 # A cap on follow-up passes per tick; only reached with zero-length loops. Vehicles left
 # over simply continue next tick, so conservation never depends on it.
@@ -110,7 +134,8 @@ class Fleet(NamedTuple):
     persons : int32[V]
         Persons on board.
     kind : int8[V]
-        0 resident car, 1 rescue vehicle, 2 relief truck (the kernel treats all alike).
+        0 resident car, 1 rescue vehicle, 2 relief truck (the kernel treats all alike but
+        on green links, where kinds 1 and 2 use the reserved lane).
     t_release_s : float64[V]
         Release time, s (NaN until released).
     t_arrive_s : float64[V]
@@ -118,7 +143,7 @@ class Fleet(NamedTuple):
     dest_node : int32[V]
         Node where it arrived, -1 until arrived.
     flags : uint8[V]
-        Bit 0: found a full shelter at least once.
+        Bit 0: found a full shelter at least once. Bit 1: stuck at least once.
     """
 
     state: np.ndarray
@@ -157,6 +182,12 @@ class Queues(NamedTuple):
         Released vehicles waiting at their origin, FIFO in release order.
     n_wait : int64[1]
         Length of the wait list.
+    stuck : int64[L]
+        Vehicles pulled off each link by the stuck rule.
+    channel : int32[V]
+        Responders on the reserved lane of a green link, in insertion order.
+    n_channel : int64[1]
+        Length of the channel list.
     """
 
     count: np.ndarray
@@ -168,6 +199,9 @@ class Queues(NamedTuple):
     exits: np.ndarray
     wait: np.ndarray
     n_wait: np.ndarray
+    stuck: np.ndarray
+    channel: np.ndarray
+    n_channel: np.ndarray
 
 
 class StepStats(NamedTuple):
@@ -187,6 +221,8 @@ class StepStats(NamedTuple):
         Passes over links (1 = main pass only).
     n_parked : int
         Vehicles that found no route at the end of their link and pulled off the road.
+    n_stuck : int
+        Vehicles pulled off the road by the stuck rule.
     """
 
     n_moved_links: int
@@ -195,6 +231,7 @@ class StepStats(NamedTuple):
     n_entered: int
     n_passes: int
     n_parked: int
+    n_stuck: int
 
 
 def new_fleet(
@@ -262,6 +299,9 @@ def new_queues(links: Links, n_vehicles: int) -> Queues:
         exits=np.zeros(n_links, dtype=np.int64),
         wait=np.full(int(n_vehicles), -1, dtype=np.int32),
         n_wait=np.zeros(1, dtype=np.int64),
+        stuck=np.zeros(n_links, dtype=np.int64),
+        channel=np.full(int(n_vehicles), -1, dtype=np.int32),
+        n_channel=np.zeros(1, dtype=np.int64),
     )
 
 
@@ -293,6 +333,8 @@ def _step_kernel(
     shelter_open,
     shelter_room,
     speed_factor,
+    green,
+    stuck_s,
     t0,
     dt,
     max_passes,
@@ -312,11 +354,14 @@ def _step_kernel(
     peak = q.peak_count
     exits = q.exits
     wait = q.wait
+    channel = q.channel
+    stuck = q.stuck
     state = fleet.state
     link = fleet.link
     t_ready = fleet.t_ready_s
     table = fleet.table
     persons = fleet.persons
+    kind = fleet.kind
     t_release = fleet.t_release_s
     t_arrive = fleet.t_arrive_s
     dest_node = fleet.dest_node
@@ -332,6 +377,7 @@ def _step_kernel(
     persons_arrived = 0
     n_entered = 0
     n_parked = 0
+    n_stuck = 0
 
     n_pass = 0
     n_items = n_links
@@ -352,14 +398,25 @@ def _step_kernel(
                 tgt = target[tb]
                 is_dest = (tgt == node) if tgt >= 0 else shelter_open[-tgt - 1, node]
                 m = -1
+                to_channel = False
+                is_stuck = False
                 if is_dest:
                     if tgt < 0 and shelter_room[node] <= 0:
                         flags[v] |= FLAG_FULL_SHELTER
                         break
                 else:
                     m = next_link[tb, node]
-                    if m >= 0 and (count[m] >= storage[m] or speed_factor[m] <= 0.0):
-                        break
+                    if m >= 0:
+                        if kind[v] != 0 and green[m] and speed_factor[m] > 0.0:
+                            to_channel = True
+                        elif count[m] >= storage[m] or speed_factor[m] <= 0.0:
+                            # blocked by the next link; stuck once it waited stuck_s
+                            e = max(t_ready[v], last_exit[lk] + headway)
+                            if e + stuck_s <= t1:
+                                is_stuck = True
+                                tau = max(e + stuck_s, t0)
+                            else:
+                                break
                 # leave link l at tau (FIFO pop)
                 h = head[lk] + 1
                 if h >= storage[lk]:
@@ -378,15 +435,28 @@ def _step_kernel(
                     n_arrived += 1
                     persons_arrived += persons[v]
                     continue
-                if m < 0:
-                    # no route from here: pull off the road at the node and wait there
+                if m < 0 or is_stuck:
+                    # no route from here, or stuck: pull off the road at the node and wait
                     state[v] = WAITING
                     link[v] = -1
                     fleet.origin[v] = node
                     t_release[v] = tau
                     wait[q.n_wait[0]] = v
                     q.n_wait[0] += 1
-                    n_parked += 1
+                    if is_stuck:
+                        flags[v] |= FLAG_STUCK
+                        stuck[lk] += 1
+                        n_stuck += 1
+                    else:
+                        n_parked += 1
+                    continue
+                link[v] = m
+                tr = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
+                t_ready[v] = tr
+                n_moved += 1
+                if to_channel:
+                    channel[q.n_channel[0]] = v
+                    q.n_channel[0] += 1
                     continue
                 # enter link m at tau (FIFO push)
                 pos = head[m] + count[m]
@@ -396,10 +466,6 @@ def _step_kernel(
                 count[m] += 1
                 if count[m] > peak[m]:
                     peak[m] = count[m]
-                link[v] = m
-                tr = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
-                t_ready[v] = tr
-                n_moved += 1
                 # m can still be left in this tick: revisit it unless this pass reaches it
                 if tr <= t1 and (n_pass > 0 or m < lk) and not dirty[m]:
                     dirty[m] = True
@@ -429,6 +495,14 @@ def _step_kernel(
                         flags[v] |= FLAG_FULL_SHELTER
                     else:
                         m = next_link[tb, o]
+                        if m >= 0 and speed_factor[m] > 0.0 and kind[v] != 0 and green[m]:
+                            state[v] = MOVING
+                            link[v] = m
+                            t_ready[v] = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
+                            channel[q.n_channel[0]] = v
+                            q.n_channel[0] += 1
+                            n_entered += 1
+                            continue
                         if m >= 0 and count[m] < storage[m] and speed_factor[m] > 0.0:
                             pos = head[m] + count[m]
                             if pos >= storage[m]:
@@ -451,6 +525,73 @@ def _step_kernel(
                 j += 1
             q.n_wait[0] = j
 
+        # ---- the channel (responders on green links), in insertion order
+        j = 0
+        for i in range(q.n_channel[0]):
+            v = channel[i]
+            keep = True
+            while True:
+                lk = link[v]
+                if t_ready[v] > t1:
+                    break
+                tau = max(t_ready[v], t0)
+                node = to_node[lk]
+                tb = table[v]
+                tgt = target[tb]
+                if (tgt == node) if tgt >= 0 else shelter_open[-tgt - 1, node]:
+                    if tgt < 0 and shelter_room[node] <= 0:
+                        flags[v] |= FLAG_FULL_SHELTER
+                        break
+                    exits[lk] += 1
+                    state[v] = ARRIVED
+                    link[v] = -1
+                    t_arrive[v] = tau
+                    dest_node[v] = node
+                    if tgt < 0:
+                        shelter_room[node] -= persons[v]
+                    n_arrived += 1
+                    persons_arrived += persons[v]
+                    keep = False
+                    break
+                m = next_link[tb, node]
+                if m < 0:
+                    exits[lk] += 1
+                    state[v] = WAITING
+                    link[v] = -1
+                    fleet.origin[v] = node
+                    t_release[v] = tau
+                    wait[q.n_wait[0]] = v
+                    q.n_wait[0] += 1
+                    n_parked += 1
+                    keep = False
+                    break
+                if speed_factor[m] <= 0.0 or (not green[m] and count[m] >= storage[m]):
+                    break
+                exits[lk] += 1
+                link[v] = m
+                tr = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
+                t_ready[v] = tr
+                n_moved += 1
+                if green[m]:
+                    continue
+                pos = head[m] + count[m]
+                if pos >= storage[m]:
+                    pos -= storage[m]
+                buf[buf_off[m] + pos] = v
+                count[m] += 1
+                if count[m] > peak[m]:
+                    peak[m] = count[m]
+                if tr <= t1 and not dirty[m]:
+                    dirty[m] = True
+                    dirty_list[n_dirty] = m
+                    n_dirty += 1
+                keep = False
+                break
+            if keep:
+                channel[j] = v
+                j += 1
+        q.n_channel[0] = j
+
         n_pass += 1
         if n_dirty == 0 or n_pass >= max_passes:
             break
@@ -468,6 +609,7 @@ def _step_kernel(
     stats[3] = n_entered
     stats[4] = n_pass
     stats[5] = n_parked
+    stats[6] = n_stuck
 
 
 # --------------------------------------------------------------------------- wrappers
@@ -626,6 +768,8 @@ def step_vehicles(
     *,
     max_passes: int = DEFAULT_MAX_PASSES,
     check_values: bool = True,
+    green: np.ndarray | None = None,
+    stuck_s: float = np.inf,
 ) -> StepStats:
     """Advance all vehicles over the tick ``(t0_s, t0_s + dt_s]`` (see the module docstring).
 
@@ -692,7 +836,18 @@ def step_vehicles(
         raise EvacsimError(
             f"step_vehicles: t0_s, dt_s: expected finite with dt_s > 0, got {t0_s!r}, {dt_s!r}"
         )
-    stats = np.zeros(6, dtype=np.int64)
+    if green is None:
+        green = np.zeros(n_links, dtype=np.bool_)
+    _need("step_vehicles", "green", green, np.bool_, (n_links,))
+    if not (stuck_s > 0):  # NaN fails too
+        raise EvacsimError(f"step_vehicles: stuck_s: expected > 0 seconds (inf: never), "
+                           f"got {stuck_s!r}")
+    if queues.channel.shape[0] < fleet.state.shape[0] or queues.stuck.shape != (n_links,):
+        raise EvacsimError(
+            "step_vehicles: queues: expected queues from new_queues(links, n_vehicles) for "
+            "these links and this fleet"
+        )
+    stats = np.zeros(7, dtype=np.int64)
     _step_kernel(
         links,
         queues,
@@ -702,6 +857,8 @@ def step_vehicles(
         shelter_open,
         shelter_room,
         speed_factor,
+        green,
+        float(stuck_s),
         float(t0_s),
         float(dt_s),
         int(max_passes),

@@ -227,7 +227,23 @@ def compile_network(raw: RawMap, *, name: str, source: str, jam_spacing_m: float
         drive_bridge=np.array([_tagged(e[3].get("bridge")) for e in drive], dtype=bool),
         drive_tunnel=np.array([_tagged(e[3].get("tunnel")) for e in drive], dtype=bool),
         buildings=buildings,
+        drive_name=np.array([_name(e[3].get("name")) for e in drive], dtype=str),
+        drive_way=np.array([_way_id(e[3].get("osmid")) for e in drive], dtype=np.int64),
     )
+
+
+def _name(value) -> str:
+    """The OSM ``name`` of an edge, "" if untagged; names of merged edges joined by ';'."""
+    return ";".join(_values(value))
+
+
+def _way_id(value) -> int:
+    """The OSM way id of an edge (the first of merged edges), -1 if unknown."""
+    value = _first(value)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
 
 
 def _tagged(value) -> bool:

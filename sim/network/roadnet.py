@@ -113,6 +113,10 @@ class RoadNetwork:
     buildings : Buildings or None
         Every building footprint of the map (:mod:`sim.network.buildings`); None for a
         network built by hand without one.
+    drive_name : str array[L]
+        OSM ``name`` of each drive link ("" if untagged; merged edges: names joined by ';').
+    drive_way : int64[L]
+        OSM way id of each drive link (the first where merged; -1 if unknown).
     """
 
     name: str
@@ -131,6 +135,8 @@ class RoadNetwork:
     drive_bridge: np.ndarray | None = None
     drive_tunnel: np.ndarray | None = None
     buildings: Buildings | None = None
+    drive_name: np.ndarray | None = None
+    drive_way: np.ndarray | None = None
 
     def building_table(self) -> Buildings:
         """The building footprints, an empty table when the map has none."""

@@ -23,7 +23,8 @@ from sim.core.links import Links
 from sim.network.buildings import Buildings
 from sim.network.roadnet import Nodes, Places, RoadNetwork
 
-FORMAT_VERSION = 3  # 2: drive_bridge / drive_tunnel; 3: building footprint table
+# 2: drive_bridge / drive_tunnel; 3: building footprints; 4: drive_name / drive_way
+FORMAT_VERSION = 4
 """Version of the compiled-map layout and of the compilation rules; bump it when either
 changes so that old cache entries are ignored."""
 
@@ -47,6 +48,10 @@ def _arrays(net: RoadNetwork) -> dict[str, np.ndarray]:
     for f in ("drive_bridge", "drive_tunnel"):
         value = getattr(net, f)
         out[f] = np.zeros(n_drive, dtype=bool) if value is None else value
+    out["drive_name"] = (np.full(n_drive, "", dtype=str) if net.drive_name is None
+                         else net.drive_name)
+    out["drive_way"] = (np.full(n_drive, -1, dtype=np.int64) if net.drive_way is None
+                        else net.drive_way)
     for ps in _PLACE_SETS:
         places: Places = getattr(net, ps)
         for f in _PLACE_ARRAYS:
@@ -115,6 +120,7 @@ def load_npz(path: Path) -> RoadNetwork:
             walk_highway=data["walk_highway"], bbox_lonlat=tuple(meta["bbox_lonlat"]), **places,
             drive_bridge=data["drive_bridge"], drive_tunnel=data["drive_tunnel"],
             buildings=Buildings(**{f: data[f"buildings.{f}"] for f in _BUILDING_ARRAYS}),
+            drive_name=data["drive_name"], drive_way=data["drive_way"],
         )
     except KeyError as err:
         msg = f"{path}: expected a compiled evacsim map, field {err} is missing"

@@ -56,7 +56,8 @@ def run(
 def check_invariants(links, queues, fleet):
     n_state = np.bincount(fleet.state, minlength=4)
     assert n_state.sum() == fleet.state.size  # vehicles conserved
-    assert queues.count.sum() == n_state[Q.MOVING]  # every moving vehicle sits in one queue
+    # every moving vehicle sits in one queue or one green lane (responders, issue 14)
+    assert queues.count.sum() + queues.n_channel[0] == n_state[Q.MOVING]
     assert queues.n_wait[0] == n_state[Q.WAITING]
     assert np.all(queues.count <= links.storage_veh)  # storage never exceeded
     assert np.all(queues.peak_count <= links.storage_veh)
