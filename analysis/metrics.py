@@ -29,7 +29,7 @@ import pandas as pd
 
 from sim._errors import RunFolderError
 
-FORMAT_VERSION: Final = 2  # 2: the dead (households.dead, timeseries.dead)
+FORMAT_VERSION: Final = 3  # 2: the dead; 3: areas, shelters.sources, traffic/link_loads.npz
 """Version of the run-folder layout this module reads and :mod:`sim.runs` writes."""
 
 TABLE_FILES: Final = {
@@ -118,7 +118,11 @@ def read_manifest(run_dir: str | Path) -> dict:
         raise RunFolderError(msg) from None
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if version != FORMAT_VERSION:
-        msg = f"{path}: format_version: expected {FORMAT_VERSION}, got {version!r}"
+        # One message for every reader (analysis.runfolder.check_run_folder uses this).
+        made_by = manifest.get("evacsim_version", "?") if isinstance(manifest, dict) else "?"
+        msg = (f"{path}: format_version: expected {FORMAT_VERSION}, got {version!r} "
+               f"(written by evacsim {made_by}); this evacsim cannot read that layout: "
+               "re-run the scenario with this version (the manifest's command)")
         raise RunFolderError(msg)
     return manifest
 
@@ -384,7 +388,9 @@ def compute_metrics(run_dir: str | Path) -> dict:
     -------
     dict
         Sections ``population``, ``warning``, ``compliance``, ``evacuees``, ``ete``,
-        ``clearance``, ``travel_time``, ``shelters``, ``not_sheltered``, ``checks``.
+        ``clearance``, ``travel_time``, ``shelters``, ``not_sheltered``, ``checks``,
+        ``areas`` (:mod:`analysis.areas`), ``traffic`` when the run kept link loads
+        (:mod:`analysis.linkloads`) and ``hazards`` when it had any.
         Counts are persons unless named ``households``; times come as ``t_s`` (seconds
         from scenario start) and ``t_min``; ``None`` marks a time never reached within
         ``horizon_s``. Only Python ints, floats, str, bool, None, lists and dicts.
@@ -454,9 +460,13 @@ def compute_metrics(run_dir: str | Path) -> dict:
     out_of_shelter = (status != "sheltered").to_numpy()
     ts = read_table(run_dir, "timeseries")
     state_sums = ts[list(TIMESERIES_STATES)].sum(axis=1).to_numpy()
+    from analysis.areas import area_metrics
     from analysis.hazards import hazard_metrics
+    from analysis.linkloads import LINK_LOADS_FILE, bottleneck_metrics
 
     hazards = hazard_metrics(run_dir)
+    traffic = (bottleneck_metrics(run_dir, read_table(run_dir, "links"))
+               if (Path(run_dir) / LINK_LOADS_FILE).is_file() else None)
     return {
         "format_version": FORMAT_VERSION,
         "seed": manifest.get("seed"),
@@ -485,4 +495,6 @@ def compute_metrics(run_dir: str | Path) -> dict:
         "checks": {"timeseries_conserves_population": bool(
             len(ts) > 0 and np.all(state_sums == population))},
         **({"hazards": hazards} if hazards else {}),
+        "areas": area_metrics(run_dir, hh),  # per zone / sub-district (analysis.areas)
+        **({"traffic": traffic} if traffic is not None else {}),  # analysis.linkloads
     }

@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
 
     for mod in (flood_cli, chemical_cli, earthquake_cli):
         mod.add_commands(hsub)
+    from analysis.report_html import cli as report_cli  # evacsim report / animate
+
+    report_cli.add_commands(sub)
 
     mp = sub.add_parser("map", help="inspect, plot, import or fetch maps")
     msub = mp.add_subparsers(metavar="ACTION")

@@ -267,7 +267,8 @@ def _extra_payload(extra: Mapping[str, object]) -> dict[str, bytes]:
     for rel, value in sorted(extra.items()):
         path = Path(rel)
         parts = path.parts
-        if path.is_absolute() or len(parts) != 2 or parts[0] != "hazard" or ".." in parts:
+        if (path.is_absolute() or len(parts) != 2 or parts[0] not in ("hazard", "traffic")
+                or ".." in parts):
             msg = f"extra: expected paths like 'hazard/<name>.csv' or '.npz', got {rel!r}"
             raise RunFolderError(msg)
         if path.suffix == ".csv":
