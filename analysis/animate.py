@@ -10,6 +10,7 @@ ffmpeg (Debian's ``ffmpeg`` package), ``.gif`` through Pillow.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Literal
 
@@ -85,6 +86,9 @@ def animate_run(run_dir: str | Path, out: str | Path, *, lang: Literal["en", "zh
     from analysis.metrics import _households, read_table
     from analysis.runfolder import check_run_folder
 
+    if fps < 1 or max_frames < 1:
+        raise RunFolderError(f"animate: fps and max_frames: expected whole numbers >= 1, got "
+                             f"{fps} and {max_frames}")
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".mp4", ".gif"):
@@ -148,14 +152,18 @@ def animate_run(run_dir: str | Path, out: str | Path, *, lang: Literal["en", "zh
         return lines, dots, title
 
     anim = animation.FuncAnimation(fig, draw, frames=len(frames), blit=False)
+    # yuv420p (what every player reads) needs even frame sides: pad by one pixel if odd.
     writer = (animation.FFMpegWriter(fps=fps, codec="libx264",
-                                     extra_args=["-pix_fmt", "yuv420p"])
+                                     extra_args=["-pix_fmt", "yuv420p", "-vf",
+                                                 "pad=ceil(iw/2)*2:ceil(ih/2)*2"])
               if suffix == ".mp4" else animation.PillowWriter(fps=fps))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp{suffix}")
     try:
         anim.save(tmp, writer=writer, dpi=90)
         tmp.replace(out)
+    except subprocess.CalledProcessError as err:
+        raise RunFolderError(f"{out}: ffmpeg failed ({err}); write a .gif instead") from None
     finally:
         tmp.unlink(missing_ok=True)
     return out, len(frames)

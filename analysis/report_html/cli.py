@@ -26,6 +26,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ani.add_argument("-o", "--out", type=Path, required=True, help="evac.mp4 or evac.gif")
     ani.add_argument("--lang", choices=("en", "zh"), default="en")
     ani.add_argument("--fps", type=int, default=6)
+    ani.add_argument("--max-frames", type=int, default=240,
+                     help="draw every k-th sample so at most this many frames are written")
     ani.add_argument("--force", action="store_true", help="replace an existing file")
     ani.set_defaults(func=_cmd_animate)
 
@@ -47,6 +49,6 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     from sim.i18n import t
 
     path, frames = animate_run(args.run, args.out, lang=args.lang, fps=args.fps,
-                               force=args.force)
+                               max_frames=args.max_frames, force=args.force)
     print(t("seeit.anim.written", args.lang, path=path, frames=frames))
     return 0
