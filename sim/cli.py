@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
     for mod in (flood_cli, chemical_cli, earthquake_cli):
         mod.add_commands(hsub)
-    from analysis.report_html import cli as report_cli  # evacsim report / animate
+    from sim import report_cli  # evacsim report / animate (analysis/report_html, animate)
 
     report_cli.add_commands(sub)
 

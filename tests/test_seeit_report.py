@@ -292,3 +292,61 @@ def test_mp4_without_ffmpeg_is_a_clear_error(run, tmp_path, monkeypatch):
         anim.animate_run(run, tmp_path / "x.mp4")
     with pytest.raises(RunFolderError, match="expected a file name ending in .mp4 or .gif"):
         anim.animate_run(run, tmp_path / "x.avi")
+
+
+# ------------------------------------------------------------------ delay, analytically
+@pytest.mark.parametrize(("dt", "every"), [(1.0, 1), (2.0, 1), (1.0, 5)])
+def test_sampled_delay_matches_the_bottleneck_derivation(dt, every):
+    # The bottleneck of tests/verification/test_queue.py: N vehicles released at t = 0 on
+    # link 0 (C0 = 10 veh/s) -> link 1 (C = 0.5 veh/s) -> link 2 (C2 = 10 veh/s), storage N.
+    # Vehicle i (0-based) is ready to leave link 0 at fft0 and leaves at fft0 + i/C0:
+    # delay i/C0. It enters link 1 then, is ready at T1 + i/C0 (T1 = fft0 + fft1) and
+    # leaves at T1 + i/C: delay i (1/C - 1/C0). Link 2 discharges faster than it fills:
+    # no delay. Sums: 0.1 * N(N-1)/2 and 1.9 * N(N-1)/2 vehicle-seconds. Sampling every
+    # s = every*dt seconds counts each vehicle's queue interval to within s.
+    from analysis.linkloads import link_delay_veh_h
+    from sim.core import queue as Q
+    from sim.linkloads import LinkLoadRecorder
+    from tests.verification.test_queue import line, world
+
+    n, cap = 40, 0.5
+    lengths, speeds = np.array([100.0, 200.0, 150.0]), np.array([10.0, 10.0, 15.0])
+    links = line(lengths, speeds, np.array([10.0, cap, 10.0]), np.full(3, n))
+    tables, target, so, room = world(links, 4, [3], 10 * n)
+    fleet = Q.new_fleet(n, origin=np.zeros(n))
+    queues = Q.new_queues(links, n)
+    Q.release(fleet, queues, np.arange(n), 0.0)
+    rec = LinkLoadRecorder(links)
+    rec.sample(0.0, queues, fleet)
+    n_ticks = int((lengths / speeds).sum() / dt + n / cap / dt) + 5 * every
+    for k in range(n_ticks):
+        Q.step_vehicles(links, queues, fleet, tables, target, so, room, np.ones(3), k * dt, dt)
+        if (k + 1) % every == 0:
+            rec.sample((k + 1) * dt, queues, fleet)
+    assert np.all(fleet.state == Q.ARRIVED)
+    got_s = link_delay_veh_h(rec.arrays()) * 3600.0
+    pairs = n * (n - 1) / 2
+    exact_s = np.array([pairs / 10.0, pairs * (1 / cap - 1 / 10.0), 0.0])
+    assert np.all(np.abs(got_s - exact_s) <= n * dt * every + 1e-6), (got_s, exact_s)
+    assert got_s[2] == 0.0 and got_s[1] > 0.9 * exact_s[1]
+
+
+def test_plan_fields_find_their_sources_only_in_the_unchanged_plan_file(tmp_path):
+    import hashlib
+
+    from analysis.report_html.assumptions import plan_rows
+
+    plan = tmp_path / "plan.toml"
+    shutil.copy(REPO / "scenarios" / "plans" / "default.toml", plan)
+    man = {"plan": {"path": str(plan), "sha256": hashlib.sha256(plan.read_bytes()).hexdigest()}}
+    status, rows = plan_rows(man)
+    assert status == "ok" and len(rows) > 20
+    assert [r["field"] for r in rows if not r["source"]] == []
+    flagged = {r["field"] for r in rows if r["assumption"]}
+    assert "dispatch.delay_s" in flagged and "incidents.trapped.work_min" in flagged
+    assert "targets.relief_h" not in flagged
+    assert plan_rows({}) == ("none", [])
+    plan.write_text(plan.read_text() + "\n", encoding="utf-8")
+    assert plan_rows(man) == ("changed", [])
+    plan.unlink()
+    assert plan_rows(man) == ("missing", [])

@@ -15,12 +15,15 @@ import functools
 import re
 from pathlib import Path
 
-__all__ = ["README", "assumption_rows", "field_sources"]
+__all__ = ["PLAN_README", "README", "assumption_rows", "field_sources", "plan_rows"]
 
 README = Path(__file__).resolve().parents[2] / "scenarios" / "README.md"
 """The scenario field reference (in a source checkout)."""
+PLAN_README = README.parent / "plans" / "README.md"
+"""The plan field reference."""
 
-_SECTION = re.compile(r"^##\s+(?:\[(?P<section>[a-z_]+)\]|Hazards:\s*(?P<hazard>\w+))")
+_SECTION = re.compile(
+    r"^##\s+(?:\[\[?(?P<section>[a-z_.<>]+)\]\]?|Hazards:\s*(?P<hazard>\w+))")
 _ROW = re.compile(r"^\|\s*`(?P<fields>[^|]+?)`[^|]*\|(?P<rest>.*)\|\s*$")
 _HAZARD_KIND = {"chemical": "chemical", "earthquake": "earthquake", "flood": "flood"}
 
@@ -56,6 +59,18 @@ def field_sources(readme: Path = README) -> dict[str, str]:
     return out
 
 
+def _lookup(sources: dict[str, str], key: str) -> str:
+    """The source text of ``key``; README sections like ``incidents.<kind>`` match any name."""
+    if key in sources:
+        return sources[key]
+    for pattern, text in sources.items():
+        if "<" in pattern and re.fullmatch(re.sub(r"<[^>]+>", "[^.]+", re.escape(pattern)
+                                                  .replace(r"\<", "<").replace(r"\>", ">")),
+                                           key):
+            return text
+    return ""
+
+
 def _flatten(spec: dict, prefix: str = "") -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = []
     for key, value in spec.items():
@@ -63,7 +78,8 @@ def _flatten(spec: dict, prefix: str = "") -> list[tuple[str, object]]:
         if isinstance(value, dict) and key not in ("usable_fraction", "delay", "source",
                                                    "actions", "zone_actions", "receptor",
                                                    "mix_low", "mix_mid", "mix_high",
-                                                   "code_mix", "code_years"):
+                                                   "code_mix", "code_years",
+                                                   "stock_per_place", "stock", "trucks"):
             rows += _flatten(value, f"{name}.")
         else:
             rows.append((name, value))
@@ -98,7 +114,43 @@ def assumption_rows(spec: dict, readme: Path = README) -> list[dict[str, object]
             rows.append((f"hazards[{i}].{name}", f"hazards.{kind}.{name}", value))
     out = []
     for shown, key, value in rows:
-        text = sources.get(key, "")
+        text = _lookup(sources, key)
         out.append({"field": shown, "value": value, "source": text,
                     "assumption": "assumption" in text.lower()})
     return out
+
+
+def plan_rows(manifest: dict, readme: Path = PLAN_README) -> tuple[str, list[dict[str, object]]]:
+    """The plan's fields with their sources, read from the plan file the run used.
+
+    The manifest keeps the plan's path and sha256, not its contents, so the file is read
+    again and used only if its sha256 is still the recorded one.
+
+    Returns
+    -------
+    (str, list of dict)
+        A status (``"none"``: the run had no plan; ``"missing"``: the file is gone;
+        ``"changed"``: its bytes differ from the run's; ``"ok"``) and, when ``"ok"``, one
+        row per field as :func:`assumption_rows` gives (lists of stations and depots are
+        left out: they are places and stock, not numbers with a source).
+    """
+    import hashlib
+    import tomllib
+
+    plan = manifest.get("plan")
+    if not isinstance(plan, dict):
+        return "none", []
+    path = Path(str(plan.get("path", "")))
+    if not path.is_file():
+        return "missing", []
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != plan.get("sha256"):
+        return "changed", []
+    spec = tomllib.loads(data.decode("utf-8"))
+    sources = field_sources(readme)
+    rows = []
+    for name, value in _flatten({k: v for k, v in spec.items() if not isinstance(v, list)}):
+        text = _lookup(sources, name)
+        rows.append({"field": name, "value": value, "source": text,
+                     "assumption": "assumption" in text.lower()})
+    return "ok", rows

@@ -294,7 +294,7 @@ def _response_html(run: _Run, lang: str) -> str:
 
 
 def _assumptions_html(run: _Run, lang: str) -> str:
-    from analysis.report_html.assumptions import README, assumption_rows
+    from analysis.report_html.assumptions import README, assumption_rows, plan_rows
 
     spec = run.manifest.get("scenario", {}).get("spec", {})
     rows = assumption_rows(spec)
@@ -305,10 +305,24 @@ def _assumptions_html(run: _Run, lang: str) -> str:
              t("seeit.yes", lang) if r["assumption"] else "") for r in rows]
     n = sum(r["assumption"] for r in rows)
     note = t("seeit.assumptions.note", lang, n=n, total=len(rows))
-    return (f'<p class="muted">{esc(note)}</p>'
-            + table([t("seeit.col.field", lang), t("seeit.col.value", lang),
-                     t("seeit.col.source", lang), t("seeit.col.assumption", lang)], body,
-                    row_class=["assumption" if r["assumption"] else "" for r in rows]))
+    head = [t("seeit.col.field", lang), t("seeit.col.value", lang),
+            t("seeit.col.source", lang), t("seeit.col.assumption", lang)]
+    out = (f'<p class="muted">{esc(note)}</p>'
+           + table(head, body, row_class=["assumption" if r["assumption"] else ""
+                                          for r in rows]))
+    status, prow = plan_rows(run.manifest)
+    if status == "none":
+        return out
+    out += f"<h3>{esc(t('seeit.assumptions.plan_title', lang))}</h3>"
+    if status != "ok":
+        text = t(f"seeit.assumptions.plan_{status}", lang,
+                 path=run.manifest["plan"].get("path", ""))
+        return out + f"<p>{esc(text)}</p>"
+    pbody = [(r["field"], json.dumps(r["value"], ensure_ascii=False, default=str),
+              r["source"] or t("seeit.assumptions.undocumented", lang),
+              t("seeit.yes", lang) if r["assumption"] else "") for r in prow]
+    return out + table(head, pbody, row_class=["assumption" if r["assumption"] else ""
+                                               for r in prow])
 
 
 def _inputs_html(run: _Run, lang: str) -> str:

@@ -1,4 +1,8 @@
-"""``evacsim report`` and ``evacsim animate``: argparse wiring (registered by sim/cli.py)."""
+"""``evacsim report`` and ``evacsim animate``: argparse wiring (registered by sim/cli.py).
+
+The work is in :mod:`analysis.report_html` and :mod:`analysis.animate`, imported only when
+a command runs, so ``evacsim --help`` stays light.
+"""
 
 from __future__ import annotations
 
