@@ -1,4 +1,4 @@
-"""Evacuation metrics computed from a run folder (format version 1).
+"""Evacuation metrics computed from a run folder (format version 3).
 
 A run folder holds ``manifest.json`` and the tables in :data:`TABLE_FILES`, with the
 columns of :data:`TABLE_COLUMNS`. Times are seconds from scenario start; an empty cell

@@ -1,6 +1,6 @@
 """A run folder on disk: checked before the run, written atomically after it.
 
-Layout (format version 1, see :mod:`analysis.metrics` for the columns)::
+Layout (format version 3, see :mod:`analysis.metrics` for the columns)::
 
     runs/<scenario>-seed<seed>/
         manifest.json      inputs, their sha256, seed, versions, table checksums
@@ -9,6 +9,7 @@ Layout (format version 1, see :mod:`analysis.metrics` for the columns)::
         events.csv         the event log
         shelters.csv       loads per shelter
         links.csv.gz       peak load per link
+        traffic/link_loads.npz  vehicles and queue per drive link per sample (docs/report.md)
         metrics.json       computed by analysis.metrics from the files above
         figures/map.png, figures/arrivals.png
 
