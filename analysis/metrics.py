@@ -1,4 +1,4 @@
-"""Evacuation metrics computed from a run folder (format version 1).
+"""Evacuation metrics computed from a run folder (format version 3).
 
 A run folder holds ``manifest.json`` and the tables in :data:`TABLE_FILES`, with the
 columns of :data:`TABLE_COLUMNS`. Times are seconds from scenario start; an empty cell
@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim._errors import RunFolderError
 
-FORMAT_VERSION: Final = 2  # 2: the dead (households.dead, timeseries.dead)
+FORMAT_VERSION: Final = 3  # 2: the dead; 3: areas, shelters.sources, traffic/link_loads.npz
 """Version of the run-folder layout this module reads and :mod:`sim.runs` writes."""
 
 TABLE_FILES: Final = {
@@ -122,7 +122,11 @@ def read_manifest(run_dir: str | Path) -> dict:
         raise RunFolderError(msg) from None
     version = manifest.get("format_version") if isinstance(manifest, dict) else None
     if version != FORMAT_VERSION:
-        msg = f"{path}: format_version: expected {FORMAT_VERSION}, got {version!r}"
+        # One message for every reader (analysis.runfolder.check_run_folder uses this).
+        made_by = manifest.get("evacsim_version", "?") if isinstance(manifest, dict) else "?"
+        msg = (f"{path}: format_version: expected {FORMAT_VERSION}, got {version!r} "
+               f"(written by evacsim {made_by}); this evacsim cannot read that layout: "
+               "re-run the scenario with this version (the manifest's command)")
         raise RunFolderError(msg)
     return manifest
 
@@ -420,8 +424,11 @@ def compute_metrics(run_dir: str | Path) -> dict:
     -------
     dict
         Sections ``population``, ``warning``, ``compliance``, ``evacuees``, ``ete``,
-        ``clearance``, ``travel_time``, ``shelters``, ``not_sheltered``, ``traffic``
-        (vehicles pulled off the road by the stuck rule, from ``events.csv``), ``checks``.
+        ``clearance``, ``travel_time``, ``shelters``, ``protected_in_place``,
+        ``not_sheltered``, ``checks``, ``areas`` (:mod:`analysis.areas`), ``traffic``
+        (vehicles pulled off the road by the stuck rule, from ``events.csv``; with link
+        loads kept, delay and bottlenecks, :mod:`analysis.linkloads`) and ``hazards`` when
+        the run had any.
         Counts are persons unless named ``households``; times come as ``t_s`` (seconds
         from scenario start) and ``t_min``; ``None`` marks a time never reached within
         ``horizon_s``. Only Python ints, floats, str, bool, None, lists and dicts.
@@ -493,12 +500,17 @@ def compute_metrics(run_dir: str | Path) -> dict:
     protected = (status == "protected_in_place").to_numpy()
     ts = read_table(run_dir, "timeseries")
     state_sums = ts[list(TIMESERIES_STATES)].sum(axis=1).to_numpy()
+    from analysis.areas import area_metrics
     from analysis.hazards import hazard_metrics
+    from analysis.linkloads import LINK_LOADS_FILE, bottleneck_metrics
 
     hazards = hazard_metrics(run_dir)
     # issue 14, part 7: how often the stuck rule pulled a blocked vehicle off the road
     ev = read_table(run_dir, "events")
     stuck = ev[ev["kind"] == "vehicles_stuck"]
+    traffic = {"vehicles_stuck": int(stuck["value"].sum()), "ticks_with_stuck": int(len(stuck))}
+    if (Path(run_dir) / LINK_LOADS_FILE).is_file():
+        traffic.update(bottleneck_metrics(run_dir, read_table(run_dir, "links")))
     return {
         "format_version": FORMAT_VERSION,
         "seed": manifest.get("seed"),
@@ -529,9 +541,9 @@ def compute_metrics(run_dir: str | Path) -> dict:
                           "by_mode": _by(mode[out_of_shelter], status_persons[out_of_shelter],
                                          MODES)},
         "dead": int(hh["dead"].sum()),
-        "traffic": {"vehicles_stuck": int(stuck["value"].sum()),
-                    "ticks_with_stuck": int(len(stuck))},
+        "traffic": traffic,
         "checks": {"timeseries_conserves_population": bool(
             len(ts) > 0 and np.all(state_sums == population))},
         **({"hazards": hazards} if hazards else {}),
+        "areas": area_metrics(run_dir, hh),  # per zone / sub-district (analysis.areas)
     }

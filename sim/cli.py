@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
     for mod in (flood_cli, chemical_cli, earthquake_cli):
         mod.add_commands(hsub)
+    from sim import report_cli  # evacsim report / animate (analysis/report_html, animate)
+
+    report_cli.add_commands(sub)
 
     from sim import check_cli
 

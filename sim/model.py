@@ -36,6 +36,7 @@ from sim import population as popmod
 from sim.core import queue, walk
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.registry import build_hazards
+from sim.linkloads import LinkLoadRecorder
 from sim.network import RoadNetwork, load_map
 from sim.orders import protective_orders
 from sim.plan import Plan, apply_to_scenario, resolve_plan
@@ -189,6 +190,7 @@ class EvacuationModel(mesa.Model):
         self._refresh_routes()
         self._check_reachable()
 
+        self.link_loads = LinkLoadRecorder(self.net.drive)  # traffic/link_loads.npz
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 **{name: _state_reporter(i) for i, name in enumerate(STATES)},
@@ -735,6 +737,7 @@ class EvacuationModel(mesa.Model):
         self._counts = self.person_counts()
         self.sample_t_s.append(self.t_s)
         self.datacollector.collect(self)
+        self.link_loads.sample(self.t_s, self.queues, self.all_fleet)
 
     # ------------------------------------------------------------------ state
     def household_arrival_s(self) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 import sim
+from analysis.areas import with_sources
 from analysis.metrics import FORMAT_VERSION
 from sim.core import queue
 from sim.core.walk import WEIDMANN_RHO_MAX_PM2
@@ -73,10 +74,11 @@ def tables(model: EvacuationModel) -> dict[str, pd.DataFrame]:
     """All tables of the run folder, keyed by table name (``sim.runs`` picks the files)."""
     hh_shelter = household_shelters(model)
     return {
-        "households": _households(model, hh_shelter),
+        "households": (households := _households(model, hh_shelter)),
         "timeseries": _timeseries(model),
         "events": _events(model),
-        "shelters": _shelters(model, hh_shelter),
+        # + "sources": which zones (sub-districts) filled each shelter (analysis.areas)
+        "shelters": with_sources(_shelters(model, hh_shelter), households),
         "links": _links(model),
     }
 
@@ -84,10 +86,12 @@ def tables(model: EvacuationModel) -> dict[str, pd.DataFrame]:
 def extra(model: EvacuationModel) -> dict[str, object]:
     """Hazard outputs for the run folder: ``hazard/<kind>_<table>.csv``, ``hazard/<kind>.npz``.
 
-    Also ``hazard/incidents.csv``: every incident the hazards raised (time, kind, hazard,
-    location, nearest drive node, persons, severity), the input of the rescue work.
+    Also ``traffic/link_loads.npz`` (vehicles and queue per drive link at every sample,
+    :mod:`sim.linkloads`) and ``hazard/incidents.csv``: every incident the hazards raised
+    (time, kind, hazard, location, nearest drive node, persons, severity), the input of
+    the rescue work.
     """
-    out: dict[str, object] = {}
+    out: dict[str, object] = {"traffic/link_loads.npz": model.link_loads.arrays()}
     for hz in model.hazards:
         for name, frame in hz.tables().items():
             out[f"hazard/{hz.kind}_{name}.csv"] = frame

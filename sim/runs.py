@@ -1,6 +1,6 @@
 """A run folder on disk: checked before the run, written atomically after it.
 
-Layout (format version 1, see :mod:`analysis.metrics` for the columns)::
+Layout (format version 3, see :mod:`analysis.metrics` for the columns)::
 
     runs/<scenario>-seed<seed>/
         manifest.json      inputs, their sha256, seed, versions, table checksums
@@ -9,6 +9,7 @@ Layout (format version 1, see :mod:`analysis.metrics` for the columns)::
         events.csv         the event log
         shelters.csv       loads per shelter
         links.csv.gz       peak load per link
+        traffic/link_loads.npz  vehicles and queue per drive link per sample (docs/report.md)
         metrics.json       computed by analysis.metrics from the files above
         figures/map.png, figures/arrivals.png
 
@@ -267,7 +268,8 @@ def _extra_payload(extra: Mapping[str, object]) -> dict[str, bytes]:
     for rel, value in sorted(extra.items()):
         path = Path(rel)
         parts = path.parts
-        if path.is_absolute() or len(parts) != 2 or parts[0] != "hazard" or ".." in parts:
+        if (path.is_absolute() or len(parts) != 2 or parts[0] not in ("hazard", "traffic")
+                or ".." in parts):
             msg = f"extra: expected paths like 'hazard/<name>.csv' or '.npz', got {rel!r}"
             raise RunFolderError(msg)
         if path.suffix == ".csv":
