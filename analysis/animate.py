@@ -83,6 +83,7 @@ def animate_run(run_dir: str | Path, out: str | Path, *, lang: Literal["en", "zh
 
     from analysis.figures import _label_lang_and_font, _new_figure
     from analysis.linkloads import read_link_loads
+    from analysis.mapstyle import decorate_map
     from analysis.metrics import _households, read_table
     from analysis.runfolder import check_run_folder
 
@@ -136,9 +137,8 @@ def animate_run(run_dir: str | Path, out: str | Path, *, lang: Literal["en", "zh
                           shelters[["x_m", "y_m"]].to_numpy(np.float64)])
     ax.set_xlim(pts[:, 0].min() - 200, pts[:, 0].max() + 200)
     ax.set_ylim(pts[:, 1].min() - 200, pts[:, 1].max() + 200)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    decorate_map(ax, origin_xy=(float(pts[:, 0].min()), float(pts[:, 1].min())),
+                 lang=label_lang, font=kw)
     title = ax.set_title("", **kw)
 
     def draw(k: int):

@@ -208,6 +208,7 @@ def plot_threat_zones(run_dir: str | Path, out_png: str | Path, *, lang: str = "
     from matplotlib.patches import Patch
 
     from analysis.figures import _label_lang_and_font, _new_figure, _save
+    from analysis.mapstyle import decorate_map
 
     label_lang, kw = _label_lang_and_font(lang)
     arr = read_chemical_arrays(run_dir)
@@ -257,7 +258,7 @@ def plot_threat_zones(run_dir: str | Path, out_png: str | Path, *, lang: str = "
             label=t("chemical.fig.source", label_lang),
         )[0]
     )
-    if "receptor_xy_m" in arr:
+    if "receptor_xy_m" in arr and np.asarray(arr["receptor_xy_m"]).size == 2:
         rx, ry = (float(v) for v in arr["receptor_xy_m"])
         handles.append(
             ax.plot(
@@ -270,20 +271,56 @@ def plot_threat_zones(run_dir: str | Path, out_png: str | Path, *, lang: str = "
                 label=t("chemical.fig.receptor", label_lang),
             )[0]
         )
+        ax.annotate(_receptor_name(run_dir), (rx, ry), xytext=(5, 5), textcoords="offset points",
+                    fontsize=8, color="navy", zorder=6, **kw)
     if segments.size:
         xs, ys = segments[..., 0], segments[..., 1]
         pad = 0.03 * max(np.ptp(xs), np.ptp(ys), 1.0)
         ax.set_xlim(min(xs.min(), sx) - pad, max(xs.max(), sx) + pad)
         ax.set_ylim(min(ys.min(), sy) - pad, max(ys.max(), sy) + pad)
-    ax.set_aspect("equal")
+    _wind_arrow(ax, arr, label_lang, kw)
+    if _zone_touches_edge(level):
+        ax.text(0.5, 0.02, t("mapstyle.plume_leaves", label_lang), transform=ax.transAxes,
+                ha="center", va="bottom", fontsize=8, color="darkred", zorder=9,
+                bbox={"fc": "white", "ec": "darkred", "alpha": 0.85}, **kw)
     prop = kw["fontproperties"].copy() if kw else None
     if prop is not None:
         prop.set_size("small")
-    ax.legend(handles=handles, loc="lower left", prop=prop, fontsize="small")
-    ax.set_xlabel(t("chemical.fig.x", label_lang), **kw)
-    ax.set_ylabel(t("chemical.fig.y", label_lang), **kw)
+    ax.legend(handles=handles, loc="upper left", prop=prop, fontsize="small")
+    decorate_map(ax, origin_xy=(float(segments[..., 0].min()), float(segments[..., 1].min()))
+                 if segments.size else (x0, y0), lang=label_lang, font=kw)
     ax.set_title(t("chemical.fig.zones_title", label_lang), **kw)
     return _save(fig, out_png)
+
+
+def _zone_touches_edge(level: np.ndarray) -> bool:
+    """Whether any threat zone reaches the grid's border (the plume runs off the map)."""
+    lv = np.asarray(level)
+    return bool(lv.size and (lv[0].any() or lv[-1].any() or lv[:, 0].any() or lv[:, -1].any()))
+
+
+def _receptor_name(run_dir: str | Path) -> str:
+    try:
+        rec = read_chemical(run_dir, "receptor")
+    except RunFolderError:
+        return ""
+    return str(rec["receptor"].iloc[0]) if len(rec) else ""
+
+
+def _wind_arrow(ax, arr: dict, lang: str, kw: dict) -> None:
+    """An arrow in the upper right pointing where the (first) wind blows to."""
+    if "wind_from_deg" not in arr or not np.asarray(arr["wind_from_deg"]).size:
+        return
+    deg = float(np.asarray(arr["wind_from_deg"]).ravel()[0])
+    speed = float(np.asarray(arr["wind_speed_mps"]).ravel()[0])
+    # Meteorological "from" bearing (0 = from the north): the air moves toward deg + 180.
+    to = np.radians(deg + 180.0)
+    dx, dy = 0.08 * np.sin(to), 0.08 * np.cos(to)
+    cx, cy = 0.84, 0.80
+    ax.annotate("", xy=(cx + dx, cy + dy), xytext=(cx - dx, cy - dy), xycoords="axes fraction",
+                arrowprops={"arrowstyle": "-|>", "color": "tab:blue", "lw": 2.0}, zorder=9)
+    ax.text(cx, cy - 0.13, t("mapstyle.wind", lang, speed=speed, deg=deg),
+            transform=ax.transAxes, ha="center", fontsize=7, color="tab:blue", zorder=9, **kw)
 
 
 def plot_receptor(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") -> Path:

@@ -148,6 +148,7 @@ def plot_pga_map(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") 
     from matplotlib.collections import LineCollection
 
     from analysis.figures import _label_lang_and_font, _new_figure, _save
+    from analysis.mapstyle import decorate_map
     from analysis.metrics import read_table
     from sim.i18n import t
 
@@ -198,14 +199,17 @@ def plot_pga_map(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") 
                    label=t("earthquake.fig.epicentre", label_lang))
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
-    ax.set_aspect("equal")
-    ax.ticklabel_format(useOffset=False, style="plain")
     prop = {"size": 7}
     if "fontproperties" in kw:
         prop = kw["fontproperties"].copy()
         prop.set_size(7)
-    ax.legend(loc="upper right", prop=prop, markerscale=2.0)
-    ax.set_xlabel(t("earthquake.fig.x", label_lang), **kw)
-    ax.set_ylabel(t("earthquake.fig.y", label_lang), **kw)
+    # Legend markers drawn at a readable size each: a scale factor for the tiny building
+    # dots would also blow the epicentre star up into what reads as a second epicentre.
+    from matplotlib.collections import PathCollection
+    from matplotlib.legend_handler import HandlerPathCollection
+
+    ax.legend(loc="upper right", prop=prop,
+              handler_map={PathCollection: HandlerPathCollection(sizes=[36.0])})
+    decorate_map(ax, origin_xy=(extent[0], extent[2]), lang=label_lang, font=kw)
     ax.set_title(t("earthquake.fig.title", label_lang), **kw)
     return _save(fig, out_png)

@@ -9,11 +9,13 @@ English and the ``sim.fonts`` logger says so, once per process.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from analysis.mapstyle import decorate_map, robust_extent, zone_labels
 from analysis.metrics import (
     _arrival_curve,
     _ete,
@@ -80,7 +82,8 @@ def plot_congestion_map(run_dir: str | Path, out_png: str | Path, *, lang: str =
     label_lang, kw = _label_lang_and_font(lang)
     links = read_table(run_dir, "links")
     links = links[links["network"] == "drive"]  # vehicles per storage: roads only
-    loads = _loads(read_table(run_dir, "shelters"), _households(run_dir))
+    hh = _households(run_dir)
+    loads = _loads(read_table(run_dir, "shelters"), hh)
     fig = _new_figure(8.0, 7.0)
     ax = fig.add_subplot()
     segments = np.stack([links[["x0_m", "y0_m"]].to_numpy(np.float64),
@@ -105,26 +108,83 @@ def plot_congestion_map(run_dir: str | Path, out_png: str | Path, *, lang: str =
     cbar = fig.colorbar(lines, ax=ax, shrink=0.7)
     cbar.set_label(t("fig.map.link_load", label_lang), **kw)
     if len(loads):
-        peak = loads["peak_occupancy"].to_numpy(np.float64)
-        size = 15.0 + 250.0 * peak / max(float(peak.max()), 1.0)
-        util = loads["utilisation"].fillna(0.0).to_numpy(np.float64)
-        points = ax.scatter(loads["x_m"], loads["y_m"], s=size, c=util, cmap="viridis",
-                            vmin=0.0, vmax=max(1.0, float(util.max())),
-                            edgecolors="black", linewidths=0.6, zorder=2)
-        cbar2 = fig.colorbar(points, ax=ax, shrink=0.7)
-        cbar2.set_label(t("fig.map.shelter_util", label_lang), **kw)
+        _draw_shelters(fig, ax, loads, label_lang, kw)
     xs = np.concatenate([segments[..., 0].ravel(), loads["x_m"].to_numpy(np.float64)])
     ys = np.concatenate([segments[..., 1].ravel(), loads["y_m"].to_numpy(np.float64)])
     if xs.size and np.isfinite(xs).any():
-        pad = 0.03 * max(np.nanmax(xs) - np.nanmin(xs), np.nanmax(ys) - np.nanmin(ys), 1.0)
-        ax.set_xlim(np.nanmin(xs) - pad, np.nanmax(xs) + pad)
-        ax.set_ylim(np.nanmin(ys) - pad, np.nanmax(ys) + pad)
-    ax.set_aspect("equal")
-    ax.ticklabel_format(useOffset=False, style="plain")
-    ax.set_xlabel(t("fig.map.x", label_lang), **kw)
-    ax.set_ylabel(t("fig.map.y", label_lang), **kw)
+        x0, x1, y0, y1 = robust_extent(xs, ys, q=0.0, pad_share=0.03)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+    zone_labels(ax, hh, font=kw)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="0.8", linewidth=1.0,
+                      label=t("mapstyle.unused_roads", label_lang))]
+    if len(loads):
+        handles += _size_handles(loads, label_lang)
+    prop = kw["fontproperties"].copy() if kw else None
+    if prop is not None:
+        prop.set_size(7)
+    ax.legend(handles=handles, loc="upper left", fontsize=7, prop=prop, framealpha=0.85)
+    decorate_map(ax, origin_xy=_origin(links), lang=label_lang, font=kw)
     ax.set_title(t("fig.map.title", label_lang), **kw)
     return _save(fig, out_png)
+
+
+def _origin(links: pd.DataFrame) -> tuple[float, float]:
+    """The map's south-west corner (min x, min y of the road ends), map metres."""
+    return (float(np.nanmin(links[["x0_m", "x1_m"]].to_numpy())),
+            float(np.nanmin(links[["y0_m", "y1_m"]].to_numpy())))
+
+
+_SIZE_MIN, _SIZE_SPAN = 15.0, 250.0  # marker area (pt²) = 15 + 250 × peak / largest peak
+
+
+def _draw_shelters(fig, ax, loads: pd.DataFrame, lang: str, kw: dict) -> None:
+    """Draw shelters sized by peak load and coloured by utilisation.
+
+    When every shelter filled, colour says the hour each filled instead (utilisation would
+    be one colour); the three largest and every overfull shelter are named.
+    """
+    peak = loads["peak_occupancy"].to_numpy(np.float64)
+    size = _SIZE_MIN + _SIZE_SPAN * peak / max(float(peak.max()), 1.0)
+    util = loads["utilisation"].fillna(0.0).to_numpy(np.float64)
+    t_full = loads["t_full_s"].to_numpy(np.float64) if "t_full_s" in loads else None
+    if t_full is not None and np.isfinite(t_full).all() and len(t_full) > 1:
+        # Utilisation would be one colour (all ≥ 1): the hour each filled still differs.
+        values, cmap, vmin, vmax = t_full / 3600.0, "viridis_r", None, None
+        label = t("mapstyle.shelter_full_at", lang)
+    else:
+        values, cmap, vmin, vmax = util, "viridis", 0.0, max(1.0, float(util.max()))
+        label = t("fig.map.shelter_util", lang)
+    points = ax.scatter(loads["x_m"], loads["y_m"], s=size, c=values, cmap=cmap, vmin=vmin,
+                        vmax=vmax, edgecolors="black", linewidths=0.6, zorder=3)
+    cbar = fig.colorbar(points, ax=ax, shrink=0.7)
+    cbar.set_label(label, **kw)
+    # Name the three largest and every shelter over its capacity (at most eight names).
+    named = set(np.argsort(-peak, kind="stable")[:3].tolist())
+    over = np.flatnonzero(loads["peak_occupancy"].to_numpy() > loads["capacity"].to_numpy())
+    named |= set(over[np.argsort(-peak[over], kind="stable")][:5].tolist())
+    for i in sorted(named):
+        ax.annotate(str(loads["name"].iloc[i]), (float(loads["x_m"].iloc[i]),
+                                                 float(loads["y_m"].iloc[i])),
+                    xytext=(4, 4), textcoords="offset points", fontsize=7, zorder=9,
+                    **kw)
+
+
+def _size_handles(loads: pd.DataFrame, lang: str) -> list:
+    """Legend entries for three marker sizes (a quarter, half and all of the largest)."""
+    from matplotlib.lines import Line2D
+
+    top = max(float(loads["peak_occupancy"].max()), 1.0)
+    out = []
+    for share in (0.25, 0.5, 1.0):
+        persons = int(round(top * share))
+        area = _SIZE_MIN + _SIZE_SPAN * persons / top
+        out.append(Line2D([], [], linestyle="none", marker="o", markersize=math.sqrt(area),
+                          markerfacecolor="none", markeredgecolor="black",
+                          label=t("mapstyle.size_legend", lang, persons=persons)))
+    return out
 
 
 def plot_arrivals(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") -> Path:

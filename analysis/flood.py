@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.figures import _label_lang_and_font, _new_figure, _save
+from analysis.mapstyle import colorbar_extend, decorate_map
 from analysis.metrics import read_table
 from sim._errors import RunFolderError
 from sim.i18n import t
@@ -180,13 +181,16 @@ def plot_flood_peak(run_dir: str | Path, out_png: str | Path, *, lang: str = "en
     fig = _new_figure(8.0, 7.0)
     ax = fig.add_subplot()
     _shade(ax, arrays)
-    im = _depth_layer(ax, peak, _extent(arrays, "cell_m", peak.shape),
-                      max(1.0, float(np.nanpercentile(peak[peak > _DRAW_DEPTH_M], 99))
-                          if (peak > _DRAW_DEPTH_M).any() else 1.0))
+    # The 99th percentile keeps the shallow sheet readable; an arrow on the colour bar says
+    # that the deepest pools (the summary's maximum) run past it.
+    wet = peak[peak > _DRAW_DEPTH_M]
+    vmax = max(1.0, float(np.nanpercentile(wet, 99))) if wet.size else 1.0
+    im = _depth_layer(ax, peak, _extent(arrays, "cell_m", peak.shape), vmax)
     _roads(ax, segments, closed, label_lang)
     if closed.any():
         ax.legend(loc="lower right", prop=kw.get("fontproperties"))
-    cb = fig.colorbar(im, ax=ax, shrink=0.8)
+    cb = fig.colorbar(im, ax=ax, shrink=0.8,
+                      extend=colorbar_extend(float(np.nanmax(peak)) if peak.size else 0.0, vmax))
     cb.set_label(t("flood.depth", label_lang), **kw)
     _frame(ax, segments, label_lang, kw)
     ax.set_title(t("flood.peak_title", label_lang), **kw)
@@ -198,9 +202,8 @@ def _frame(ax, segments: np.ndarray, lang: str, kw: dict) -> None:
     pad = 500.0
     ax.set_xlim(pts[:, 0].min() - pad, pts[:, 0].max() + pad)
     ax.set_ylim(pts[:, 1].min() - pad, pts[:, 1].max() + pad)
-    ax.set_aspect("equal")
-    ax.set_xlabel(t("flood.x", lang), **kw)
-    ax.set_ylabel(t("flood.y", lang), **kw)
+    decorate_map(ax, origin_xy=(float(pts[:, 0].min()), float(pts[:, 1].min())), lang=lang,
+                 font=kw)
 
 
 def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
@@ -229,7 +232,7 @@ def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
     scale = 40.0 / max(1.0, float(people.max()))
     extent = _extent(arrays, "snapshot_cell_m", depth.shape[1:])
     vmax = max(1.0, float(depth.max()))
-    fig = _new_figure(7.0, 6.5)
+    fig = _new_figure(9.0, 8.0)  # 720 x 640 px at 80 dpi: roads and dots stay legible
     fig.set_dpi(80)
     # The terrain, the road base, axes and legend are drawn once (the background); each
     # frame restores it and draws only the water, the closed roads, the people and the
@@ -237,6 +240,8 @@ def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
     ax = fig.add_subplot()
     _shade(ax, arrays)
     water = _depth_layer(ax, depth[0], extent, vmax)
+    cb = fig.colorbar(water, ax=ax, shrink=0.7)
+    cb.set_label(t("flood.depth", label_lang), **kw)
     # Every road in the grey base (a road closes and reopens between frames).
     shut = _roads(ax, segments, np.zeros(len(segments), dtype=bool), label_lang)
     out_dots = ax.scatter([], [], c="#ff7f0e", alpha=0.6, linewidths=0,

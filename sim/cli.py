@@ -262,7 +262,8 @@ def _rounded(value: object, digits: int) -> object:
 
 
 def _cmd_map_plot(args: argparse.Namespace) -> int:
-    from sim.network import load_map, plot_map
+    from analysis.map_plot import plot_map
+    from sim.network import load_map
 
     plot_map(load_map(args.map), args.out, lang=args.lang)
     print(args.out)

@@ -266,7 +266,16 @@ def test_figures_draw_the_run(run_dir, tmp_path, lang, caplog, drawn):
 
     ax = drawn["map.png"].axes[0]
     assert (ax.get_title(), ax.get_xlabel()) == (t("fig.map.title", shown),
-                                                 t("fig.map.x", shown))
+                                                 t("mapstyle.x_km", shown))
+    # Kilometres from the south-west road end (0, 0): the tick at x = 100 m reads 0.1.
+    assert ax.xaxis.get_major_formatter()(100.0, 0) == "0.1"
+    texts = [c.get_text() for c in ax.texts]
+    assert "Park" in texts  # shelter A: the largest, and over its capacity, is named
+    assert {"Z1", "Z2", "Z3"} <= set(texts)  # the zones' names where their people live
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    assert any(isinstance(a, AnchoredSizeBar) for a in ax.artists)  # a scale bar
+    assert any(a.get_text() == t("mapstyle.north", shown) for a in ax.texts)
     lines = [c for c in ax.collections if isinstance(c, LineCollection)]
     # Grey base layer: both drive links (the footpath is not a road); coloured layer: the
     # loaded ones, by peak / storage = 12/30 = 0.4 and 9/9 = 1.0 (> the 2 % cut-off).

@@ -346,7 +346,7 @@ def test_model_applies_closures_and_strandings(flood_run):
     assert sum(i.persons for i in m.incidents if i.hazard == "flood") == stranded["persons"].sum()
 
 
-def test_flood_metrics_and_figures_from_the_run_folder(flood_run, tmp_path):
+def test_flood_metrics_and_figures_from_the_run_folder(flood_run, tmp_path, drawn):
     import pandas as pd
     from PIL import Image
 
@@ -361,11 +361,25 @@ def test_flood_metrics_and_figures_from_the_run_folder(flood_run, tmp_path):
     assert sum(met["persons_stranded_by_cause"].values()) == met["persons_stranded"]
     links = pd.read_csv(out / "hazard" / "flood_links.csv")
     assert met["drive_links_ever_closed"] == links["first_closed_s"].notna().sum() > 0
-    png = plot_flood_peak(out, tmp_path / "peak.png")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from sim.i18n import t
+
+    plot_flood_peak(out, tmp_path / "peak.png")
+    fig = drawn["peak.png"]
+    ax = fig.axes[0]
+    peak = np.load(out / "hazard" / "flood.npz")["peak_depth_m"]
+    water = ax.get_images()[-1]
+    np.testing.assert_array_equal(water.get_array().filled(0.0) > 0, peak >= 0.01)
+    # The colour bar covers the deepest water, or says with an arrow that it runs past.
+    bar = fig.axes[1]
+    top = water.get_clim()[1]
+    assert top >= float(peak.max()) or water.colorbar.extend in ("max", "both")
+    assert bar.get_ylabel() == t("flood.depth", "en")
+    assert ax.get_xlabel() == t("mapstyle.x_km", "en")
     gif = animate_flood(out, tmp_path / "flood.gif")
     with Image.open(gif) as im:
         assert im.n_frames == len(np.load(out / "hazard" / "flood.npz")["snapshot_t_s"])
+        assert im.size[0] >= 700  # large enough to read roads and people
+    assert len(drawn) >= 1
 
 
 def test_missing_flood_output_is_a_run_folder_error(tmp_path):

@@ -18,6 +18,7 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from analysis.map_plot import plot_map
 from sim._errors import NetworkError
 from sim.network import (
     RoadNetwork,
@@ -26,7 +27,6 @@ from sim.network import (
     import_map,
     load_map,
     map_info,
-    plot_map,
     store,
 )
 from sim.network.compile import DRIVE_DEFAULTS, WALK_WIDTH_M
@@ -190,7 +190,10 @@ def test_map_info_and_plot(tiny, tmp_path, drawn):
     assert len(points) == 3  # the park, the depot, the fire station: one marker set each
     shelter = [xy for label, xy in points.items() if "park" in label]
     assert shelter == [[[tiny.shelters.x_m[0], tiny.shelters.y_m[0]]]]
-    assert ax.get_xlim() == (tiny.nodes.x_m.min(), tiny.nodes.x_m.max())
+    # Framed on the nodes (0.5-99.5 percentiles, 4 % padding), every place inside.
+    x0, x1 = ax.get_xlim()
+    assert x0 < tiny.nodes.x_m.min() and x1 > tiny.nodes.x_m.max()
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # outside
 
 
 def test_map_plot_in_chinese_draws_every_glyph(tiny, tmp_path, drawn):
@@ -205,7 +208,7 @@ def test_map_plot_in_chinese_draws_every_glyph(tiny, tmp_path, drawn):
     plot_map(tiny, tmp_path / "zh.png", lang="zh")
     ax = drawn["zh.png"].axes[0]
     assert ax.get_title() == t("map.plot.title", "zh", name=tiny.name)
-    assert ax.get_xlabel() == t("map.plot.x", "zh")
+    assert ax.get_xlabel() == t("mapstyle.x_km", "zh")
 
 
 def test_bz2_and_graphml_give_the_same_arrays(tiny, tmp_path):

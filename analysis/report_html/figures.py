@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.figures import _label_lang_and_font, _new_figure, _save
+from analysis.mapstyle import decorate_map
 from sim.i18n import t
 
 __all__ = ["png_of", "plot_area_ete", "plot_bottlenecks", "plot_shelter_loads"]
@@ -64,8 +65,8 @@ def plot_area_ete(run_dir: Path, out_png: Path, *, lang: str, hh: pd.DataFrame,
                         ha="center", fontsize=7, **kw)
     cbar = fig.colorbar(pts, ax=ax_map, shrink=0.8)
     cbar.set_label(t("seeit.fig.area.ete90_min", label_lang), **kw)
-    ax_map.set_aspect("equal")
-    ax_map.ticklabel_format(useOffset=False, style="plain")
+    decorate_map(ax_map, origin_xy=(float(hh["x_m"].min()), float(hh["y_m"].min())),
+                 lang=label_lang, font=kw)
     ax_map.tick_params(labelsize=7)
     if (~ok).any():
         ax_map.legend(loc="lower right", prop=kw.get("fontproperties"), fontsize=7)
@@ -134,9 +135,7 @@ def plot_bottlenecks(run_dir: Path, out_png: Path, *, lang: str, links: pd.DataF
     if len(pts):
         ax.set_xlim(pts[:, 0].min() - 200, pts[:, 0].max() + 200)
         ax.set_ylim(pts[:, 1].min() - 200, pts[:, 1].max() + 200)
-    ax.set_aspect("equal")
-    ax.ticklabel_format(useOffset=False, style="plain")
-    ax.set_xlabel(t("fig.map.x", label_lang), **kw)
-    ax.set_ylabel(t("fig.map.y", label_lang), **kw)
+    decorate_map(ax, origin_xy=(float(pts[:, 0].min()), float(pts[:, 1].min())),
+                 lang=label_lang, font=kw)
     ax.set_title(t("seeit.fig.bottlenecks.title", label_lang), **kw)
     return _save(fig, out_png)

@@ -25,7 +25,6 @@ from sim.network.roadnet import Nodes, Places, RoadNetwork
 
 __all__ = [
     "Nodes", "Places", "RoadNetwork", "fetch_place", "import_map", "load_map", "map_info",
-    "plot_map",
 ]
 
 _LOG = logging.getLogger(__name__)
@@ -271,80 +270,3 @@ def _building_info(net: RoadNetwork) -> dict:
         "residential_building_tags": tally(b.kind[homes]),
         "building_tags": tally(b.kind),
     }
-
-
-_ROAD_WIDTH = {"motorway": 2.5, "trunk": 2.2, "primary": 1.8, "secondary": 1.4,
-               "tertiary": 1.1}
-_MARKERS = {"park": "^", "square": "s", "school": "P", "stadium": "D", "sports_centre": "d",
-            "fire_station": "*", "hospital": "H", "police": "p", "depot": "X",
-            "industrial": "h", "storage_tank": "o"}
-
-
-def plot_map(net: RoadNetwork, out_png: Path, *, lang: Literal["en", "zh"] = "en") -> Path:
-    """Draw roads by class, footpaths, shelters and facilities to a PNG (north up, metres).
-
-    Parameters
-    ----------
-    net : RoadNetwork
-    out_png : Path
-        Output file.
-    lang : {"en", "zh"}
-        Language of title, axis labels and legend.
-
-    Returns
-    -------
-    Path
-        ``out_png``.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
-
-    from sim.fonts import cjk_font_path, font_for
-    from sim.i18n import check_lang, t
-
-    check_lang(lang)
-    shown, font = font_for(lang, cjk_font_path() if lang != "en" else None)
-
-    def lab(key: str, **fmt: object) -> str:
-        return t(f"map.plot.{key}", shown, **fmt)
-
-    fig = Figure(figsize=(9, 9), dpi=110)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    x, y = net.nodes.x_m, net.nodes.y_m
-
-    def segs(links: object, mask: np.ndarray) -> np.ndarray:
-        f, t = links.from_node[mask], links.to_node[mask]
-        return np.stack([np.column_stack([x[f], y[f]]), np.column_stack([x[t], y[t]])], axis=1)
-
-    ax.add_collection(LineCollection(segs(net.walk, slice(None)), colors="0.8",
-                                     linewidths=0.4, label=lab("walk")))
-    base = np.array([str(h).removesuffix("_link") for h in net.drive_highway])
-    for cls in sorted(set(base), key=lambda c: _ROAD_WIDTH.get(c, 0.6)):
-        ax.add_collection(LineCollection(segs(net.drive, base == cls), colors="0.25",
-                                         linewidths=_ROAD_WIDTH.get(cls, 0.6), label=cls))
-    for places, fmt, color in ((net.shelters, "shelter", "tab:green"),
-                               (net.facilities, "facility", "tab:red")):
-        for kind in np.unique(places.kind):
-            m = places.kind == kind
-            ax.scatter(places.x_m[m], places.y_m[m], marker=_MARKERS.get(str(kind), "o"),
-                       s=40, c=color, edgecolors="k", linewidths=0.4, zorder=3,
-                       label=lab(fmt, kind=kind))
-    ax.set_xlim(float(x.min()), float(x.max()))
-    ax.set_ylim(float(y.min()), float(y.max()))
-    ax.set_aspect("equal")
-    ax.ticklabel_format(style="plain", useOffset=False)
-    ax.set_xlabel(lab("x"), **font)
-    ax.set_ylabel(lab("y"), **font)
-    ax.set_title(lab("title", name=net.name), **font)
-    ax.annotate(lab("north"), xy=(0.96, 0.96), xytext=(0.96, 0.86), xycoords="axes fraction",
-                ha="center", arrowprops={"arrowstyle": "-|>"}, **font)
-    prop = font["fontproperties"].copy() if font else None
-    if prop is not None:
-        prop.set_size(7)
-    ax.legend(loc="lower left", fontsize=7, framealpha=0.8, prop=prop)
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png)
-    return out_png
