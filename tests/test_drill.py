@@ -79,7 +79,7 @@ def _resolve(run_dir: Path, sid: str) -> list[float]:
     df = pd.read_csv(path, keep_default_na=False, na_values=[""])
     if sel.startswith("arrived:"):
         m = re.fullmatch(r"arrived:shelter=(\d+),t<=(.+)", sel)
-        sub = df[(df["shelter"].astype(str) == m[1]) & (df["t_arrive_s"] <= float(m[2]))]
+        sub = df[(pd.to_numeric(df["shelter"]) == int(m[1])) & (df["t_arrive_s"] <= float(m[2]))]
         return [float(sub["persons"].sum())]
     if sel.startswith("waiting:"):
         t = float(sel.split("=")[1])
@@ -94,8 +94,15 @@ def _resolve(run_dir: Path, sid: str) -> list[float]:
             df[df[col].astype(str) == val]
         assert len(hit), sid
         row = hit.iloc[0]
-    return [float(v) for v in row.to_numpy() if isinstance(v, int | float | np.number)
-            and np.isfinite(v)]
+    out = []
+    for v in row.to_numpy():
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            continue  # text cell
+        if np.isfinite(x):
+            out.append(x)
+    return out
 
 
 def _forms(r: float) -> set[float]:
@@ -121,7 +128,8 @@ def test_event_rules_fire_on_the_runs_events(run_dir, pkg):
     assert {"start", "warning", "threat_zones", "wind_shift"} <= keys
     ev = pd.read_csv(run_dir / "events.csv")
     start = next(r for r in pkg.rows if r.inject.key == "start")
-    assert start.inject.fmt["persons"] == int(ev.loc[ev["kind"] == "scenario_start", "value"].iloc[0])
+    first = ev.loc[ev["kind"] == "scenario_start", "value"].iloc[0]
+    assert start.inject.fmt["persons"] == int(first)
     wind = next(r for r in pkg.rows if r.inject.key == "wind_shift")
     assert wind.inject.t_s == 30.0 * 60.0  # the scenario's wind change, not a guess
 
@@ -305,3 +313,100 @@ def test_shipped_drill_builds_a_package(name, tmp_path):
     meta = json.loads((out / "drill.json").read_text())
     assert len(meta["injects"]) >= 10
     assert isinstance(EvacsimError, type)
+
+
+# --- response and relief rules on hand-made tables (each number derivable by hand) --------
+@pytest.fixture(scope="module")
+def response_run(run_dir, tmp_path_factory) -> Path:
+    """The chemical run plus hand-made response tables, targets and a neighbour depot."""
+    d = tmp_path_factory.mktemp("resp") / "run"
+    shutil.copytree(run_dir, d)
+    hz = d / "hazard"
+    nan = np.nan
+    pd.DataFrame({"incident": [0, 1, 2], "created_s": [100.0, 200.0, 300.0],
+                  "dispatched_s": [150.0, 2500.0, nan], "arrived_s": [400.0, 2700.0, nan],
+                  "persons": [2, 5, 3]}).to_csv(hz / "response_incidents.csv", index=False)
+    pd.DataFrame({"key": ["plan", "response_min", "relief_h", "warning_coverage", "end_s"],
+                  "value": ["t", "30.0", "10.0", "0.9", "5400.0"]}).to_csv(
+        hz / "response_targets.csv", index=False)
+    pd.DataFrame({"group": [0, 1], "persons": [3, 4], "place": ["shelter", "shelter"],
+                  "shelter": [0, 0], "safe_s": [500.0, 1000.0],
+                  "wait_supplies_s": [0.0, 600.0]}).to_csv(hz / "response_relief.csv",
+                                                           index=False)
+    pd.DataFrame({"t_s": [0.0, 0.0, 1200.0], "item": ["water", "food", "water"],
+                  "in_depots": [10.0, 5.0, 0.0], "initial": [10.0, 5.0, 10.0]}).to_csv(
+        hz / "response_stock.csv", index=False)
+    shelter0 = pd.read_csv(d / "shelters.csv")["name"].iloc[0]
+    pd.DataFrame({"depot": ["Town depot", "Convoy N"], "shelter": [shelter0, shelter0],
+                  "item": ["water", "water"], "amount": [20.0, 500.0],
+                  "t_s": [900.0, 2000.0]}).to_csv(hz / "response_deliveries.csv", index=False)
+    plan = d.parent / "plan.toml"
+    plan.write_text('[[depots]]\nname = "Convoy N"\nlevel = "neighbour"\n')
+    man = json.loads((d / "manifest.json").read_text())
+    man["plan"] = {"path": str(plan), "sha256": ""}
+    (d / "manifest.json").write_text(json.dumps(man))
+    met = json.loads((d / "metrics.json").read_text())
+    met.setdefault("hazards", {})["response"] = {
+        "relief": {"within_target_share": 0.8, "never_relieved_persons": 10,
+                   "affected_persons": 100},
+        "targets": {"relief_h": 10.0}, "incidents": {"within_target_share": 1 / 3}}
+    (d / "metrics.json").write_text(json.dumps(met))
+    return d
+
+
+def test_response_and_relief_rules(response_run):
+    from analysis.drill import rules
+
+    run = read_run(response_run)
+    got = {(i.key, i.t_s): i for i in rules.rule_response(run) + rules.rule_relief(run)}
+    # Late: incident 1 (2,500 s > 30 min) and incident 2 (never reached), at created + 30 min.
+    assert got[("responder_late", 2000.0)].fmt == {"incident": 1, "persons": 5, "target": 30}
+    assert got[("responder_late", 2100.0)].fmt == {"incident": 2, "persons": 3, "target": 30}
+    assert ("responder_late", 1900.0) not in got  # incident 0: on site after 300 s
+    # Backlog: at 300 s incidents 1 and 2 are created and not yet dispatched.
+    assert got[("backlog", 300.0)].fmt == {"waiting": 2}
+    assert got[("supplies_out", 1000.0)].fmt["persons"] == 4
+    assert got[("stock_out", 1200.0)].fmt == {"item": "water"}
+    assert got[("neighbour_aid", 2000.0)].fmt["amount"] == 500
+    # Relief projection at half the 10 h target, or half the run when that is shorter.
+    risk = got[("relief_at_risk", min(5 * 3600.0, run.horizon_s / 2))]
+    assert risk.fmt == {"pct": 80.0, "never": 10, "affected": 100, "hours": 10}
+    pkg = package_files(run, _spec(seed=1, injects_per_hour=40.0), maps=False)
+    assert {"responder_late", "backlog", "supplies_out", "stock_out", "neighbour_aid",
+            "relief_at_risk"} <= {r.inject.key for r in pkg.rows}
+    for row in pkg.rows:
+        values = [v for sid in row.inject.source.split(";") for v in _resolve(response_run, sid)]
+        text = row.values["message"]
+        for name in row.inject.names:
+            text = text.replace(name, "")
+        allowed = set().union(*(_forms(v) for v in values)) if values else set()
+        for num in re.findall(r"\d[\d,]*(?:\.\d+)?", text):
+            assert float(num.replace(",", "")) in allowed, (row.no, num, row.inject.source)
+
+
+def test_cli_simulates_the_scenario_and_a_variant(small_district, cache, tmp_path):
+    text = (small_district / "small.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^horizon_h = .*$", "horizon_h = 1.0", text)
+    text = re.sub(r"(?m)^hazards = \[\].*$", "", text)
+    text = text.replace('"small.osm.bz2"', f'"{small_district / "small.osm.bz2"}"')
+    text = text.replace('"small.zones.csv"', f'"{small_district / "small.zones.csv"}"')
+    text += ('\n[[hazards]]\nkind = "chemical"\nsource = { tank = "Chlorine Tank T1" }\n'
+             'rate_kg_s = 5.0\nduration_min = 20.0\nwind_speed_mps = 2.0\n'
+             'wind_from_deg = 45.0\nstability = "D"\nterrain = "urban"\n')
+    scen = tmp_path / "leak.toml"
+    scen.write_text(text, encoding="utf-8")
+    out = tmp_path / "pkg"
+    r = _cli("drill", str(scen), "--duration-h", "1", "--variant", "wind-shift:20:135",
+             "--injects-per-hour", "20", "--out", str(out), "--no-progress",
+             "--cache-dir", str(cache))
+    assert r.returncode == 0, r.stderr
+    assert (out / "run" / "manifest.json").is_file()
+    man = json.loads((out / "run-v1-wind_shift" / "manifest.json").read_text())
+    hz = man["scenario"]["spec"]["hazards"][0]
+    assert hz["wind_changes"] == [{"at_min": 20.0, "speed_mps": 2.0, "from_deg": 135.0}]
+    meta = json.loads((out / "drill.json").read_text())
+    marked = [i for i in meta["injects"] if i["variant"] == "v1-wind_shift"]
+    assert any(i["key"] == "wind_shift" and i["scenario_s"] == 1200.0 for i in marked)
+    msel = pd.read_csv(out / "msel.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert set(msel.loc[msel["no"].isin([i["no"] for i in marked]), "variant"]) == {
+        "wind shift at 20 min"}

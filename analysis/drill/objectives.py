@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis.drill.inject import OBJECTIVES, Inject
+from analysis.drill.inject import Inject
 from analysis.drill.rundata import RunData
 from analysis.drill.settings import ObjectivesSpec, Timing, fmt_clock
 from sim.i18n import t

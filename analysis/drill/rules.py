@@ -189,15 +189,18 @@ def rule_flood(run: RunData) -> list[Inject]:
     wet = ts[ts["flooded_area_m2"] > 0]
     if len(wet):
         r = wet.iloc[0]
-        out.append(Inject(float(r.t_s), "flood_onset", {"depth_m": round(float(r.max_depth_m), 2)},
-                          f"hazard/flood_timeseries.csv#t_s={float(r.t_s)!r}", sender="hydrology_station",
+        out.append(Inject(float(r.t_s), "flood_onset",
+                          {"depth_m": round(float(r.max_depth_m), 2)},
+                          f"hazard/flood_timeseries.csv#t_s={float(r.t_s)!r}",
+                          sender="hydrology_station",
                           to="eoc_commander", method="phone", objective="warning",
                           subject="flood_onset", priority=0))
         p = wet.loc[wet["flooded_area_m2"].idxmax()]
         out.append(Inject(float(p.t_s), "flood_peak",
                           {"area_km2": round(float(p.flooded_area_m2) / 1e6, 2),
                            "stranded": int(p.persons_stranded_cum)},
-                          f"hazard/flood_timeseries.csv#t_s={float(p.t_s)!r}", sender="hydrology_station",
+                          f"hazard/flood_timeseries.csv#t_s={float(p.t_s)!r}",
+                          sender="hydrology_station",
                           to="eoc_commander", method="phone", objective="reporting",
                           subject="flood_peak", priority=2))
     return out
