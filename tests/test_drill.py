@@ -410,3 +410,38 @@ def test_cli_simulates_the_scenario_and_a_variant(small_district, cache, tmp_pat
     msel = pd.read_csv(out / "msel.csv", encoding="utf-8-sig", keep_default_na=False)
     assert set(msel.loc[msel["no"].isin([i["no"] for i in marked]), "variant"]) == {
         "wind shift at 20 min"}
+
+
+def test_evaluate_reads_the_filled_guide(pkg, tmp_path):
+    from openpyxl import load_workbook
+
+    from analysis.drill.documents import GUIDE_KEYS
+    from analysis.drill.evaluate import evaluate
+
+    d = tmp_path / "drill"
+    d.mkdir()
+    for name in ("drill.json", "evaluation-guide.xlsx"):
+        (d / name).write_bytes(pkg.files[name])
+    meta = json.loads(pkg.files["drill.json"])
+    o1 = next(o for o in meta["objectives"] if o["item"] == "O1")
+    comp, start = meta["timing"]["compression"], meta["timing"]["start_s"]
+    # O1's deadline is the warning time plus act_min scenario minutes: at compression 1.5,
+    # 15 scenario min are 10 exercise min after the reference clock.
+    ref = start + o1["ref_s"] / comp
+    on_time = int(ref + o1["allowed_min"] * 60 / comp)
+    wb = load_workbook(d / "evaluation-guide.xlsx")
+    ws = wb.worksheets[0]
+    col = GUIDE_KEYS.index("observed") + 1
+    assert ws.cell(2, 1).value == "O1"
+    ws.cell(2, col).value = f"{on_time // 3600:02d}:{on_time % 3600 // 60:02d}:{on_time % 60:02d}"
+    late = on_time + 60
+    ws.cell(3, 1).value = "O1"
+    ws.cell(3, col).value = f"{late // 3600:02d}:{late % 3600 // 60:02d}:{late % 60:02d}"
+    wb.save(tmp_path / "filled.xlsx")
+    out = evaluate(d, tmp_path / "filled.xlsx")
+    aa = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(aa.iloc[:, 6]) == ["met", "missed"]
+    assert list(aa.iloc[:, 4]) == [pytest.approx(o1["allowed_min"]),
+                                   pytest.approx(o1["allowed_min"] + 1.5)]
+    with pytest.raises(RunFolderError, match="exists"):
+        evaluate(d, tmp_path / "filled.xlsx")

@@ -50,7 +50,7 @@ def _hazard_layer(ax, run: RunData, t_s: float, kw: dict, lang: str):
         c = float(fl["snapshot_cell_m"])
         ext = [float(fl["grid_x0_m"]), float(fl["grid_x0_m"]) + c * d.shape[1],
                float(fl["grid_y0_m"]), float(fl["grid_y0_m"]) + c * d.shape[0]]
-        vmax = max(float(fl["snapshots_depth_m"].max()), 0.1)
+        vmax = 1.0  # m; deeper water all dark: a car floats from ~0.3 m (REFERENCES 2.1)
         im = ax.imshow(np.ma.masked_less(d, 0.05), origin="lower", extent=ext, cmap="Blues",
                        vmin=0.0, vmax=vmax, interpolation="nearest", zorder=0)
         return im, t("drill.map.depth", lang)
