@@ -407,6 +407,10 @@ def test_cli_simulates_the_scenario_and_a_variant(small_district, cache, tmp_pat
     meta = json.loads((out / "drill.json").read_text())
     marked = [i for i in meta["injects"] if i["variant"] == "v1-wind_shift"]
     assert any(i["key"] == "wind_shift" and i["scenario_s"] == 1200.0 for i in marked)
+    for inj in meta["injects"]:  # variant sources name their run folder
+        root = out if inj["variant"] else out / "run"
+        for sid in inj["source"].split(";"):
+            _resolve(root, sid)
     msel = pd.read_csv(out / "msel.csv", encoding="utf-8-sig", keep_default_na=False)
     assert set(msel.loc[msel["no"].isin([i["no"] for i in marked]), "variant"]) == {
         "wind shift at 20 min"}

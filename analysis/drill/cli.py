@@ -117,6 +117,9 @@ def build(args: argparse.Namespace) -> int:
         sc_base = Path.cwd()
         plan_rec = (run0.manifest.get("plan") or {}).get("path")
         plan_path = Path(plan_rec) if plan_rec else None
+        if plan_path is not None and spec.variants:
+            _check_plan_unchanged(plan_path, run0.manifest["plan"].get("sha256", ""),
+                                  args.from_run)
         horizon_s = run0.horizon_s
         seed = int(run0.manifest.get("seed", 0))
     else:
@@ -159,7 +162,7 @@ def build(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             simulate_to_folder(sc_spec, tmp / f"run-{vid}", seed=seed, plan=pl_spec,
                                plan_path=plan_path, command=f"variant {vid}", **common)
-            variants.append(VariantRun(vid, label, read_run(tmp / f"run-{vid}")))
+            variants.append(VariantRun(vid, label, read_run(tmp / f"run-{vid}"), v))
         pkg = package_files(run0, spec, variants=variants, run_ref=run_ref)
         finish(tmp, out, pkg.files, force=args.force)
     except BaseException:
@@ -168,3 +171,18 @@ def build(args: argparse.Namespace) -> int:
     print(t("drill.cli.written", lang, path=out, n=len(pkg.rows),
             seconds=f"{time.perf_counter() - started:.1f}"))
     return 0
+
+
+def _check_plan_unchanged(path: Path, sha256: str, run_dir: Path) -> None:
+    """A variant of a past run re-reads its plan file: refuse one edited since the run."""
+    import hashlib
+
+    from sim._errors import ScenarioError
+
+    if not path.is_file():
+        raise ScenarioError(f"{run_dir}/manifest.json: plan.path: expected the run's plan file "
+                            f"(variants re-run it), got a missing file {path}")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        raise ScenarioError(f"{path}: expected the plan file the run {run_dir} used "
+                            f"(sha256 {sha256[:12]}...), got a file changed since; variants "
+                            "would not compare with the run")

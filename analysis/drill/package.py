@@ -34,7 +34,7 @@ from analysis.drill.msel import MSEL_COLUMNS, Row, header, phase_bounds, render
 from analysis.drill.objectives import objectives
 from analysis.drill.rundata import RunData
 from analysis.drill.select import dedupe, mark_variant, select
-from analysis.drill.settings import DrillSpec, Timing, resolve_timing
+from analysis.drill.settings import DrillSpec, Timing, VariantSpec, resolve_timing
 from analysis.drill.tables import csv_bytes, xlsx_bytes
 from sim._errors import RunFolderError
 from sim.i18n import t
@@ -44,11 +44,16 @@ PACKAGE_FORMAT = 1
 
 @dataclass(frozen=True)
 class VariantRun:
-    """A variant's id, label and run data."""
+    """A variant's id, label, spec and run data."""
 
     id: str
     label: str
     run: RunData
+    spec: VariantSpec
+
+
+def _signature(c: Inject) -> tuple:
+    return (c.key, c.subject, round(c.t_s, 3), tuple(sorted(c.fmt.items())))
 
 
 @dataclass(frozen=True)
@@ -71,18 +76,20 @@ def _phase_counts(run: RunData, starts: list[float]) -> list[dict]:
     return out
 
 
-def choose_injects(run: RunData, spec: DrillSpec, timing: Timing,
+def choose_injects(run: RunData, spec: DrillSpec, timing: Timing, bounds: list[float],
                    variants: list[VariantRun] = ()) -> list[Inject]:
     """The base run's selection plus each variant's injects that the base run lacks."""
     ex = spec.exercise
     n_total = max(1, round(ex.injects_per_hour * ex.duration_h))
     base_cands = rules.candidates(run)
     chosen = select(base_cands, run, n_total=n_total, media_share=ex.media_share,
-                    window_s=timing.window_s, seed=ex.seed)
-    base_sig = {(c.key, c.subject) for c in base_cands}
+                    window_s=timing.window_s, seed=ex.seed, bounds=bounds)
+    # A variant's inject is new when the base run has no identical one (same key, subject,
+    # time and figures): a delayed warning or a shelter filling earlier is kept.
+    base_sig = {_signature(c) for c in base_cands}
     for v in variants:
-        extra = [c for c in rules.candidates(v.run) if (c.key, c.subject) not in base_sig
-                 and 0.0 <= c.t_s <= timing.window_s]
+        extra = [c for c in [*rules.variant_triggers(v.run, v.spec), *rules.candidates(v.run)]
+                 if _signature(c) not in base_sig and 0.0 <= c.t_s <= timing.window_s]
         extra = sorted(dedupe(extra), key=lambda i: (i.priority, i.t_s))[:max(3, n_total // 2)]
         chosen += mark_variant(extra, v.id)
     return sorted(chosen, key=lambda i: (i.t_s, i.priority, i.variant))
@@ -113,10 +120,10 @@ def package_files(run: RunData, spec: DrillSpec, *, variants: list[VariantRun] =
     ex = spec.exercise
     lang = ex.lang
     timing = resolve_timing(ex, run.horizon_s, where="exercise")
-    injects = choose_injects(run, spec, timing, list(variants))
     full = run.events[run.events["kind"] == "shelter_full"]
     bounds = phase_bounds(run.metrics, float(full["t_s"].min()) if len(full) else None,
                           timing.window_s)
+    injects = choose_injects(run, spec, timing, bounds, list(variants))
     labels = {v.id: v.label for v in variants}
     rows = render(injects, timing=timing, bounds=bounds, lang=lang, exercise_type=ex.type,
                   roles=spec.roles, variant_labels=labels)

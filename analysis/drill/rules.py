@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.drill.inject import Inject
 from analysis.drill.rundata import RunData
+from analysis.drill.settings import VariantSpec
 
 SHELTER_NEAR_FULL = 0.9  # "shelter at 90 %" inject threshold (issue 13; a planner's early warning)
 MAX_PER_STREAM = 3       # at most this many injects from one stream of like events
@@ -384,6 +385,32 @@ def _neighbour_depots(run: RunData) -> set[str]:
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     return {str(d.get("name") or d.get("facility")) for d in data.get("depots", [])
             if d.get("level") == "neighbour"}
+
+
+def variant_triggers(run: RunData, v: VariantSpec) -> list[Inject]:
+    """The inject announcing a variant that no event of its run shows by itself.
+
+    ``close_shelter``: the shelter cannot open (from the variant run's scenario spec);
+    ``remove_teams``: the teams the variant's plan still has (its targets table). Other
+    variants show through the rules (a wind change, a later warning, a second flood wave).
+    """
+    if v.kind == "close_shelter":
+        closed = run.spec.get("shelters", {}).get("closed", [])
+        if v.shelter in closed:
+            k = closed.index(v.shelter)
+            return [Inject(0.0, "variant_shelter_closed", {"name": v.shelter},
+                           f"manifest.json#/scenario/spec/shelters/closed/{k}", (v.shelter,),
+                           sender="shelter_site", to="shelter_managers", method="phone",
+                           objective="evacuation", subject="variant-shelter", priority=0)]
+    if v.kind == "remove_teams":
+        tg = run.table("hazard/response_targets.csv")
+        if tg is not None and "teams" in set(tg["key"].astype(str)):
+            teams = float(tg.loc[tg["key"].astype(str) == "teams", "value"].iloc[0])
+            return [Inject(0.0, "variant_teams", {"teams": round(teams)},
+                           "hazard/response_targets.csv#key=teams", sender="dispatch_centre",
+                           to="fire_rescue", method="phone", objective="response",
+                           subject="variant-teams", priority=0)]
+    return []
 
 
 RULES: tuple[Callable[[RunData], list[Inject]], ...] = (

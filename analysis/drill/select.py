@@ -37,6 +37,9 @@ def media_injects(run: RunData, n: int, window_s: float, seed: int) -> list[Inje
         t = float(row.t_s)
         src = f"timeseries.csv#t_s={t!r}"
         key = MEDIA_TEMPLATES[int(k)]
+        if (key == "media_enroute" and int(row.en_route) == 0) or (
+                key == "public_not_warned" and int(row.not_warned) == 0):
+            key = "media_sheltered"  # no jams or unwarned callers to report at this time
         fmt: dict = {}
         quoted: tuple[str, ...] = ()
         if key == "media_sheltered":
@@ -71,7 +74,7 @@ def dedupe(cands: list[Inject]) -> list[Inject]:
 
 
 def select(cands: list[Inject], run: RunData, *, n_total: int, media_share: float,
-           window_s: float, seed: int) -> list[Inject]:
+           window_s: float, seed: int, bounds: list[float] | None = None) -> list[Inject]:
     """The MSEL's injects for one run, in time order.
 
     Parameters
@@ -89,15 +92,33 @@ def select(cands: list[Inject], run: RunData, *, n_total: int, media_share: floa
         Scenario seconds the exercise plays; later candidates are dropped.
     seed : int
         Seed of the templated choice.
+    bounds : list of float, optional
+        Phase start times (scenario s). Event-driven slots are shared among the phases in
+        proportion to their length, so every phase has injects when the run has events
+        there; slots a phase cannot fill go to the other phases, by priority.
     """
     inside = dedupe([c for c in cands if 0.0 <= c.t_s <= window_s])
     n_media = 0 if media_share <= 0 else max(1, round(n_total * media_share))
     n_event = max(1, n_total - n_media)
-    keep = sorted(inside, key=lambda i: (i.priority, i.t_s))[:n_event]
+    rank = sorted(inside, key=lambda i: (i.priority, i.t_s))
+    keep: list[Inject] = []
+    if bounds:
+        edges = [*bounds, window_s]
+        for k in range(len(bounds)):
+            quota = round(n_event * (edges[k + 1] - edges[k]) / window_s)
+            last = k == len(bounds) - 1
+            mine = [c for c in rank if edges[k] <= c.t_s < edges[k + 1]
+                    or (last and c.t_s == window_s)]
+            keep += mine[:quota]
+    taken = {id(c) for c in keep}
+    keep += [c for c in rank if id(c) not in taken][:max(0, n_event - len(keep))]
+    keep = sorted(keep, key=lambda i: (i.priority, i.t_s))[:n_event]
     chosen = keep + media_injects(run, n_media, window_s, seed)
     return sorted(chosen, key=lambda i: (i.t_s, i.priority))
 
 
 def mark_variant(injects: list[Inject], variant: str) -> list[Inject]:
-    """The same injects, marked as coming from ``variant``'s run."""
-    return [replace(i, variant=variant) for i in injects]
+    """The same injects, marked as ``variant``'s, sources prefixed with its run folder."""
+    return [replace(i, variant=variant,
+                    source=";".join(f"run-{variant}/{s}" for s in i.source.split(";")))
+            for i in injects]
