@@ -52,7 +52,8 @@ def objectives(run: RunData, injects: list[Inject], spec: ObjectivesSpec, timing
     none = t("drill.objective.evacuation.none", lang)
 
     def first(obj: str) -> float | None:
-        ts = [i.t_s for i in injects if i.objective == obj and not i.variant]
+        ts = [i.t_s for i in injects if i.objective == obj and not i.variant
+              and i.key != "start"]  # STARTEX is no report from the field
         return min(ts) if ts else None
 
     warn_t = float(run.spec.get("warning", {}).get("start_min", 0.0)) * 60.0
