@@ -8,6 +8,7 @@ scenario/plan edits; after-action met/missed; bad input refused with nothing wri
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -23,7 +24,7 @@ from analysis.drill.msel import MSEL_COLUMNS, header
 from analysis.drill.package import package_files
 from analysis.drill.rundata import read_run
 from analysis.drill.settings import drill_from_dict, load_drill
-from sim._errors import EvacsimError, RunFolderError, ScenarioError
+from sim._errors import RunFolderError, ScenarioError
 
 REPO = Path(__file__).resolve().parents[1]
 LEAK = {"kind": "chemical", "source": {"tank": "Chlorine Tank T1"}, "rate_kg_s": 5.0,
@@ -169,7 +170,7 @@ def test_msel_workbook_and_both_languages(run_dir, pkg, tmp_path):
     ws = load_workbook(tmp_path / "m.xlsx").worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
     assert list(rows[0]) == header("en") and len(rows) == len(pkg.rows) + 1
-    csv = pd.read_csv(__import__("io").BytesIO(pkg.files["msel.csv"]), encoding="utf-8-sig")
+    csv = pd.read_csv(io.BytesIO(pkg.files["msel.csv"]), encoding="utf-8-sig")
     assert list(csv.columns) == list(MSEL_COLUMNS)
     en = {k for k in catalogue("en") if k.startswith("drill.")}
     zh = {k for k in catalogue("zh") if k.startswith("drill.")}
@@ -312,7 +313,12 @@ def test_shipped_drill_builds_a_package(name, tmp_path):
     assert r.returncode == 0, r.stderr
     meta = json.loads((out / "drill.json").read_text())
     assert len(meta["injects"]) >= 10
-    assert isinstance(EvacsimError, type)
+    keys = {i["key"] for i in meta["injects"]}
+    assert {"chemical": "threat_zones", "flood": "flood_onset",
+            "earthquake": "eq_casualties"}[name] in keys  # the hazard's own injects
+    if name == "chemical":  # its wind-shift variant ran and added marked injects
+        assert (out / "run-v1-wind_shift" / "manifest.json").is_file()
+        assert any(i["variant"] == "v1-wind_shift" for i in meta["injects"])
 
 
 # --- response and relief rules on hand-made tables (each number derivable by hand) --------
