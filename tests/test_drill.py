@@ -455,3 +455,25 @@ def test_evaluate_reads_the_filled_guide(pkg, tmp_path):
                                    pytest.approx(o1["allowed_min"] + 1.5)]
     with pytest.raises(RunFolderError, match="exists"):
         evaluate(d, tmp_path / "filled.xlsx")
+
+
+def test_second_breach_repeats_an_inflow_later_and_validates():
+    from analysis.drill.settings import VariantSpec
+    from analysis.drill.variants import apply_variant
+    from sim._spec import read_toml
+    from sim.scenario import Scenario
+
+    path = REPO / "scenarios" / "flash-flood.toml"
+    sc = read_toml(path, "scenario file")
+    v = VariantSpec(kind="second_breach", at_min=60.0, inflow="Xingfu Gully")
+    s2, _ = apply_variant(v, sc, None, shelter_names=None, where="t")
+    flood = next(h for h in s2["hazards"] if h["kind"] == "flood")
+    base = next(i for i in flood["inflows"] if i["name"] == "Xingfu Gully")
+    new = flood["inflows"][-1]
+    assert len(flood["inflows"]) == len(sc["hazards"][0]["inflows"]) + 1
+    assert (new["lon"], new["lat"]) == (base["lon"], base["lat"])
+    assert new["hydrograph"][1:] == [[t + 60.0, q] for t, q in base["hydrograph"]]
+    Scenario.from_dict(s2, source="t", base_dir=path.parent)
+    with pytest.raises(ScenarioError, match="inflow"):
+        apply_variant(VariantSpec(kind="second_breach", at_min=60.0, inflow="Nope"), sc, None,
+                      shelter_names=None, where="t")
