@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
         help="compiled-map cache (default: $EVACSIM_CACHE_DIR or ~/.cache/evacsim)",
     )
     run.set_defaults(func=_cmd_run)
+    from analysis.drill import cli as drill_cli
+
+    drill_cli.add_commands(sub)
 
     hz = sub.add_parser("hazard", help="hazard calculators (flood, chemical release, earthquake)")
     hz.set_defaults(func=_group_help(hz))
@@ -170,10 +173,10 @@ def _seed(text: str) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from analysis.report import headline, summary_text
-    from sim import results, runs
-    from sim.check_cli import checked_model
+    from sim import runs
     from sim.i18n import t
     from sim.scenario import default_scenario_path, load_scenario
+    from sim.simulate import simulate_to_folder
 
     started = time.perf_counter()
     scenario = load_scenario(
@@ -188,39 +191,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from sim.plan import load_plan
 
         plan = load_plan(args.plan)
-    cache = args.cache_dir
-    # Resource limits (refused before anything large is allocated), then the plan check.
-    model = checked_model(scenario, seed=seed, plan=plan, cache_dir=cache,
-                          ignore_limits=args.ignore_limits, lang=args.lang, quiet=quiet)
-    if not quiet:
-        from sim.population_report import report_lines
-
-        print(
-            t(
-                "cli.run.start",
-                args.lang,
-                persons=model.pop.n_persons,
-                households=len(model.pop.persons),
-                shelters=len(model.shelters),
-                map=model.net.name,
-            ),
-            file=sys.stderr,
-        )
-        print("\n".join(report_lines(model.population_report, args.lang)), file=sys.stderr)
-    # A progress bar redraws one line with carriage returns: only for a person watching.
-    model.run(progress=not (args.no_progress or quiet) and sys.stderr.isatty())
-    man = results.manifest(model, command=shlex.join(["evacsim", *sys.argv[1:]]))
-    man["wall_s"] = round(time.perf_counter() - started, 3)
-    if args.plan is not None:
-        man["plan"] = {"path": str(args.plan.resolve()), "sha256": results.sha256_file(args.plan)}
-    path = runs.write_run(
+    path = simulate_to_folder(
+        scenario,
         out,
-        manifest=man,
-        tables=results.tables(model),
+        seed=seed,
+        plan=plan,
+        plan_path=args.plan,
         force=args.force,
         lang=args.lang,
         figures=not args.no_figures,
-        extra=results.extra(model),
+        progress=not args.no_progress,
+        cache_dir=args.cache_dir,
+        command=shlex.join(["evacsim", *sys.argv[1:]]),
+        started=started,
+        ignore_limits=args.ignore_limits,
+        quiet=quiet,
     )
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     if args.json:
