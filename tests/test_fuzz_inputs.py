@@ -147,29 +147,16 @@ def _write(tmp: Path, data: dict, name: str) -> Path:
     return out
 
 
-# Scenario paths are relative to the scenario's folder: mutants are written beside it.
+# Paths in a file are relative to its folder: mutants are written beside the original.
+@pytest.mark.parametrize(("original", "loader"), [(SCENARIO, load_scenario), (PLAN, load_plan)],
+                         ids=["scenario", "plan"])
 @FUZZ
 @given(data=st.data())
-def test_scenario_mutants_load_or_fail_clearly(data):
-    original = tomllib.loads(SCENARIO.read_text(encoding="utf-8"))
-    mutant, field = data.draw(mutants(original))
-    path = _write(SCENARIO.parent, mutant, ".fuzz-scenario.toml")
+def test_mutants_load_or_fail_clearly(original, loader, data):
+    mutant, field = data.draw(mutants(tomllib.loads(original.read_text(encoding="utf-8"))))
+    path = _write(original.parent, mutant, ".fuzz-mutant.toml")
     try:
-        load_scenario(path)
-    except ScenarioError as err:
-        _check_refusal(err, path, field)
-    finally:
-        path.unlink()
-
-
-@FUZZ
-@given(data=st.data())
-def test_plan_mutants_load_or_fail_clearly(data):
-    original = tomllib.loads(PLAN.read_text(encoding="utf-8"))
-    mutant, field = data.draw(mutants(original))
-    path = _write(PLAN.parent, mutant, ".fuzz-plan.toml")
-    try:
-        load_plan(path)
+        loader(path)
     except ScenarioError as err:
         _check_refusal(err, path, field)
     finally:

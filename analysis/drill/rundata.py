@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.metrics import TABLE_FILES, read_manifest, read_table
+from analysis.metrics import TABLE_FILES, read_table
+from analysis.runfolder import check_run_folder
 from sim._errors import RunFolderError
 
 HH_COLUMNS = ("persons", "t_warned_s", "t_arrive_s", "shelter")
@@ -73,17 +74,8 @@ def read_run(run_dir: str | Path) -> RunData:
         ``metrics.json`` or a file its manifest lists.
     """
     path = Path(run_dir)
-    if not path.is_dir():
-        msg = f"{path}: expected a run folder (evacsim run --out ...), got no such folder"
-        raise RunFolderError(msg)
-    manifest = read_manifest(path)
-    listed = manifest.get("tables", {})
-    missing = sorted({*TABLE_FILES.values(), *listed, "metrics.json"}
-                     - {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()})
-    if missing:
-        msg = (f"{path}: incomplete run folder: missing {missing}; expected every file its "
-               "manifest lists (re-run the scenario)")
-        raise RunFolderError(msg)
+    # The one check every reader of run folders uses (format, completeness, checksums).
+    manifest = check_run_folder(path)
     try:
         metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
