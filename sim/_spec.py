@@ -40,8 +40,15 @@ def resolve_existing(value: Any, info: ValidationInfo, what: str) -> Path:
     path = Path(value).expanduser()
     if not path.is_absolute():
         path = base / path
-    path = path.resolve()
-    if not path.is_file():
+    try:
+        path = path.resolve()
+        exists = path.is_file()
+    except (OSError, RuntimeError) as err:  # a name too long, a symlink loop, ...
+        raise PydanticCustomError(
+            "scenario_path", "expected a usable path to {what}, got {got} ({err})",
+            {"what": what, "got": repr(str(value)), "err": err.__class__.__name__},
+        ) from None
+    if not exists:
         raise PydanticCustomError(
             "scenario_path",
             "expected an existing file ({what}; relative paths start at {base}), got {got}",
@@ -66,7 +73,12 @@ def read_toml(path: Path, what: str) -> dict:
 
     ``what`` names the kind of file in the message ("scenario file", "plan file").
     """
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as err:  # e.g. a file name too long for the file system
+        raise ScenarioError(f"{path}: expected a usable path to a {what} (.toml), got "
+                            f"{err.strerror or err.__class__.__name__}") from None
+    if not found:
         msg = f"{path}: expected an existing {what} (.toml), got nothing at that path"
         raise ScenarioError(msg)
     try:

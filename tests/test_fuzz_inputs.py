@@ -231,3 +231,10 @@ def test_map_import_refuses_unsafe_names(name, tmp_path):
                     "--out-dir", str(tmp_path)])
     assert rc == 2 and "--name: expected a map name" in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["x" * 300 + ".toml", "no-such.toml", "."])
+def test_unusable_scenario_paths_are_user_errors(name, tmp_path):
+    rc, err = _cli(["run", str(tmp_path / name), "--out", str(tmp_path / "r")])
+    assert rc == 2 and err.startswith("evacsim: error:") and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
