@@ -24,12 +24,12 @@ __all__ = ["colorbar_extend", "decorate_map", "km_axes", "nice_length_m", "north
 
 
 def nice_length_m(span_m: float) -> float:
-    """A round scale-bar length (1, 2 or 5 × 10ⁿ m) of about a fifth of ``span_m``.
+    """The longest round scale-bar length (1, 2 or 5 × 10ⁿ m) up to a fifth of ``span_m``.
 
     Examples
     --------
     >>> nice_length_m(12_000.0), nice_length_m(900.0), nice_length_m(48_000.0)
-    (2000.0, 200.0, 10000.0)
+    (2000.0, 100.0, 5000.0)
     """
     target = max(float(span_m), 1.0) / 5.0
     power = 10.0 ** math.floor(math.log10(target))
@@ -85,8 +85,8 @@ def robust_extent(x_m: np.ndarray, y_m: np.ndarray, *, pad_share: float = 0.04,
     Examples
     --------
     >>> x = np.r_[np.linspace(0, 1000, 999), 50_000.0]
-    >>> [round(v) for v in robust_extent(x, x, q=0.5)]
-    [-40, 1040, -40, 1040]
+    >>> [round(v) for v in robust_extent(x, x, q=0.5)]  # the 50 km road is left out
+    [-35, 1036, -35, 1036]
     """
     x, y = np.asarray(x_m, np.float64), np.asarray(y_m, np.float64)
     ok = np.isfinite(x) & np.isfinite(y)
