@@ -198,16 +198,18 @@ def _boxes(exp: Experiment, lang: str, font: dict):
     fx, fy = dims[0], (dims[1] if len(dims) > 1 else None)
     outcome = target_outcomes(exp, alt, target)
     keep = np.isfinite(outcome)
-    d = exp.design.set_index("point").loc[exp.ok_rows(alt)["point"].to_numpy()[keep]]
-    missed = outcome[keep] == 0
-    fig = _new_figure(6.0, 5.0)
+    points = exp.ok_rows(alt)["point"].to_numpy()[keep]
+    n = np.bincount(points, minlength=len(exp.design))
+    share = np.bincount(points, weights=outcome[keep] == 0, minlength=len(exp.design))
+    has = n > 0
+    d = exp.design[has]
+    fig = _new_figure(6.4, 5.0)
     ax = fig.add_subplot()
     xv = d[fx].to_numpy(dtype=float)
     yv = d[fy].to_numpy(dtype=float) if fy else np.random.default_rng(0).uniform(size=xv.size)
-    ax.scatter(xv[~missed], yv[~missed], s=8, color=_COLOURS[0], alpha=0.6,
-               label=t("expstats.fig.met", lang))
-    ax.scatter(xv[missed], yv[missed], s=8, color=_COLOURS[3], alpha=0.6,
-               label=t("expstats.fig.missed", lang))
+    dots = ax.scatter(xv, yv, s=10, c=share[has] / n[has], cmap="RdYlBu_r", vmin=0, vmax=1)
+    bar = fig.colorbar(dots, ax=ax)
+    bar.set_label(t("expstats.fig.missed_share", lang), **font)
 
     def span(f, values):
         low, high = box["limits"].get(f, [None, None])
@@ -222,7 +224,6 @@ def _boxes(exp: Experiment, lang: str, font: dict):
     ax.set_xlabel(fx)
     if fy:
         ax.set_ylabel(fy)
-    ax.legend(prop=font.get("fontproperties"), fontsize=8)
     ax.set_title(t("expstats.fig.box_title", lang, target=target.name, alternative=alt),
                  **font)
     return fig
@@ -267,8 +268,9 @@ def write_figures(folder: Path, lang: str) -> list[Path]:
         target's -- per alternative), ``sensitivity`` (Sobol' S1/ST bars, Morris mu*, or a
         Spearman tornado, for the key metric and the first alternative), ``breaking_point``
         (P(first target met) along its key factor: binned shares, logistic fit with its
-        bootstrap band, 50/90 % crossings), ``boxes`` (runs met/missed over the first PRIM
-        box's two factors, the box drawn) and ``convergence`` (CI half-width against runs,
+        bootstrap band, 50/90 % crossings), ``boxes`` (design points coloured by the share of
+        their runs that missed the first target, over the first PRIM box's two factors,
+        the box drawn) and ``convergence`` (CI half-width against runs,
         log-log). A figure whose analysis is unavailable (no target, no box) is skipped.
     """
     exp = read_experiment(folder)

@@ -85,8 +85,8 @@ def metric_difference(exp: Experiment, a: str, b: str, metric: str, *,
     dict
         ``n_pairs``, ``mean_a``, ``mean_b``, ``mean_diff``, ``ci_low``, ``ci_high``,
         ``p_signed_rank``, ``significant`` (CI excludes 0 and p < 0.05), ``better``
-        (``"a"``, ``"b"``, ``"neither"`` or ``None`` when the metric has no target to give
-        it a direction).
+        (the better alternative's name, ``"neither"``, or ``None`` when the metric has no
+        target to give it a direction).
     """
     matched = pairs(exp, a, b, metric)
     both = matched.dropna(subset=["a", "b"])
@@ -103,7 +103,7 @@ def metric_difference(exp: Experiment, a: str, b: str, metric: str, *,
         if not significant:
             better = "neither"
         else:
-            better = "b" if (diff.mean() > 0) == higher else "a"
+            better = b if (diff.mean() > 0) == higher else a
     return {
         "n_pairs": int(diff.size),
         "mean_a": float(both["a"].mean()) if diff.size else None,
@@ -129,7 +129,7 @@ def target_difference(exp: Experiment, a: str, b: str, target: Target, *,
         ``n_pairs``, ``p_a``, ``p_b``, ``diff`` (``p_b - p_a``), ``ci_low``, ``ci_high``
         (BCa bootstrap of the mean of the paired met-indicator differences),
         ``only_a``/``only_b`` (pairs met under one alternative only), ``p_mcnemar``
-        and ``better`` (``"a"``, ``"b"`` or ``"neither"``).
+        and ``better`` (the better alternative's name or ``"neither"``).
 
     Notes
     -----
@@ -147,7 +147,7 @@ def target_difference(exp: Experiment, a: str, b: str, target: Target, *,
          if only_a + only_b else None)
     low, high = bootstrap_mean_ci(diff, seed=seed)
     significant = p is not None and p < ALPHA
-    better = "neither" if not significant else ("b" if only_b > only_a else "a")
+    better = "neither" if not significant else (b if only_b > only_a else a)
     return {
         "n_pairs": int(diff.size),
         "p_a": float(ma.mean()) if diff.size else None,

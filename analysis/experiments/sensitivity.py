@@ -53,13 +53,20 @@ def _problem(exp: Experiment) -> dict:
 
 
 def _second_order(exp: Experiment, n_points: int, n_vars: int) -> bool | None:
+    """Whether the Saltelli sample holds the second-order cross matrices.
+
+    ``design.options.calc_second_order`` when the engine wrote it; otherwise from the size:
+    SALib's ``sobol.sample`` makes ``N (2D + 2)`` rows with, ``N (D + 2)`` without, N a
+    power of two. At most one of the two quotients is a power of two (their ratio
+    (2D+2)/(D+2) lies strictly between 1 and 2), so the size decides.
+    """
     option = exp.manifest["design"].get("options", {}).get("calc_second_order")
     if option is not None:
         return bool(option)
-    if n_points % (2 * n_vars + 2) == 0:
-        return True  # SALib's sobol.sample default
-    if n_points % (n_vars + 2) == 0:
-        return False
+    for second, per_n in ((True, 2 * n_vars + 2), (False, n_vars + 2)):
+        base = n_points // per_n
+        if n_points % per_n == 0 and base > 0 and base & (base - 1) == 0:
+            return second
     return None
 
 

@@ -245,8 +245,8 @@ def compare_text(folder: Path, a: str, b: str, lang: str) -> str:
     lines = [*_header(exp, lang), t("expstats.compare_title", lang, a=a, b=b)]
 
     def verdict(better: str | None, significant: bool) -> str:
-        if better in ("a", "b"):
-            return t("expstats.better", lang, name=a if better == "a" else b)
+        if better in (a, b):
+            return t("expstats.better", lang, name=better)
         if better is None and significant:
             return t("expstats.differs", lang)
         return t("expstats.no_difference", lang)
