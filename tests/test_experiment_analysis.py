@@ -450,3 +450,28 @@ def test_write_figures_makes_every_figure_and_the_same_bytes_twice(tmp_path):
     assert all(b.startswith(b"\x89PNG") for b in first.values())
     assert {p.name: p.read_bytes() for p in write_figures(folder, "zh")} == first
     assert not list((folder / "figures").glob(".*"))  # no temporary files left behind
+
+
+def test_stop_rule_and_a_design_without_factors(tmp_path):
+    # 20 replications of one point with values 0..19: sd = sqrt(35) (variance of 0..19,
+    # ddof 1, is 20*21/12 = 35), so the half-width is t_{.975,19} sqrt(35/20) and the runs
+    # needed for a 0.5 half-width are ceil((1.96 sqrt(35) / 0.5)^2) (Law 2015, sec. 9.4.1).
+    design = pd.DataFrame({"point": np.arange(1)})
+    rows = task_rows(design, ["a", "b"], 20, {"m": lambda d, alt, rep: np.full(len(d), rep)})
+    rows.loc[rows["alternative"] == "b", ["status", "error"]] = ["error", "boom"]
+    rows.loc[rows["alternative"] == "b", "m"] = np.nan
+    folder = write_folder(tmp_path / "single", design, rows, kind="single", metrics=["m"],
+                          alternatives=["a", "b"], replications=20,
+                          targets=[{"name": "t", "metric": "m", "op": "<", "value": 10}],
+                          stop_when={"metric": "m", "half_width": 0.5})
+    s = summary(folder)
+    status = s["stop_when"]["status"]
+    assert status["a"]["half_width"] == pytest.approx(stats.t.ppf(0.975, 19) * math.sqrt(1.75))
+    z = stats.norm.ppf(0.975)
+    assert status["a"]["runs_needed"] == math.ceil((z * math.sqrt(35) / 0.5) ** 2)
+    assert not status["a"]["reached"] and status["b"]["n"] == 0
+    assert s["targets"]["t"]["b"] == {"met": 0, "missed": 0, "not_measurable": 0,
+                                      "failed": 20, "p": None, "ci_low": None, "ci_high": None}
+    assert "about 538 runs needed" in show_text(folder, "en")
+    assert [p.name for p in write_figures(folder, "en")] == [
+        "ci_bars.en.png", "distribution.en.png", "convergence.en.png"]  # nothing to explain

@@ -162,7 +162,8 @@ def show_text(folder: Path, lang: str) -> str:
     str
         Title; a table per metric and alternative (runs, mean with its 95 % bootstrap
         CI, median, runs where not measurable); per target and alternative P(met) in %
-        with its 95 % Wilson interval and the met / missed / not measurable counts;
+        with its 95 % Wilson interval and the met / missed / not measurable / failed
+        counts; the ``stop_when`` rule's state (if the manifest has one this reads);
         failed tasks per alternative with the most frequent error; the factor that
         explains each target best with its 50 % / 90 % crossings; PRIM boxes as
         sentences.
@@ -189,11 +190,12 @@ def show_text(folder: Path, lang: str) -> str:
                 p = probs[target.name][alt]
                 rows.append([target.name, rule, alt, _pct(p["p"]),
                              f"[{_pct(p['ci_low'])}, {_pct(p['ci_high'])}]",
-                             str(p["met"]), str(p["missed"]), str(p["not_measurable"])])
+                             str(p["met"]), str(p["missed"]), str(p["not_measurable"]),
+                             str(p["failed"])])
         lines += ["", t("expstats.targets", lang),
                   *_table([t(f"expstats.col.{c}", lang) for c in
                            ("target", "rule", "alternative", "p_met", "wilson", "met",
-                            "missed", "nm")], rows)]
+                            "missed", "nm", "failed")], rows)]
     lines += ["", t("expstats.failures", lang)]
     for alt, f in failures(exp).items():
         line = t("expstats.failed", lang, alternative=alt, failed=f["failed"], tasks=f["tasks"])
@@ -201,6 +203,15 @@ def show_text(folder: Path, lang: str) -> str:
             top = f["errors"][0]
             line += t("expstats.top_error", lang, message=top["message"], count=top["count"])
         lines.append("  " + line)
+    stop = _stop_status(exp)
+    if stop and "status" in stop:
+        lines += ["", t("expstats.stop_rule", lang, metric=stop["rule"]["metric"],
+                        tol=_g(stop["rule"]["half_width"]))]
+        for alt, st in stop["status"].items():
+            lines.append("  " + t("expstats.stop_reached" if st["reached"] else
+                                  "expstats.stop_not_reached", lang, alternative=alt,
+                                  now=_g(st["half_width"]), n=st["n"],
+                                  needed=st["runs_needed"] if st["runs_needed"] else "-"))
     for target in exp.targets:
         for alt in exp.alternatives:
             factor = key_factor(exp, alt, target)
