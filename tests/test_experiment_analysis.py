@@ -64,6 +64,9 @@ def test_bootstrap_ci_of_the_mean_covers_the_true_mean_95_percent_of_the_time():
 def test_bootstrap_ci_edge_cases_are_explicit():
     assert all(math.isnan(v) for v in bootstrap_mean_ci(np.array([1.0])))
     assert bootstrap_mean_ci(np.full(10, 3.0)) == (3.0, 3.0)  # point mass: no warning, no NaN
+    x = np.random.default_rng(1).uniform(100, 200, 40)
+    low, high = bootstrap_mean_ci((x + 1.0) - x)  # a constant shift up to rounding
+    assert low == pytest.approx(1.0) and high == pytest.approx(1.0)
     x = np.random.default_rng(0).normal(size=30)
     assert bootstrap_mean_ci(x, seed=5) == bootstrap_mean_ci(x, seed=5)  # reproducible
 

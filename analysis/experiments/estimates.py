@@ -46,7 +46,8 @@ def bootstrap_mean_ci(values: np.ndarray, *, confidence: float = CONFIDENCE,
     -------
     (float, float)
         Lower and upper limits, in the metric's unit; ``(nan, nan)`` for fewer than two
-        values; ``(v, v)`` when every value is ``v`` (the bootstrap distribution is a point).
+        values; ``(v, v)`` when every value is ``v`` up to rounding (the bootstrap
+        distribution is a point); the percentile interval where BCa is undefined.
 
     Notes
     -----
@@ -56,12 +57,20 @@ def bootstrap_mean_ci(values: np.ndarray, *, confidence: float = CONFIDENCE,
     values = np.asarray(values, dtype=np.float64)
     if values.size < 2:
         return math.nan, math.nan
-    if np.all(values == values[0]):
-        return float(values[0]), float(values[0])
-    res = stats.bootstrap((values,), np.mean, confidence_level=confidence,
-                          n_resamples=n_resamples, method="BCa", vectorized=True,
-                          rng=np.random.default_rng(seed))
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+    mean = float(values.mean())
+    if np.ptp(values) <= 1e-12 * max(1.0, abs(mean)):
+        # A point mass up to rounding (e.g. paired differences that are all the same
+        # shift): the bootstrap distribution is that point; BCa's acceleration would be 0/0.
+        return mean, mean
+    for method in ("BCa", "percentile"):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            res = stats.bootstrap((values,), np.mean, confidence_level=confidence,
+                                  n_resamples=n_resamples, method=method, vectorized=True,
+                                  rng=np.random.default_rng(seed))
+        low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+        if math.isfinite(low) and math.isfinite(high):
+            break  # else: BCa undefined (degenerate jackknife), use the percentile interval
+    return low, high
 
 
 def t_half_width(values: np.ndarray, *, confidence: float = CONFIDENCE) -> float:
