@@ -13,8 +13,9 @@ pandas 3.1 deprecates with a ``Pandas4Warning`` -- an error under this project's
 module implements it faithfully:
 
 1. **Peeling** (F&F sec. 3.1): from the box of all runs, try removing the ``alpha``
-   share of the box's runs with the lowest, or the highest, values of each factor; keep
-   the peel whose remaining box has the highest density (share of runs of interest).
+   share of the box's runs with the lowest, or the highest, values of each factor (or
+   one category of a categorical factor); keep the peel with the largest density gain
+   per run removed (density: share of runs of interest; F&F sec. 5, EMA's "lenient1").
    Repeat while the box keeps at least ``mass_min`` of all runs. The sequence of boxes is
    the *peeling trajectory* (coverage falls, density rises).
 2. **Selection**: among the trajectory's boxes whose density reaches ``threshold``
@@ -22,16 +23,17 @@ module implements it faithfully:
    coverage -- precision times recall of "in the box" as a predictor of failure. EMA
    Workbench leaves this choice to the user (``inspect``); a rule is needed here to print
    a sentence unattended, and this one stops before peeling eats the cases.
-3. **Pasting** (F&F sec. 3.2): widen one side of the box by ``alpha`` of its runs while
-   that raises density.
+3. **Pasting** (F&F sec. 3.2): widen one side of the box by ``alpha`` of its runs (or add
+   back one category) while that does not lower density.
 4. **Pruning**: a restriction whose removal does not significantly lower density is
    dropped: its quasi-p-value (Bryant & Lempert 2010, sec. 3; one-sided binomial test
    of the box's cases against the density of the box without that restriction) must be
    below 0.05. This keeps the sentence to the factors that matter.
 5. **Covering** (F&F sec. 4): take the runs inside the box out and look for the next box.
 
-Only numeric factors take part (discrete string choices are left out and said so).
-Box limits are written halfway between the last run kept and the first run peeled.
+Categorical factors (discrete string choices) are peeled one category at a time and
+pasted back one at a time (F&F sec. 7). Box limits are written halfway between the last
+run kept and the first run peeled.
 """
 
 from __future__ import annotations
@@ -57,83 +59,148 @@ QP_MAX = 0.05
 """Largest quasi-p-value of a restriction kept in the box."""
 
 
-def _inside(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    return np.all((x >= lo) & (x <= hi), axis=1)
+class _Box:
+    """A PRIM box: limits ``lo``/``hi`` per factor, allowed codes per categorical factor.
+
+    ``allowed[j]`` is a bool array over category codes, None for numeric factors.
+    """
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray, allowed: list):
+        self.lo, self.hi, self.allowed = lo, hi, allowed
+
+    def copy(self) -> _Box:
+        return _Box(self.lo.copy(), self.hi.copy(),
+                    [None if a is None else a.copy() for a in self.allowed])
+
+    def inside(self, x: np.ndarray) -> np.ndarray:
+        mask = np.all((x >= self.lo) & (x <= self.hi), axis=1)
+        for j, ok in enumerate(self.allowed):
+            if ok is not None:
+                mask &= ok[x[:, j].astype(np.int64)]
+        return mask
+
+    def widened(self, full: _Box, j: int) -> _Box:
+        """Return a copy without the restriction on factor j."""
+        box = self.copy()
+        box.lo[j], box.hi[j] = full.lo[j], full.hi[j]
+        if box.allowed[j] is not None:
+            box.allowed[j] = full.allowed[j].copy()
+        return box
+
+    def restricted(self, full: _Box) -> list[int]:
+        return [j for j in range(self.lo.size)
+                if self.lo[j] > full.lo[j] or self.hi[j] < full.hi[j]
+                or (self.allowed[j] is not None
+                    and not np.array_equal(self.allowed[j], full.allowed[j]))]
 
 
-def _peel(x: np.ndarray, y: np.ndarray, alpha: float, mass_min: float):
-    n_total = y.size
-    lo, hi = x.min(axis=0).astype(float), x.max(axis=0).astype(float)
-    inside = np.ones(n_total, dtype=bool)
-    trajectory = [(lo.copy(), hi.copy(), inside.copy())]
+def _full_box(x: np.ndarray, categorical: list[int]) -> _Box:
+    allowed = [None] * x.shape[1]
+    for j in categorical:
+        allowed[j] = np.zeros(int(x[:, j].max()) + 1, dtype=bool)
+        allowed[j][np.unique(x[:, j].astype(np.int64))] = True
+    return _Box(x.min(axis=0).astype(float), x.max(axis=0).astype(float), allowed)
+
+
+def _peel_candidates(x: np.ndarray, inside: np.ndarray, box: _Box, alpha: float):
+    """(keep mask within the box's runs, new box) for every possible peel."""
+    for j in range(x.shape[1]):
+        xj = x[inside, j]
+        if box.allowed[j] is not None:  # categorical: remove one category
+            present = np.unique(xj.astype(np.int64))
+            if present.size < 2:
+                continue
+            for code in present:
+                new = box.copy()
+                new.allowed[j][code] = False
+                yield xj != code, new
+            continue
+        for side in ("low", "high"):
+            q = np.quantile(xj, alpha if side == "low" else 1 - alpha)
+            if side == "low":
+                keep = xj > q if q <= xj.min() else xj >= q
+            else:
+                keep = xj < q if q >= xj.max() else xj <= q
+            if keep.all() or not keep.any():
+                continue
+            new = box.copy()
+            if side == "low":
+                new.lo[j] = 0.5 * (xj[~keep].max() + xj[keep].min())
+            else:
+                new.hi[j] = 0.5 * (xj[~keep].min() + xj[keep].max())
+            yield keep, new
+
+
+def _peel(x: np.ndarray, y: np.ndarray, full: _Box, alpha: float, mass_min: float):
+    inside = np.ones(y.size, dtype=bool)
+    box = full.copy()
+    trajectory = [(box, inside.copy())]
     while True:
         best = None
-        for j in range(x.shape[1]):
-            xj = x[inside, j]
-            for side in ("low", "high"):
-                q = np.quantile(xj, alpha if side == "low" else 1 - alpha)
-                if side == "low":
-                    keep_j = xj > q if q <= xj.min() else xj >= q
-                else:
-                    keep_j = xj < q if q >= xj.max() else xj <= q
-                n_keep = int(keep_j.sum())
-                if n_keep == xj.size or n_keep < mass_min * n_total or n_keep == 0:
-                    continue
-                density = y[inside][keep_j].mean()
-                if best is None or (density, n_keep) > (best[0], best[1]):
-                    best = (density, n_keep, j, side, keep_j)
+        y_box = y[inside]
+        for keep, new in _peel_candidates(x, inside, box, alpha):
+            n_keep = int(keep.sum())
+            if n_keep < mass_min * y.size:
+                continue
+            # density gained per run removed (F&F sec. 5; EMA's "lenient1"), so that peeling
+            # a whole category is not preferred just because it removes many runs at once
+            gain = (y_box[keep].mean() - y_box.mean()) / (y_box.size - n_keep)
+            if best is None or (gain, n_keep) > (best[0], best[1]):
+                best = (gain, n_keep, keep, new)
         if best is None:
             return trajectory
-        _, _, j, side, keep_j = best
-        xj = x[inside, j]
-        if side == "low":
-            lo[j] = 0.5 * (xj[~keep_j].max() + xj[keep_j].min())
-        else:
-            hi[j] = 0.5 * (xj[~keep_j].min() + xj[keep_j].max())
+        _, _, keep, box = best
         idx = np.flatnonzero(inside)
-        inside[idx[~keep_j]] = False
-        trajectory.append((lo.copy(), hi.copy(), inside.copy()))
+        inside[idx[~keep]] = False
+        trajectory.append((box, inside.copy()))
 
 
-def _paste(x, y, lo, hi, full_lo, full_hi, alpha):
-    lo, hi = lo.copy(), hi.copy()
+def _paste(x: np.ndarray, y: np.ndarray, box: _Box, full: _Box, alpha: float) -> _Box:
     while True:
-        inside = _inside(x, lo, hi)
+        inside = box.inside(x)
         density = y[inside].mean()
         best = None
-        for j in range(x.shape[1]):
-            for side in ("low", "high"):
-                bound = lo if side == "low" else hi
-                if bound[j] == (full_lo if side == "low" else full_hi)[j]:
-                    continue
-                others_lo, others_hi = lo.copy(), hi.copy()
-                others_lo[j], others_hi[j] = full_lo[j], full_hi[j]
-                cand = _inside(x, others_lo, others_hi)
-                outside = cand & ~inside
-                outside &= (x[:, j] < lo[j]) if side == "low" else (x[:, j] > hi[j])
-                if not outside.any():
-                    continue
-                values = np.sort(x[outside, j])  # nearest the box first:
-                values = values[::-1] if side == "low" else values
-                n_add = min(max(1, int(round(alpha * inside.sum()))), values.size)
-                new = lo.copy() if side == "low" else hi.copy()
-                new[j] = (values[n_add - 1] if n_add == values.size
-                          else 0.5 * (values[n_add - 1] + values[n_add]))
-                trial_lo, trial_hi = (new, hi) if side == "low" else (lo, new)
-                trial = _inside(x, trial_lo, trial_hi)
-                d = y[trial].mean()
-                if d > density and (best is None or d > best[0]):
-                    best = (d, trial_lo.copy(), trial_hi.copy())
+        for j in box.restricted(full):
+            others = box.widened(full, j).inside(x) & ~inside
+            if not others.any():
+                continue
+            candidates = []
+            if box.allowed[j] is not None:  # categorical: add one category back
+                for code in np.flatnonzero(full.allowed[j] & ~box.allowed[j]):
+                    new = box.copy()
+                    new.allowed[j][code] = True
+                    candidates.append(new)
+            else:
+                n_add = max(1, int(round(alpha * inside.sum())))
+                for side in ("low", "high"):
+                    out = others & ((x[:, j] < box.lo[j]) if side == "low"
+                                    else (x[:, j] > box.hi[j]))
+                    if not out.any():
+                        continue
+                    values = np.sort(x[out, j])  # nearest the box first:
+                    values = values[::-1] if side == "low" else values
+                    k = min(n_add, values.size)
+                    edge = (values[k - 1] if k == values.size
+                            else 0.5 * (values[k - 1] + values[k]))
+                    new = box.copy()
+                    if side == "low":
+                        new.lo[j] = edge
+                    else:
+                        new.hi[j] = edge
+                    candidates.append(new)
+            for new in candidates:
+                d = y[new.inside(x)].mean()
+                # ">=": a paste that keeps density and adds runs is taken (coverage grows)
+                if d >= density and (best is None or d > best[0]):
+                    best = (d, new)
         if best is None:
-            return lo, hi
-        _, lo, hi = best
+            return box
+        box = best[1]
 
 
-def _qp(x, y, lo, hi, full_lo, full_hi, j) -> float:
-    inside = _inside(x, lo, hi)
-    wide_lo, wide_hi = lo.copy(), hi.copy()
-    wide_lo[j], wide_hi[j] = full_lo[j], full_hi[j]
-    wider = _inside(x, wide_lo, wide_hi)
+def _qp(x: np.ndarray, y: np.ndarray, box: _Box, full: _Box, j: int) -> float:
+    inside = box.inside(x)
+    wider = box.widened(full, j).inside(x)
     return float(stats.binomtest(int(y[inside].sum()), int(inside.sum()),
                                  float(y[wider].mean()), alternative="greater").pvalue)
 
@@ -145,7 +212,8 @@ def prim(x: pd.DataFrame, y: np.ndarray, *, alpha: float = ALPHA, mass_min: floa
     Parameters
     ----------
     x : pandas.DataFrame
-        Numeric factor values, one row per run, one column per factor (its own unit).
+        Factor values, one row per run, one column per factor: numeric (its own unit) or
+        categorical (any other dtype; peeled one category at a time, F&F sec. 7).
     y : numpy.ndarray of bool
         True for runs of interest (target missed).
     alpha, mass_min, threshold : float
@@ -156,46 +224,51 @@ def prim(x: pd.DataFrame, y: np.ndarray, *, alpha: float = ALPHA, mass_min: floa
     Returns
     -------
     list of dict
-        Per box: ``limits`` ``{factor: [low or None, high or None]}`` for the kept
-        restrictions (None: unrestricted side), ``qp`` per restricted factor, ``density``
-        (share of runs in the box that are of interest), ``coverage`` (share of all runs of
-        interest that fall in the box), ``mass`` (share of all runs in the box), ``n``
-        (runs in the box). Empty when no box beats the overall share.
+        Per box: ``limits`` ``{factor: [low or None, high or None]}`` for the kept numeric
+        restrictions (None: unrestricted side), ``among`` ``{factor: [categories]}`` for
+        the kept categorical ones, ``qp`` per restricted factor, ``density`` (share of runs
+        in the box that are of interest), ``coverage`` (share of all runs of interest in
+        the box), ``mass`` (share of all runs in the box), ``n`` (runs in the box). Empty
+        when no box beats the overall share.
     """
     names = list(x.columns)
-    xs = x.to_numpy(dtype=np.float64)
+    categorical = [j for j, c in enumerate(names)
+                   if not pd.api.types.is_numeric_dtype(x[c])]
+    labels = {j: np.unique(x[names[j]].astype(str).to_numpy()) for j in categorical}
+    xs = np.empty((len(x), len(names)))
+    for j, name in enumerate(names):
+        xs[:, j] = (np.searchsorted(labels[j], x[name].astype(str).to_numpy())
+                    if j in labels else x[name].to_numpy(dtype=np.float64))
     y = np.asarray(y, dtype=bool)
     n_cases = int(y.sum())
     remaining = np.ones(y.size, dtype=bool)
     boxes: list[dict] = []
     while len(boxes) < max_boxes and y[remaining].sum() >= 2:
         xr, yr = xs[remaining], y[remaining].astype(np.float64)
-        full_lo, full_hi = xr.min(axis=0), xr.max(axis=0)
-        trajectory = _peel(xr, yr, alpha, mass_min)
-        stats_ = [(yr[ins].mean(), yr[ins].sum()) for _, _, ins in trajectory]
+        full = _full_box(xr, categorical)
+        trajectory = _peel(xr, yr, full, alpha, mass_min)
+        stats_ = [(yr[ins].mean(), yr[ins].sum()) for _, ins in trajectory]
         good = [i for i, (d, _) in enumerate(stats_) if d >= threshold]
         # density x coverage is the product of the box's precision and recall
         pick = max(good or range(len(stats_)), key=lambda i: stats_[i][0] * stats_[i][1])
-        lo, hi, _ = trajectory[pick]
-        lo, hi = _paste(xr, yr, lo, hi, full_lo, full_hi, alpha)
-        changed = True
-        while changed:  # drop the least significant restriction until all are needed
-            changed = False
-            restricted = [j for j in range(len(names))
-                          if lo[j] > full_lo[j] or hi[j] < full_hi[j]]
-            qps = {j: _qp(xr, yr, lo, hi, full_lo, full_hi, j) for j in restricted}
+        box = _paste(xr, yr, trajectory[pick][0], full, alpha)
+        while True:  # drop the least significant restriction until all are needed
+            qps = {j: _qp(xr, yr, box, full, j) for j in box.restricted(full)}
             worst = max(qps, key=qps.get) if qps else None
-            if worst is not None and qps[worst] > QP_MAX:
-                lo[worst], hi[worst] = full_lo[worst], full_hi[worst]
-                changed = True
-        inside = _inside(xr, lo, hi)
+            if worst is None or qps[worst] <= QP_MAX:
+                break
+            box = box.widened(full, worst)
+        inside = box.inside(xr)
         density = float(yr[inside].mean())
         if not qps or density <= yr.mean() or (boxes and density < threshold):
             break  # later boxes only when dense enough to be worth a sentence
-        limits = {names[j]: [float(lo[j]) if lo[j] > full_lo[j] else None,
-                             float(hi[j]) if hi[j] < full_hi[j] else None]
-                  for j in sorted(qps)}
-        boxes.append({"limits": limits, "qp": {names[j]: qps[j] for j in sorted(qps)},
+        limits = {names[j]: [float(box.lo[j]) if box.lo[j] > full.lo[j] else None,
+                             float(box.hi[j]) if box.hi[j] < full.hi[j] else None]
+                  for j in sorted(qps) if j not in labels}
+        among = {names[j]: [str(labels[j][c]) for c in np.flatnonzero(box.allowed[j])]
+                 for j in sorted(qps) if j in labels}
+        boxes.append({"limits": limits, "among": among,
+                      "qp": {names[j]: qps[j] for j in sorted(qps)},
                       "density": density, "coverage": float(yr[inside].sum() / n_cases),
                       "mass": float(inside.sum() / y.size), "n": int(inside.sum())})
         idx = np.flatnonzero(remaining)
@@ -204,25 +277,23 @@ def prim(x: pd.DataFrame, y: np.ndarray, *, alpha: float = ALPHA, mass_min: floa
 
 
 def failure_boxes(exp: Experiment, alternative: str, target: Target, **options) -> dict:
-    """PRIM boxes of the numeric factors where ``target`` is missed, for one alternative.
+    """PRIM boxes of the factors where ``target`` is missed, for one alternative.
 
     Returns
     -------
     dict
         ``target``, ``alternative``, ``missed_share`` (over measurable runs), ``n_runs``,
-        ``factors`` used, ``left_out`` (non-numeric factors), and ``boxes`` (see
-        :func:`prim`).
+        ``factors`` used (numeric and categorical), and ``boxes`` (see :func:`prim`).
     """
     ok = exp.ok_rows(alternative)
     outcome = target_outcomes(exp, alternative, target)
     keep = np.isfinite(outcome)
-    factors = exp.numeric_factors()
+    factors = exp.factors
     x = exp.design.set_index("point").loc[ok["point"].to_numpy()[keep], factors]
     missed = outcome[keep] == 0
     out = {"target": target.name, "alternative": alternative,
            "missed_share": float(missed.mean()) if missed.size else None,
-           "n_runs": int(missed.size), "factors": factors,
-           "left_out": [f for f in exp.factors if f not in factors], "boxes": []}
+           "n_runs": int(missed.size), "factors": factors, "boxes": []}
     if missed.sum() >= 2 and (~missed).sum() >= 1 and factors:
         out["boxes"] = prim(x.reset_index(drop=True), missed, **options)
     return out
@@ -247,6 +318,9 @@ def box_sentence(target: str, box: dict, lang: str) -> str:
             parts.append(t("expstats.box.above", lang, factor=factor, low=_num(low)))
         else:
             parts.append(t("expstats.box.below", lang, factor=factor, high=_num(high)))
+    for factor, values in box.get("among", {}).items():
+        parts.append(t("expstats.box.among", lang, factor=factor,
+                       values=t("expstats.box.or", lang).join(values)))
     return t("expstats.box.sentence", lang, target=target, density=100 * box["density"],
              conditions=t("expstats.box.and", lang).join(parts), n=box["n"],
              coverage=100 * box["coverage"])
