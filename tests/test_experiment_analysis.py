@@ -259,6 +259,7 @@ def test_breaking_point_recovers_a_planted_logistic_threshold(tmp_path, sign):
         # sd of the estimate over repeated data sets is <= 0.008 (measured with the
         # coverage test's generator): 0.025 is three of them.
         assert abs(cross["x"] - truth[cross["level"]]) < 0.025 and cross["inside"]
+        assert cross["observed"]  # the data's own decile shares pass through the level
         assert cross["ci_low"] < cross["x"] < cross["ci_high"]
         assert cross["ci_high"] - cross["ci_low"] < 0.06
     assert res["b1"] == pytest.approx(sign / 0.04, rel=0.35)
@@ -290,6 +291,26 @@ def test_breaking_point_ci_covers_the_planted_threshold_95_percent_of_the_time()
             hits[cross["level"]] += cross["ci_low"] <= truth[cross["level"]] <= cross["ci_high"]
     low, high = _binomial_bound(0.95, reps)
     assert all(low <= h / reps <= high for h in hits.values())
+
+
+def test_a_crossing_the_data_never_reach_is_flagged(tmp_path):
+    # P(met) = 2/3 below c = 0.7 and 1 above (one band of three fails): the logistic
+    # curve crosses 50 % somewhere, the data never go below 2/3.
+    n = 300
+    design = pd.DataFrame({"point": np.arange(n), "c": np.linspace(0.5, 1, n),
+                           "band": np.resize(["north", "south", "west"], n)})
+    rows = task_rows(design, ["base"], 2, {"m": lambda d, alt, rep: np.where(
+        (d["band"] == "west") & (d["c"] < 0.7), 0.0, 1.0)})
+    folder = write_folder(tmp_path / "plateau", design, rows, metrics=["m"],
+                          replications=2,
+                          targets=[{"name": "t", "metric": "m", "op": ">=", "value": 0.5}])
+    exp = read_experiment(folder)
+    res = breaking_point(exp, "base", exp.target("t"), "c", n_boot=0)
+    low, high = res["binned_range"]
+    assert low == pytest.approx(2 / 3, abs=0.01) and high == 1.0
+    observed = {c["level"]: c["observed"] for c in res["crossings"]}
+    assert observed == {0.9: True, 0.5: False}
+    assert "not seen in the data" in show_text(folder, "en")
 
 
 def test_newton_logistic_fit_equals_scipy_optimize_maximum_likelihood():

@@ -103,6 +103,14 @@ def _grouped(exp: Experiment, alternative: str, target: Target, factor: str):
     return x[has], k[has], n[has]
 
 
+def _binned_share_range(x: np.ndarray, k: np.ndarray, n: np.ndarray,
+                        bins: int = 10) -> tuple[float, float]:
+    """Lowest and highest share met over ``bins`` quantile bins of the factor."""
+    order = np.argsort(x, kind="stable")
+    shares = [k[idx].sum() / n[idx].sum() for idx in np.array_split(order, bins) if idx.size]
+    return float(min(shares)), float(max(shares))
+
+
 def breaking_point(exp: Experiment, alternative: str, target: Target, factor: str, *,
                    n_boot: int = N_BOOT, seed: int = SEED,
                    confidence: float = CONFIDENCE) -> dict:
@@ -154,10 +162,12 @@ def breaking_point(exp: Experiment, alternative: str, target: Target, factor: st
         weights = np.stack([np.bincount(d, minlength=x.size) for d in draws])
         boots = fit_logistic(z, k * weights, n * weights)
     tail = (1 - confidence) / 2
+    binned = _binned_share_range(x, k, n)
     crossings = []
     for level in LEVELS:
         zc = _crossing(beta, level)
-        entry = {"level": level, "x": None, "ci_low": None, "ci_high": None, "inside": False}
+        entry = {"level": level, "x": None, "ci_low": None, "ci_high": None, "inside": False,
+                 "observed": bool(binned[0] <= level <= binned[1])}
         if math.isfinite(zc):
             xc = mu + sd * zc
             entry["x"] = xc
@@ -171,6 +181,7 @@ def breaking_point(exp: Experiment, alternative: str, target: Target, factor: st
         crossings.append(entry)
     out.update({"b0": float(beta[0] - beta[1] * mu / sd), "b1": float(beta[1] / sd),
                 "range": [float(x.min()), float(x.max())], "deviance_drop": float(drop),
+                "binned_range": list(binned),
                 "crossings": crossings,
                 "boot_b": [[float(b[0] - b[1] * mu / sd), float(b[1] / sd)] for b in boots]})
     return out

@@ -185,16 +185,21 @@ def _breaking(exp: Experiment, lang: str, font: dict):
     return fig
 
 
+def box_dims(box: dict, exp: Experiment) -> list[str]:
+    """Numeric factors to draw a box over: its restricted ones first, then the others."""
+    dims = list(box["limits"])
+    return dims + [f for f in exp.numeric_factors() if f not in dims]
+
+
 def _boxes(exp: Experiment, lang: str, font: dict):
     if not exp.targets:
         return None
     target, alt = exp.targets[0], exp.alternatives[0]
     found = failure_boxes(exp, alt, target)
-    if not found["boxes"] or len(found["factors"]) < 1:
+    if not found["boxes"] or not box_dims(found["boxes"][0], exp):
         return None
     box = found["boxes"][0]
-    dims = list(box["limits"])
-    dims += [f for f in found["factors"] if f not in dims]
+    dims = box_dims(box, exp)
     fx, fy = dims[0], (dims[1] if len(dims) > 1 else None)
     outcome = target_outcomes(exp, alt, target)
     keep = np.isfinite(outcome)
@@ -269,9 +274,9 @@ def write_figures(folder: Path, lang: str) -> list[Path]:
         Spearman tornado, for the key metric and the first alternative), ``breaking_point``
         (P(first target met) along its key factor: binned shares, logistic fit with its
         bootstrap band, 50/90 % crossings), ``boxes`` (design points coloured by the share of
-        their runs that missed the first target, over the first PRIM box's two factors,
-        the box drawn) and ``convergence`` (CI half-width against runs,
-        log-log). A figure whose analysis is unavailable (no target, no box) is skipped.
+        their runs that missed the first target, over the first PRIM box's two numeric
+        factors, the box drawn; its categories, if any, are in the sentence) and
+        ``convergence`` (CI half-width against runs, log-log). A figure whose analysis is unavailable (no target, no box) is skipped.
     """
     exp = read_experiment(folder)
     label_lang, font = _label_lang_and_font(lang)

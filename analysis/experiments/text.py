@@ -220,10 +220,14 @@ def show_text(folder: Path, lang: str) -> str:
                 lines += ["", t("expstats.breaking", lang, target=target.name, alternative=alt,
                                 factor=factor)]
                 for c in bp["crossings"]:
-                    lines.append("  " + t(
-                        "expstats.crossing" if c["inside"] else "expstats.crossing_outside",
-                        lang, level=100 * c["level"], x=_g(c["x"]), low=_g(c["ci_low"]),
-                        high=_g(c["ci_high"])))
+                    key = "expstats.crossing" if c["inside"] else "expstats.crossing_outside"
+                    line = t(key, lang, level=100 * c["level"], x=_g(c["x"]),
+                             low=_g(c["ci_low"]), high=_g(c["ci_high"]))
+                    if not c["observed"]:
+                        line += t("expstats.not_observed", lang,
+                                  low=100 * bp["binned_range"][0],
+                                  high=100 * bp["binned_range"][1])
+                    lines.append("  " + line)
             for box in failure_boxes(exp, alt, target)["boxes"]:
                 lines.append("  " + f"[{alt}] " + box_sentence(target.name, box, lang))
     return "\n".join(lines)
