@@ -276,7 +276,8 @@ def write_figures(folder: Path, lang: str) -> list[Path]:
         bootstrap band, 50/90 % crossings), ``boxes`` (design points coloured by the share of
         their runs that missed the first target, over the first PRIM box's two numeric
         factors, the box drawn; its categories, if any, are in the sentence) and
-        ``convergence`` (CI half-width against runs, log-log). A figure whose analysis is unavailable (no target, no box) is skipped.
+        ``convergence`` (CI half-width against runs, log-log). A figure whose analysis is
+        unavailable (no target, no box) is skipped.
     """
     exp = read_experiment(folder)
     label_lang, font = _label_lang_and_font(lang)
