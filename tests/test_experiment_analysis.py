@@ -400,6 +400,14 @@ def _edit_manifest(folder: Path, **changes) -> None:
     path.write_text(json.dumps(manifest))
 
 
+def _rewrite_part(folder: Path, **columns) -> None:
+    part = folder / "rows" / "part-0.parquet"
+    rows = pd.read_parquet(part)
+    for name, value in columns.items():
+        rows[name] = value
+    rows.to_parquet(part, index=False)
+
+
 @pytest.mark.parametrize("breakage, expected", [
     (lambda f: (f / "experiment.json").unlink(), "experiment.json: missing"),
     (lambda f: (f / "design.parquet").unlink(), "design.parquet: missing"),
@@ -413,6 +421,11 @@ def _edit_manifest(folder: Path, **changes) -> None:
                                            "value": 1}]), "targets[0].op: expected one of"),
     (lambda f: [p.unlink() for p in (f / "rows").glob("*.parquet")], "no part-*.parquet"),
     (lambda f: (f / "experiment.json").write_text("{"), "experiment.json: not valid JSON"),
+    (lambda f: _edit_manifest(f, design={"kind": "sobol", "salib_problem": {
+        "names": ["warning.coverage", "x"], "bounds": [[0, 1], [0, 1]]}}),
+     "design.parquet: columns: expected a column for every name"),
+    (lambda f: _edit_manifest(f, design={"kind": "kriging"}), "design.kind: expected one of"),
+    (lambda f: _rewrite_part(f, dead="n/a"), "rows: dead: expected numbers"),
 ])
 def test_a_bad_folder_gives_one_clear_error(tmp_path, breakage, expected):
     folder = _small_folder(tmp_path)

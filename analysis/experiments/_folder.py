@@ -188,6 +188,12 @@ def _read_design(folder: Path, manifest: dict) -> pd.DataFrame:
     if missing:
         raise _fail(path, "columns", f"'point' and one column per factor {factors}",
                     f"missing {missing}")
+    problem = manifest["design"].get("salib_problem")
+    if problem is not None:
+        names = problem.get("names") if isinstance(problem, dict) else None
+        if not isinstance(names, list) or any(n not in design.columns for n in names):
+            raise _fail(path, "columns", "a column for every name in "
+                        "experiment.json design.salib_problem.names", names)
     n = len(design)
     points = design["point"].to_numpy()
     if not np.array_equal(np.sort(points), np.arange(n)):
@@ -208,9 +214,13 @@ def _read_rows(folder: Path, manifest: dict, n_points: int) -> pd.DataFrame:
             raise _fail(part, "columns", "the row columns and every kept metric",
                         f"missing {missing}")
     rows = pd.concat(frames, ignore_index=True)
-    for metric in metrics:
-        rows[metric] = rows[metric].astype("float64")
     first = parts[0]
+    for metric in metrics:
+        try:
+            rows[metric] = rows[metric].astype("float64")
+        except (TypeError, ValueError):
+            raise _fail(first.parent, metric, "numbers (float64, NaN where not measurable)",
+                        str(rows[metric].dtype)) from None
     bad_status = sorted(set(rows["status"]) - {"ok", "error"})
     if bad_status:
         raise _fail(first.parent, "status", "'ok' or 'error'", bad_status[:3])
