@@ -105,9 +105,12 @@ def t_half_width(values: np.ndarray, *, confidence: float = CONFIDENCE) -> float
 def metric_values(exp: Experiment, alternative: str, metric: str) -> np.ndarray:
     """Finite values of one metric over one alternative's finished runs.
 
-    Rows are in (point, replication) order, the order the design made them.
+    Rows are in (replication, point) order: every design point once, then again, so
+    that a prefix of the runs is a smaller experiment over the whole design (what the
+    convergence table needs), not a few points' replications.
     """
-    values = exp.ok_rows(alternative)[metric].to_numpy(dtype=np.float64)
+    rows = exp.ok_rows(alternative).sort_values(["replication", "point"], kind="stable")
+    values = rows[metric].to_numpy(dtype=np.float64)
     return values[np.isfinite(values)]
 
 
@@ -166,7 +169,7 @@ def convergence(values: np.ndarray, *, n_steps: int = 12,
     Parameters
     ----------
     values : numpy.ndarray
-        Finite values in run order (design order: point, then replication).
+        Finite values in run order (:func:`metric_values`: replication, then point).
     n_steps : int, default 12
         Number of prefix lengths, spaced geometrically from 2 to ``len(values)``.
     confidence : float, default 0.95

@@ -163,7 +163,8 @@ def show_text(folder: Path, lang: str) -> str:
         Title; a table per metric and alternative (runs, mean with its 95 % bootstrap
         CI, median, runs where not measurable); per target and alternative P(met) in %
         with its 95 % Wilson interval and the met / missed / not measurable / failed
-        counts; the ``stop_when`` rule's state (if the manifest has one this reads);
+        counts; the CI half-width of the key metric's mean after 2 ... all runs; the
+        ``stop_when`` rule's state (if the manifest has one this reads);
         failed tasks per alternative with the most frequent error; the factor that
         explains each target best with its 50 % / 90 % crossings; PRIM boxes as
         sentences.
@@ -203,6 +204,13 @@ def show_text(folder: Path, lang: str) -> str:
             top = f["errors"][0]
             line += t("expstats.top_error", lang, message=top["message"], count=top["count"])
         lines.append("  " + line)
+    key = exp.targets[0].metric if exp.targets else exp.metrics[0]
+    lines += ["", t("expstats.convergence", lang, metric=key)]
+    for alt in exp.alternatives:
+        table = convergence(metric_values(exp, alt, key), n_steps=6)
+        steps = ", ".join(f"{n}: {_g(h)}" for n, h in zip(table["n"], table["half_width"],
+                                                          strict=True))
+        lines.append(f"  {alt}: {steps or '-'}")
     stop = _stop_status(exp)
     if stop and "status" in stop:
         lines += ["", t("expstats.stop_rule", lang, metric=stop["rule"]["metric"],
