@@ -103,12 +103,14 @@ def _grouped(exp: Experiment, alternative: str, target: Target, factor: str):
     return x[has], k[has], n[has]
 
 
-def _binned_share_range(x: np.ndarray, k: np.ndarray, n: np.ndarray,
-                        bins: int = 10) -> tuple[float, float]:
-    """Lowest and highest share met over ``bins`` quantile bins of the factor."""
+def _binned_shares(x: np.ndarray, k: np.ndarray, n: np.ndarray,
+                   bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Share met and its binomial standard error in ``bins`` quantile bins of the factor."""
     order = np.argsort(x, kind="stable")
-    shares = [k[idx].sum() / n[idx].sum() for idx in np.array_split(order, bins) if idx.size]
-    return float(min(shares)), float(max(shares))
+    groups = [idx for idx in np.array_split(order, bins) if idx.size]
+    trials = np.array([n[idx].sum() for idx in groups])
+    share = np.array([k[idx].sum() for idx in groups]) / trials
+    return share, np.sqrt(share * (1 - share) / trials)
 
 
 def breaking_point(exp: Experiment, alternative: str, target: Target, factor: str, *,
@@ -162,12 +164,14 @@ def breaking_point(exp: Experiment, alternative: str, target: Target, factor: st
         weights = np.stack([np.bincount(d, minlength=x.size) for d in draws])
         boots = fit_logistic(z, k * weights, n * weights)
     tail = (1 - confidence) / 2
-    binned = _binned_share_range(x, k, n)
+    share, se = _binned_shares(x, k, n)
     crossings = []
     for level in LEVELS:
         zc = _crossing(beta, level)
+        # reached by some decile's share within 2 binomial standard errors, on both sides
+        observed = bool(np.any(share - 2 * se <= level) and np.any(share + 2 * se >= level))
         entry = {"level": level, "x": None, "ci_low": None, "ci_high": None, "inside": False,
-                 "observed": bool(binned[0] <= level <= binned[1])}
+                 "observed": observed}
         if math.isfinite(zc):
             xc = mu + sd * zc
             entry["x"] = xc
@@ -181,7 +185,7 @@ def breaking_point(exp: Experiment, alternative: str, target: Target, factor: st
         crossings.append(entry)
     out.update({"b0": float(beta[0] - beta[1] * mu / sd), "b1": float(beta[1] / sd),
                 "range": [float(x.min()), float(x.max())], "deviance_drop": float(drop),
-                "binned_range": list(binned),
+                "binned_range": [float(share.min()), float(share.max())],
                 "crossings": crossings,
                 "boot_b": [[float(b[0] - b[1] * mu / sd), float(b[1] / sd)] for b in boots]})
     return out

@@ -147,6 +147,29 @@ def _header(exp: Experiment, lang: str) -> list[str]:
               reps=design.get("replications", "?"), alts=len(exp.alternatives))]
 
 
+def _sensitivity_lines(res: dict, metric: str, alt: str, lang: str) -> list[str]:
+    method = res["method"]
+    head = t(f"expstats.sens.{method}", lang, metric=metric, alternative=alt)
+    if res.get("unavailable"):
+        return [head, "  " + t("expstats.sens.unavailable", lang, reason=res["unavailable"])]
+    if not res["names"]:
+        return []
+    rows = []
+    for i, name in enumerate(res["names"]):
+        if method == "sobol":
+            cells = [f"{_g(res['S1'][i])} ± {_g(res['S1_conf'][i])}",
+                     f"{_g(res['ST'][i])} ± {_g(res['ST_conf'][i])}"]
+        elif method == "morris":
+            cells = [f"{_g(res['mu_star'][i])} ± {_g(res['mu_star_conf'][i])}",
+                     _g(res["sigma"][i])]
+        else:
+            cells = [_g(res["rho"][i]), _p(res["p"][i])]
+        rows.append([name, *cells])
+    cols = {"sobol": ("S1", "ST"), "morris": ("mu*", "sigma"), "spearman": ("rho", "p")}
+    table = _table([t("expstats.col.factor", lang), *cols[method]], rows)
+    return [head, *("  " + line for line in table)]
+
+
 def show_text(folder: Path, lang: str) -> str:
     """The experiment as text: alternatives x metrics with CIs, targets, failures.
 
@@ -163,7 +186,8 @@ def show_text(folder: Path, lang: str) -> str:
         Title; a table per metric and alternative (runs, mean with its 95 % bootstrap
         CI, median, runs where not measurable); per target and alternative P(met) in %
         with its 95 % Wilson interval and the met / missed / not measurable / failed
-        counts; the CI half-width of the key metric's mean after 2 ... all runs; the
+        counts; the CI half-width of the key metric's mean after 2 ... all runs; its
+        sensitivity indices per alternative (Sobol', Morris or Spearman); the
         ``stop_when`` rule's state (if the manifest has one this reads);
         failed tasks per alternative with the most frequent error; the factor that
         explains each target best with its 50 % / 90 % crossings; PRIM boxes as
@@ -211,6 +235,8 @@ def show_text(folder: Path, lang: str) -> str:
         steps = ", ".join(f"{n}: {_g(h)}" for n, h in zip(table["n"], table["half_width"],
                                                           strict=True))
         lines.append(f"  {alt}: {steps or '-'}")
+    for alt in exp.alternatives:
+        lines += ["", *_sensitivity_lines(sensitivity(exp, alt, key), key, alt, lang)]
     stop = _stop_status(exp)
     if stop and "status" in stop:
         lines += ["", t("expstats.stop_rule", lang, metric=stop["rule"]["metric"],
