@@ -477,6 +477,13 @@ def test_summary_show_and_compare_text(tmp_path):
     en = compare_text(folder, "default", "more", "en")
     assert "more better" in en and "signed-rank p" in en
     assert "more 更优" in compare_text(folder, "default", "more", "zh")
+    assert s["comparisons"]["more - default"]["seed_mismatches"] == 0
+    part = folder / "rows" / "part-1.parquet"
+    rows = pd.read_parquet(part)
+    rows.loc[rows["alternative"] == "more", "seed"] += 1  # break common random numbers
+    rows.to_parquet(part, index=False)
+    assert "Warning: 60 matched pairs ran with different seeds" in compare_text(
+        folder, "default", "more", "en")
     with pytest.raises(ExperimentFolderError, match="no alternative 'other'"):
         compare_text(folder, "default", "other", "en")
 

@@ -162,12 +162,34 @@ def target_difference(exp: Experiment, a: str, b: str, target: Target, *,
     }
 
 
+def seed_mismatches(exp: Experiment, a: str, b: str) -> int:
+    """Matched (point, replication) pairs of ``a`` and ``b`` whose seeds differ.
+
+    Zero when the engine kept its common-random-numbers promise; anything else means the
+    pairs did not see the same random draws and the pairing gains less than it should.
+    """
+    key = ["point", "replication"]
+    rows = exp.rows
+    left = rows.loc[rows["alternative"] == a, [*key, "seed"]]
+    right = rows.loc[rows["alternative"] == b, [*key, "seed"]]
+    both = left.merge(right, on=key, suffixes=("_a", "_b"))
+    return int((both["seed_a"] != both["seed_b"]).sum())
+
+
 def compare(exp: Experiment, a: str, b: str, *, seed: int = SEED) -> dict:
-    """Every metric's and every target's paired comparison of ``b`` against ``a``."""
+    """Every metric's and every target's paired comparison of ``b`` against ``a``.
+
+    Returns
+    -------
+    dict
+        ``a``, ``b``, ``seed_mismatches`` (:func:`seed_mismatches`), ``metrics``
+        (metric -> :func:`metric_difference`), ``targets`` (name -> :func:`target_difference`).
+    """
     _check_alternatives(exp, a, b)
     return {
         "a": a,
         "b": b,
+        "seed_mismatches": seed_mismatches(exp, a, b),
         "metrics": {m: metric_difference(exp, a, b, m, seed=seed) for m in exp.metrics},
         "targets": {t.name: target_difference(exp, a, b, t, seed=seed) for t in exp.targets},
     }

@@ -292,6 +292,8 @@ def compare_text(folder: Path, a: str, b: str, lang: str) -> str:
     exp = read_experiment(folder)
     res = compare(exp, a, b)
     lines = [*_header(exp, lang), t("expstats.compare_title", lang, a=a, b=b)]
+    if res["seed_mismatches"]:
+        lines.append(t("expstats.seed_mismatch", lang, n=res["seed_mismatches"]))
 
     def verdict(better: str | None, significant: bool) -> str:
         if better in (a, b):
