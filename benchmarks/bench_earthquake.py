@@ -24,7 +24,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from sim.hazards.base import PeopleView  # noqa: E402
-from sim.hazards.earthquake import EarthquakeHazard, EarthquakeSpec  # noqa: E402
+from sim.hazards.earthquake.hazard import EarthquakeHazard, EarthquakeSpec  # noqa: E402
 from tests.data.scenarios.synthetic_net import ORIGIN, grid_net  # noqa: E402
 
 PER_BLOCK = 40  # buildings per 80 m x 80 m block (160 m2 footprints, full coverage)

@@ -35,7 +35,7 @@ SCENARIO = REPO / "scenarios" / "flash-flood.toml"
 
 
 def _scenario_and_specs(horizon_h: float):
-    from sim.hazards.flood import flood_specs
+    from sim.hazards.flood.hazard import flood_specs
     from sim.scenario import Scenario
 
     data = tomllib.loads(SCENARIO.read_text(encoding="utf-8"))
@@ -54,7 +54,7 @@ def _scenario_and_specs(horizon_h: float):
 def run_once(scenario, specs, out: Path) -> dict:
     """One ``evacsim run`` equivalent; returns wall and CPU seconds and a few results."""
     from sim import results, runs
-    from sim.hazards.flood import FloodHazard
+    from sim.hazards.flood.hazard import FloodHazard
     from sim.model import EvacuationModel
 
     w0, c0 = time.perf_counter(), time.process_time()
@@ -74,7 +74,7 @@ def kernel_only(specs, horizon_h: float) -> dict:
     import numpy as np
 
     from sim.core import flood as kernel
-    from sim.hazards.flood import FloodHazard
+    from sim.hazards.flood.hazard import FloodHazard
     from sim.network import load_map
 
     hz = FloodHazard.from_spec(specs[0])

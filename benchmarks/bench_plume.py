@@ -20,8 +20,8 @@ import time
 import numpy as np
 
 from sim.core import plume
-from sim.hazards import dispersion as disp
-from sim.hazards.substances import get_substance
+from sim.hazards.chemical import dispersion as disp
+from sim.hazards.chemical.substances import get_substance
 
 
 def one_run(x: np.ndarray, y: np.ndarray, puffs: int, wind: float) -> tuple[float, int]:

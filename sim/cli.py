@@ -91,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     hz = sub.add_parser("hazard", help="hazard calculators (flood, chemical release, earthquake)")
     hz.set_defaults(func=_group_help(hz))
     hsub = hz.add_subparsers(metavar="CALCULATOR")
-    from sim.hazards import chemical_cli, earthquake_cli, flood_cli
+    from sim.hazards.chemical import cli as chemical_cli
+    from sim.hazards.earthquake import cli as earthquake_cli
+    from sim.hazards.flood import cli as flood_cli
 
     for mod in (flood_cli, chemical_cli, earthquake_cli):
         mod.add_commands(hsub)

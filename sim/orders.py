@@ -1,6 +1,6 @@
 """Protective-action orders: who stays home and which shelters evacuees may enter.
 
-A hazard with a plan (the chemical release, :mod:`sim.hazards.chemical`) gives every
+A hazard with a plan (the chemical release, :mod:`sim.hazards.chemical.hazard`) gives every
 household an action code from where it lives (``protective_actions``) and, per code, the
 shelters it admits (``shelter_allowed``): evacuees go only to shelters outside the threat
 zone, crosswind evacuees only to shelters off the downwind sector, sheltering households

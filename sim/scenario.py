@@ -46,9 +46,9 @@ from sim._spec import Spec as _Spec
 from sim._spec import field_error as _field_error
 from sim._spec import read_toml
 from sim._spec import resolve_existing as _resolve_existing
-from sim.hazards.chemical import ChemicalSpec
-from sim.hazards.earthquake import EarthquakeSpec
-from sim.hazards.flood import FloodSpec
+from sim.hazards.chemical.hazard import ChemicalSpec
+from sim.hazards.earthquake.hazard import EarthquakeSpec
+from sim.hazards.flood.hazard import FloodSpec
 
 HazardSpec = Annotated[FloodSpec | ChemicalSpec | EarthquakeSpec, Field(discriminator="kind")]
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from sim._errors import EvacsimError
-from sim.hazards import dispersion as d
-from sim.hazards.chemical_cli import add_commands
+from sim.hazards.chemical import dispersion as d
+from sim.hazards.chemical.cli import add_commands
 
 
 def call(argv: list[str], capsys) -> dict:

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 
 from sim._errors import RunFolderError, ScenarioError
 from sim.core.links import build_links
-from sim.hazards import dispersion as disp
 from sim.hazards.base import PeopleView
-from sim.hazards.chemical import (
+from sim.hazards.chemical import dispersion as disp
+from sim.hazards.chemical.hazard import (
     ACTION_CROSSWIND,
     ACTION_EVACUATE,
     ACTION_NONE,
@@ -29,7 +29,7 @@ from sim.hazards.chemical import (
     ChemicalHazard,
     ChemicalSpec,
 )
-from sim.hazards.substances import get_substance
+from sim.hazards.chemical.substances import get_substance
 from sim.network.roadnet import Nodes, Places, RoadNetwork
 
 X0, Y0 = 600_000.0, 4_300_000.0  # the tank, UTM 48N metres

@@ -17,7 +17,7 @@ import pytest
 from scipy import integrate
 
 from sim.core import plume
-from sim.hazards import dispersion as d
+from sim.hazards.chemical import dispersion as d
 
 # --- §1.5 P1: De Visscher (2014) Example 2.1, to 0.1 µg/m³ -----------------------------
 

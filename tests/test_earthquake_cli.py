@@ -8,7 +8,7 @@ import json
 import pytest
 
 from sim._errors import EvacsimError
-from sim.hazards import earthquake_cli
+from sim.hazards.earthquake import cli as earthquake_cli
 
 
 def _run(argv: list[str], capsys) -> tuple[int, str]:

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from sim.core.damage import debris_cover_m, debris_reach_m, point_segment
 from sim.hazards.base import PeopleView
-from sim.hazards.buildings import BuildingsSpec, build_inventory, locate_households
-from sim.hazards.earthquake import EarthquakeHazard, EarthquakeSpec
+from sim.hazards.earthquake.buildings import BuildingsSpec, build_inventory, locate_households
+from sim.hazards.earthquake.hazard import EarthquakeHazard, EarthquakeSpec
 from sim.network.roadnet import RoadNetwork
 from tests.data.scenarios.synthetic_net import ORIGIN, grid_net
 
@@ -433,7 +433,7 @@ def test_model_run_folder_and_analysis(tmp_path, drawn):
 
 def test_person_severities_follow_the_hazus_rates():
     from sim.core.damage import person_severity
-    from sim.hazards.fragility import building_tables
+    from sim.hazards.earthquake.fragility import building_tables
 
     t = building_tables()
     c1l = t.class_index("C1L")

@@ -9,8 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from sim.hazards import flood_cli
-from sim.hazards import flood_curves as fc
+from sim.hazards.flood import cli as flood_cli
+from sim.hazards.flood import curves as fc
 
 # docs/references.md 2.1 [C] values of the Pregnolato polynomial (km/h at depth in mm).
 PREGNOLATO_POINTS = [(0.0, 86.94), (50.0, 61.55), (100.0, 40.65), (150.0, 24.26),

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from sim._errors import ScenarioError
-from sim.hazards import flood_curves as fc
 from sim.hazards.base import PeopleView
-from sim.hazards.flood import FloodHazard, FloodSpec, flood_specs
+from sim.hazards.flood import curves as fc
+from sim.hazards.flood.hazard import FloodHazard, FloodSpec, flood_specs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -406,7 +406,7 @@ def test_flash_flood_scenario_through_load_scenario():
 
 
 def test_bridge_decks_from_terrain_and_from_tags():
-    from sim.hazards.flood import _deck_height
+    from sim.hazards.flood.hazard import _deck_height
 
     # Three links, 1 m samples on a flat 100 m plain: link 0 crosses a 30 m wide, 6 m deep
     # channel (narrower than a 200 m span, deeper than the 4 m clearance: a bridge found

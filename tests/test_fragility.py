@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim._errors import EvacsimError
-from sim.hazards import fragility as fr
+from sim.hazards.earthquake import fragility as fr
 
 BETA = 0.64  # docs/references.md §3.3: beta = 0.64 for every equivalent-PGA curve
 # docs/references.md §3.3, selected medians (g), slight / moderate / extensive / complete.

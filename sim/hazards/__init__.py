@@ -1,8 +1,8 @@
 """Hazards behind one small interface (:mod:`sim.hazards.base`).
 
 Each hazard lives in its own module and is imported where it is used, so importing
-:mod:`sim.hazards` stays cheap: ``sim.hazards.flood`` (water from inflow hydrographs or
-depth rasters), ``sim.hazards.chemical`` (toxic release), ... The registry
+:mod:`sim.hazards` stays cheap: ``sim.hazards.flood.hazard`` (water from inflow hydrographs or
+depth rasters), ``sim.hazards.chemical.hazard`` (toxic release), ... The registry
 (:mod:`sim.hazards.registry`) builds them from a scenario's ``[[hazards]]`` tables.
 """
 

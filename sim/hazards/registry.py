@@ -17,15 +17,15 @@ def build_hazards(scenario) -> list[Hazard]:
     out: list[Hazard] = []
     for spec in specs:
         if spec.kind == "flood":
-            from sim.hazards.flood import FloodHazard
+            from sim.hazards.flood.hazard import FloodHazard
 
             out.append(FloodHazard.from_spec(spec))
         elif spec.kind == "chemical":
-            from sim.hazards.chemical import ChemicalHazard
+            from sim.hazards.chemical.hazard import ChemicalHazard
 
             out.append(ChemicalHazard.from_spec(spec))
         elif spec.kind == "earthquake":
-            from sim.hazards.earthquake import EarthquakeHazard
+            from sim.hazards.earthquake.hazard import EarthquakeHazard
 
             out.append(EarthquakeHazard.from_spec(spec))
         else:  # pragma: no cover - the scenario's discriminated union admits no other kind

@@ -3,7 +3,7 @@
 The compiled map keeps every building footprint (homes, shops, churches, ...) so that
 people can be placed where they live (:mod:`sim.homes`, ``[population] source =
 "buildings"``) and an earthquake can damage the real buildings
-(:mod:`sim.hazards.buildings`). This module owns the table, the rules that decide which
+(:mod:`sim.hazards.earthquake.buildings`). This module owns the table, the rules that decide which
 buildings are homes, and how many storeys an untagged building has.
 
 Which buildings are homes (``residential_use``):

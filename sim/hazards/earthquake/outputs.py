@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.hazards.buildings import Inventory
-from sim.hazards.earthquake_roads import RoadDamage, RoadExposure
-from sim.hazards.fragility import CODES, DAMAGE_STATES
+from sim.hazards.earthquake.buildings import Inventory
+from sim.hazards.earthquake.fragility import CODES, DAMAGE_STATES
+from sim.hazards.earthquake.roads import RoadDamage, RoadExposure
 from sim.hazards.terrain import Grid
 from sim.network.roadnet import RoadNetwork
 
 if TYPE_CHECKING:
-    from sim.hazards.earthquake_rupture import Rupture
-    from sim.hazards.earthquake_spec import EarthquakeSpec
+    from sim.hazards.earthquake.rupture import Rupture
+    from sim.hazards.earthquake.spec import EarthquakeSpec
 
 __all__ = ["buildings_table", "damage_summary", "event_summary", "links_table",
            "occupant_counts", "people_summary", "pga_arrays", "road_summary"]
@@ -35,7 +35,7 @@ def occupant_counts(out: dict[str, np.ndarray], n_buildings: int) -> dict[str, n
 
     Keys ``occupants``, ``casualties_s1`` … ``casualties_s4`` (by HAZUS severity) and
     ``displaced`` (alive, in a household that must leave). ``out`` is what
-    :func:`sim.hazards.earthquake_damage.people_outcomes` returns.
+    :func:`sim.hazards.earthquake.damage.people_outcomes` returns.
     """
     pb = out["person_building"]
     inb = pb >= 0
@@ -71,7 +71,7 @@ def buildings_table(inv: Inventory, dmg: dict[str, np.ndarray], counts: dict[str
 def links_table(net: RoadNetwork, link_rows: list) -> pd.DataFrame:
     """Closed or slowed links with their end nodes and coordinates (map metres).
 
-    ``link_rows`` are :attr:`sim.hazards.earthquake_roads.RoadDamage.rows`.
+    ``link_rows`` are :attr:`sim.hazards.earthquake.roads.RoadDamage.rows`.
     """
     nodes = net.nodes
     lrows = []

@@ -1,7 +1,7 @@
 """Dispersion coefficients σ: Briggs (1973) plume σy, σz and CCPS (1999) puff σ.
 
 How wide and tall a plume or a puff has grown after travelling a distance downwind, per
-stability class (:mod:`sim.hazards.stability`) and, for the plume, terrain (open country
+stability class (:mod:`sim.hazards.chemical.stability`) and, for the plume, terrain (open country
 or urban). Metres in, metres out; a distance ``<= 0`` (upwind) gives σ = 0.
 
 Notes
@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from sim.hazards.stability import check_stability
+from sim.hazards.chemical.stability import check_stability
 
 TERRAINS: tuple[str, ...] = ("rural", "urban")
 Terrain = Literal["rural", "urban"]

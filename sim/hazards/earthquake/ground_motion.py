@@ -1,7 +1,7 @@
 """The ground-motion field of one earthquake: where it is evaluated and how it varies.
 
 The PGA map grid, Vs30 at each site (one value or a raster), the median ln PGA / PGV /
-Sa(1.0 s) of BSSA14 or Yu et al. (2013) (:mod:`sim.hazards.gmpe`) at sites in map
+Sa(1.0 s) of BSSA14 or Yu et al. (2013) (:mod:`sim.hazards.earthquake.gmpe`) at sites in map
 metres, and one realisation's variability: a between-event term η per run and
 within-event terms ε that are spatially correlated (exponential, ``correlation_range_km``)
 or independent per site, both truncated at ``truncation_sigma``.
@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sim._errors import ScenarioError
-from sim.hazards import gmpe, terrain
+from sim.hazards import terrain
+from sim.hazards.earthquake import gmpe
 from sim.hazards.terrain import Grid
 
 if TYPE_CHECKING:
-    from sim.hazards.earthquake_rupture import Rupture
-    from sim.hazards.earthquake_spec import EarthquakeSpec
+    from sim.hazards.earthquake.rupture import Rupture
+    from sim.hazards.earthquake.spec import EarthquakeSpec
 
 __all__ = ["Variability", "draw_variability", "eps_at", "event_magnitudes", "map_grid",
            "median_ln", "read_vs30", "vs30_at"]

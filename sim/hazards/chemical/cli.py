@@ -13,13 +13,13 @@ import json
 import math
 
 from sim._errors import EvacsimError
-from sim.hazards.sigmas import TERRAINS
-from sim.hazards.stability import SKY_CONDITIONS
+from sim.hazards.chemical.sigmas import TERRAINS
+from sim.hazards.chemical.stability import SKY_CONDITIONS
 
 
 def add_commands(hazard_subparsers) -> None:
     """Add ``plume``, ``puff`` and ``zones`` to an argparse sub-parsers object."""
-    from sim.hazards.substances import AEGL_DURATIONS_MIN
+    from sim.hazards.chemical.substances import AEGL_DURATIONS_MIN
 
     p = hazard_subparsers.add_parser(
         "plume", help="steady Gaussian plume concentration at a point (docs/references.md 1.1)"
@@ -96,7 +96,7 @@ def _receptor(p: argparse.ArgumentParser) -> None:
 
 
 def _stability(args: argparse.Namespace) -> str:
-    from sim.hazards import dispersion as disp  # scipy: only when computing
+    from sim.hazards.chemical import dispersion as disp  # scipy: only when computing
 
     if args.sky is not None:
         return disp.pasquill_class(args.wind, args.sky)
@@ -106,7 +106,7 @@ def _stability(args: argparse.Namespace) -> str:
 def _substance(key: str | None):
     if key is None:
         return None
-    from sim.hazards.substances import get_substance
+    from sim.hazards.chemical.substances import get_substance
 
     return get_substance(key)
 
@@ -153,7 +153,7 @@ def _point_result(c_g_m3: float, sy: float, sz: float, stability: str, sub) -> d
 
 
 def _cmd_plume(args: argparse.Namespace) -> int:
-    from sim.hazards import dispersion as disp  # scipy: only when computing
+    from sim.hazards.chemical import dispersion as disp  # scipy: only when computing
 
     def body() -> int:
         stability = _stability(args)
@@ -177,7 +177,7 @@ def _cmd_plume(args: argparse.Namespace) -> int:
 
 
 def _cmd_puff(args: argparse.Namespace) -> int:
-    from sim.hazards import dispersion as disp  # scipy: only when computing
+    from sim.hazards.chemical import dispersion as disp  # scipy: only when computing
 
     def body() -> int:
         stability = _stability(args)
@@ -204,7 +204,7 @@ def _cmd_puff(args: argparse.Namespace) -> int:
 
 
 def _cmd_zones(args: argparse.Namespace) -> int:
-    from sim.hazards import dispersion as disp  # scipy: only when computing
+    from sim.hazards.chemical import dispersion as disp  # scipy: only when computing
 
     def body() -> int:
         stability = _stability(args)

@@ -1,7 +1,7 @@
 """Chemical release: a toxic plume drifts over the district.
 
 A leak at a storage tank (or any point) releases a gas for a while, or all at once. The
-release is cut into puffs that the wind carries and spreads (:mod:`sim.hazards.puff_train`,
+release is cut into puffs that the wind carries and spreads (:mod:`sim.hazards.chemical.puff_train`,
 kernel :mod:`sim.core.plume`), so the cloud arrives, passes and clears, and the wind may
 turn. Every ``cadence_s`` the hazard
 
@@ -27,10 +27,11 @@ people there breathe outdoor air unless ``shelters_outdoor = false``.
 This module holds the hazard itself: binding to the map (source, puffs, grid, links),
 the puffs in the air, and the forecast threat zones. The rest lives in modules named after
 what they hold, mixed into :class:`ChemicalHazard` or re-exported here so that
-``from sim.hazards.chemical import ...`` keeps reaching them: :mod:`sim.hazards.chemical_spec`
-(the scenario schema), :mod:`sim.hazards.protective_actions` (action codes and the plan
-queries), :mod:`sim.hazards.chemical_exposure` (exposure, outcomes, closures) and
-:mod:`sim.hazards.chemical_outputs` (recorded rows, tables, arrays).
+``from sim.hazards.chemical.hazard import ...`` keeps reaching them:
+:mod:`sim.hazards.chemical.spec`
+(the scenario schema), :mod:`sim.hazards.chemical.protective_actions` (action codes and the plan
+queries), :mod:`sim.hazards.chemical.exposure` (exposure, outcomes, closures) and
+:mod:`sim.hazards.chemical.outputs` (recorded rows, tables, arrays).
 """
 
 from __future__ import annotations
@@ -43,18 +44,9 @@ import numpy as np
 from sim._errors import ScenarioError
 from sim.core import plume
 from sim.hazards.base import Hazard
-from sim.hazards.chemical_exposure import _ExposureMixin
-from sim.hazards.chemical_outputs import _OutputsMixin
-from sim.hazards.chemical_spec import (
-    ActionsSpec,
-    ChemicalSpec,
-    RateChange,
-    ReceptorSpec,
-    SourceSpec,
-    WindChange,
-    _Located,
-)
-from sim.hazards.protective_actions import (
+from sim.hazards.chemical.exposure import _ExposureMixin
+from sim.hazards.chemical.outputs import _OutputsMixin
+from sim.hazards.chemical.protective_actions import (
     ACTION_CODES,
     ACTION_CROSSWIND,
     ACTION_EVACUATE,
@@ -65,8 +57,17 @@ from sim.hazards.protective_actions import (
     ProtectiveAction,
     _ProtectiveActionsMixin,
 )
-from sim.hazards.puff_train import downwind_unit, puff_train_state, release_segments
-from sim.hazards.substances import Substance, get_substance, substance_names
+from sim.hazards.chemical.puff_train import downwind_unit, puff_train_state, release_segments
+from sim.hazards.chemical.spec import (
+    ActionsSpec,
+    ChemicalSpec,
+    RateChange,
+    ReceptorSpec,
+    SourceSpec,
+    WindChange,
+    _Located,
+)
+from sim.hazards.chemical.substances import Substance, get_substance, substance_names
 from sim.network.roadnet import RoadNetwork
 
 __all__ = [

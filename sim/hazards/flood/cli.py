@@ -4,7 +4,7 @@ Wiring (in ``sim/cli.py``)::
 
     hz = sub.add_parser("hazard", help="hazard curves and calculators")
     hsub = hz.add_subparsers(metavar="CALC")
-    from sim.hazards import flood_cli
+    from sim.hazards.flood import cli as flood_cli
     flood_cli.add_commands(hsub)
 
 Each sub-command sets ``func`` (called with the parsed namespace, returns the exit
@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from sim.hazards import flood_curves as fc
+from sim.hazards.flood import curves as fc
 
 
 def _non_negative(text: str) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.hazards.protective_actions import ACTION_NAMES
+from sim.hazards.chemical.protective_actions import ACTION_NAMES
 
 _TIMESERIES_COLUMNS = (
     "t_s",

@@ -2,7 +2,7 @@
 
 Wiring (in ``sim/cli.py``, next to the flood and chemical calculators)::
 
-    from sim.hazards import earthquake_cli
+    from sim.hazards.earthquake import cli as earthquake_cli
     earthquake_cli.add_commands(hsub)
 
 Each sub-command sets ``func`` (called with the parsed namespace, returns the exit
@@ -60,7 +60,7 @@ def add_commands(hazard_subparsers) -> None:
 
 def gmpe_answer(args: argparse.Namespace) -> dict:
     """The ``gmpe`` result as a dict (``pga_g``, ``pgv_cm_s``, ``ln_sigma_pga``, inputs)."""
-    from sim.hazards import gmpe
+    from sim.hazards.earthquake import gmpe
 
     if (args.mag is None) == (args.ms is None):
         raise EvacsimError("gmpe: expected exactly one of --mag (Mw) or --ms (Ms)")
@@ -86,7 +86,7 @@ def gmpe_answer(args: argparse.Namespace) -> dict:
 
 def fragility_answer(building: str, code: str, pga_g: float) -> dict:
     """``{"p_exceed": {...}, "p_state": {...}, ...}`` for one class, code and PGA (g)."""
-    from sim.hazards import fragility as fr
+    from sim.hazards.earthquake import fragility as fr
 
     ex = fr.p_exceed(pga_g, building, code)
     st = fr.state_probabilities(ex)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.hazards.earthquake_spec import EarthquakeSpec
+    from sim.hazards.earthquake.spec import EarthquakeSpec
 
 __all__ = ["Rupture", "rupture_from_spec"]
 

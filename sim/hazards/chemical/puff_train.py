@@ -9,7 +9,8 @@ y north; wind directions are where the wind comes *from*, degrees clockwise from
 
 Notes
 -----
-Briggs plume σ and CCPS puff σ: :mod:`sim.hazards.sigmas` (docs/references.md §1.4, §1.5 P4).
+Briggs plume σ and CCPS puff σ: :mod:`sim.hazards.chemical.sigmas` (docs/references.md
+§1.4, §1.5 P4).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import math
 
 import numpy as np
 
-from sim.hazards.sigmas import Terrain, briggs_sigmas, ccps_puff_sigmas
-from sim.hazards.stability import check_wind
+from sim.hazards.chemical.sigmas import Terrain, briggs_sigmas, ccps_puff_sigmas
+from sim.hazards.chemical.stability import check_wind
 
 
 def downwind_unit(from_deg) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """Atmospheric stability: Pasquill–Gifford classes, the sky states that set them, the wind.
 
-The Gaussian formulas (:mod:`sim.hazards.dispersion`) spread a gas by stability class, A
+The Gaussian formulas (:mod:`sim.hazards.chemical.dispersion`) spread a gas by stability class, A
 (very unstable) to F (stable). This module holds the classes, the Pasquill table that
 picks one from the surface wind speed and the sky, and the checks of a class and a wind
 speed that every formula runs first: calm air and an unknown class raise

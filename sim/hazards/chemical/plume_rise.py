@@ -1,7 +1,7 @@
 """Plume rise: how high a buoyant release climbs above its stack (Briggs).
 
 A gas lighter than air rises until the wind bends it over; the effective release height
-of the Gaussian formulas (:mod:`sim.hazards.dispersion`) is the stack height plus this
+of the Gaussian formulas (:mod:`sim.hazards.chemical.dispersion`) is the stack height plus this
 rise. A non-buoyant release does not rise.
 
 Notes
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.hazards.stability import check_wind
+from sim.hazards.chemical.stability import check_wind
 
 G_MPS2 = 9.80665  # standard gravity, docs/references.md units note
 

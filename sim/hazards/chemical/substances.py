@@ -102,13 +102,13 @@ class Substance:
 
     def ppm_to_g_m3(self, ppm):
         """Ppm → g/m³ at 25 °C, 1 atm (docs/references.md §1.6)."""
-        from sim.hazards.dispersion import ppm_to_mg_m3
+        from sim.hazards.chemical.dispersion import ppm_to_mg_m3
 
         return ppm_to_mg_m3(ppm, self.molar_mass_g_mol) / 1000.0
 
     def g_m3_to_ppm(self, g_m3):
         """g/m³ → ppm at 25 °C, 1 atm (docs/references.md §1.6)."""
-        from sim.hazards.dispersion import mg_m3_to_ppm
+        from sim.hazards.chemical.dispersion import mg_m3_to_ppm
 
         return mg_m3_to_ppm(np.asarray(g_m3, dtype=np.float64) * 1000.0, self.molar_mass_g_mol)
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from sim.core.damage import LinkIndex, buried_width, debris_reach_m, has_reverse, link_index
-from sim.hazards.buildings import Inventory
-from sim.hazards.fragility import DAMAGE_STATES, sample_transport, transport_curve
+from sim.hazards.earthquake.buildings import Inventory
+from sim.hazards.earthquake.fragility import DAMAGE_STATES, sample_transport, transport_curve
 from sim.network.roadnet import RoadNetwork
 
 if TYPE_CHECKING:
-    from sim.hazards.earthquake_spec import EarthquakeSpec
+    from sim.hazards.earthquake.spec import EarthquakeSpec
 
 __all__ = ["RoadDamage", "RoadExposure", "Structures", "road_damage", "road_exposure",
            "structures"]
@@ -139,7 +139,7 @@ def road_damage(s: EarthquakeSpec, inv: Inventory, net: RoadNetwork, roads: Road
     roads : RoadExposure
         What :func:`road_exposure` returns for ``net``.
     dmg : dict
-        Building damage (:func:`sim.hazards.earthquake_damage.damage_buildings`).
+        Building damage (:func:`sim.hazards.earthquake.damage.damage_buildings`).
     sa10_bridges : float64[n_bridges]
         Realised Sa(1.0 s) at each bridge, g.
     pga_tunnels : float64[n_tunnels]

@@ -1,7 +1,7 @@
 """The ``[[hazards]] kind = "earthquake"`` scenario table: its fields, defaults and checks.
 
 Only validation lives here (pydantic, :class:`sim._spec.Spec`); what the fields do is in
-:mod:`sim.hazards.earthquake`. Fields, units and sources: scenarios/README.md.
+:mod:`sim.hazards.earthquake.hazard`. Fields, units and sources: scenarios/README.md.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StrictStr, ValidationInfo, field_validator, model_validator
 
 from sim._spec import NonNegative, Positive, Share, Spec, field_error, resolve_existing
-from sim.hazards import gmpe
-from sim.hazards.buildings import BuildingsSpec
-from sim.hazards.fragility import transport_curve
+from sim.hazards.earthquake import gmpe
+from sim.hazards.earthquake.buildings import BuildingsSpec
+from sim.hazards.earthquake.fragility import transport_curve
 
 __all__ = ["EarthquakeSpec", "Point", "transport_curve_or_error"]
 

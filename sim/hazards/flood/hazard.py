@@ -30,9 +30,9 @@ from pydantic import Field, StrictFloat, StrictStr, ValidationInfo, field_valida
 from sim._errors import ScenarioError
 from sim._spec import NonNegative, Positive, Spec, field_error, resolve_existing
 from sim.core.profiles import closing_per_segment
-from sim.hazards import flood_curves as fc
 from sim.hazards import terrain
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
+from sim.hazards.flood import curves as fc
 from sim.network.roadnet import RoadNetwork
 
 _RASTER_ENDINGS = (".hgt", ".hgt.zip", ".zip", ".asc", ".tif", ".tiff")

@@ -4,7 +4,7 @@ At every update of :class:`sim.hazards.chemical.ChemicalHazard` the mixin here c
 outdoor concentration at every household, accumulates what each one breathes (outdoor air,
 or a one-box air-exchange model at home, kernel :mod:`sim.core.plume`), turns toxic loads
 into injuries and deaths (probit, sampled per person) and closes the links inside the
-current AEGL-3 zone. Assumptions: the module docstring of :mod:`sim.hazards.chemical`.
+current AEGL-3 zone. Assumptions: the module docstring of :mod:`sim.hazards.chemical.hazard`.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from pydantic import Field, StrictBool, StrictFloat, StrictStr, field_validator,
 from pydantic_core import PydanticCustomError
 
 from sim._spec import NonNegative, Positive, Spec, field_error
-from sim.hazards.protective_actions import ProtectiveAction
-from sim.hazards.stability import pasquill_class
-from sim.hazards.substances import substance_names
+from sim.hazards.chemical.protective_actions import ProtectiveAction
+from sim.hazards.chemical.stability import pasquill_class
+from sim.hazards.chemical.substances import substance_names
 
 
 class _Located(Spec):

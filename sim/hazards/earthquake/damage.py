@@ -1,6 +1,7 @@
 """What the shaking does to buildings and to the people inside them.
 
-A damage state per building (HAZUS equivalent-PGA fragilities, :mod:`sim.hazards.fragility`;
+A damage state per building (HAZUS equivalent-PGA fragilities,
+:mod:`sim.hazards.earthquake.fragility`;
 Complete split into collapse / no collapse), a casualty severity 1–4 per person (HAZUS
 rates of the building's state), the households that are trapped, stranded or displaced,
 and one incident per building with people trapped or badly hurt.
@@ -12,14 +13,14 @@ import numpy as np
 
 from sim.core.damage import person_severity
 from sim.hazards.base import Incident, PeopleView
-from sim.hazards.buildings import Inventory, locate_households
-from sim.hazards.fragility import DAMAGE_STATES, building_tables, sample_states
+from sim.hazards.earthquake.buildings import Inventory, locate_households
+from sim.hazards.earthquake.fragility import DAMAGE_STATES, building_tables, sample_states
 from sim.network.roadnet import Places
 
 __all__ = ["building_incidents", "building_toll", "damage_buildings", "people_outcomes"]
 
 # Household states that are "at home" (sim.population NOT_WARNED, WARNED, STAYING); literal
-# here so importing this module stays light (as in sim.hazards.flood).
+# here so importing this module stays light (as in sim.hazards.flood.hazard).
 _AT_HOME_STATES = (0, 1, 2)
 
 

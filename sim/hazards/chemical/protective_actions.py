@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from sim._errors import ScenarioError
-from sim.hazards.puff_train import downwind_unit
+from sim.hazards.chemical.puff_train import downwind_unit
 
 ProtectiveAction = Literal["none", "evacuate", "shelter", "crosswind", "stay"]
 ACTION_NONE, ACTION_EVACUATE, ACTION_SHELTER, ACTION_CROSSWIND, ACTION_STAY = 0, 1, 2, 3, 4

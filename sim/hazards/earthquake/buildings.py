@@ -40,7 +40,7 @@ import numpy as np
 from pydantic import Field, StrictInt, model_validator
 
 from sim._spec import NonNegative, Positive, Spec, field_error
-from sim.hazards.fragility import CODES, building_tables
+from sim.hazards.earthquake.fragility import CODES, building_tables
 from sim.network.buildings import Buildings
 from sim.network.roadnet import Places
 
@@ -144,9 +144,9 @@ class Inventory:
     footprint_m2 : float64[B]
     levels : int16[B]
     cls : int16[B]
-        Index into :func:`sim.hazards.fragility.building_tables` ``classes``.
+        Index into :func:`sim.hazards.earthquake.fragility.building_tables` ``classes``.
     code : int8[B]
-        Index into :data:`sim.hazards.fragility.CODES`.
+        Index into :data:`sim.hazards.earthquake.fragility.CODES`.
     floor_cum : float64[B]
         Running sum of floor area (footprint × levels) over all buildings, m², used to
         draw a home in proportion to floor area.

@@ -13,11 +13,12 @@ for calm air. Nothing here returns NaN for valid input.
 
 The formulas live in modules named after what they hold; this one holds the Gaussian
 plume and puff, the ppm conversions and the threat zone, and re-exports the others so
-that ``from sim.hazards import dispersion as disp`` reaches every one:
-:mod:`sim.hazards.stability` (Pasquill–Gifford classes, wind and class checks),
-:mod:`sim.hazards.sigmas` (Briggs and CCPS σ), :mod:`sim.hazards.plume_rise` (Briggs
-plume rise) and :mod:`sim.hazards.puff_train` (time-varying releases as a train of puffs
-carried by a changing wind).
+that ``from sim.hazards.chemical import dispersion as disp`` reaches every one:
+:mod:`sim.hazards.chemical.stability` (Pasquill–Gifford classes, wind and class checks),
+:mod:`sim.hazards.chemical.sigmas` (Briggs and CCPS σ),
+:mod:`sim.hazards.chemical.plume_rise` (Briggs plume rise) and
+:mod:`sim.hazards.chemical.puff_train` (time-varying releases as a train of puffs carried
+by a changing wind).
 
 Notes
 -----
@@ -35,10 +36,15 @@ import math
 import numpy as np
 from scipy.special import erf
 
-from sim.hazards.plume_rise import G_MPS2, buoyancy_flux, final_rise_distance, plume_rise
-from sim.hazards.puff_train import downwind_unit, puff_train_state, release_segments, wind_track
-from sim.hazards.sigmas import TERRAINS, Terrain, briggs_sigmas, ccps_puff_sigmas
-from sim.hazards.stability import (
+from sim.hazards.chemical.plume_rise import G_MPS2, buoyancy_flux, final_rise_distance, plume_rise
+from sim.hazards.chemical.puff_train import (
+    downwind_unit,
+    puff_train_state,
+    release_segments,
+    wind_track,
+)
+from sim.hazards.chemical.sigmas import TERRAINS, Terrain, briggs_sigmas, ccps_puff_sigmas
+from sim.hazards.chemical.stability import (
     SKY_CONDITIONS,
     STABILITY_CLASSES,
     check_stability,

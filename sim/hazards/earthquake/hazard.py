@@ -3,10 +3,11 @@
 At ``time_min`` (the first update at or after it) the hazard, once:
 
 1. **shakes** every building, bridge, tunnel and a map grid: median PGA/PGV from BSSA14
-   or Yu et al. (2013) (:mod:`sim.hazards.gmpe`), plus — unless ``variability = "none"`` —
+   or Yu et al. (2013) (:mod:`sim.hazards.earthquake.gmpe`), plus — unless
+   ``variability = "none"`` —
    one between-event term τη per run and within-event terms φε that are spatially
    correlated (exponential, range ``correlation_range_km``) or independent per site;
-2. **damages** the building inventory (:mod:`sim.hazards.buildings`; OSM footprints or,
+2. **damages** the building inventory (:mod:`sim.hazards.earthquake.buildings`; OSM footprints or,
    where the map has only residential areas, synthesised buildings) by the HAZUS
    equivalent-PGA fragilities, Complete split into collapse / no collapse;
 3. **hurts people**: every household at home is put in a building of its block; each
@@ -35,14 +36,23 @@ import pandas as pd
 
 from sim._errors import ScenarioError
 from sim.hazards.base import Hazard, HazardUpdate, PeopleView
-from sim.hazards.buildings import build_inventory
-from sim.hazards.earthquake_damage import (
+from sim.hazards.earthquake.buildings import build_inventory
+from sim.hazards.earthquake.damage import (
     building_incidents,
     building_toll,
     damage_buildings,
     people_outcomes,
 )
-from sim.hazards.earthquake_outputs import (
+from sim.hazards.earthquake.ground_motion import (
+    draw_variability,
+    eps_at,
+    event_magnitudes,
+    map_grid,
+    read_vs30,
+    vs30_at,
+)
+from sim.hazards.earthquake.ground_motion import median_ln as _median_ln
+from sim.hazards.earthquake.outputs import (
     buildings_table,
     damage_summary,
     event_summary,
@@ -52,21 +62,12 @@ from sim.hazards.earthquake_outputs import (
     pga_arrays,
     road_summary,
 )
-from sim.hazards.earthquake_roads import RoadDamage, road_damage, road_exposure
-from sim.hazards.earthquake_rupture import Rupture, rupture_from_spec
-from sim.hazards.earthquake_spec import EarthquakeSpec, transport_curve_or_error
-from sim.hazards.ground_motion import (
-    draw_variability,
-    eps_at,
-    event_magnitudes,
-    map_grid,
-    read_vs30,
-    vs30_at,
-)
-from sim.hazards.ground_motion import median_ln as _median_ln
+from sim.hazards.earthquake.roads import RoadDamage, road_damage, road_exposure
+from sim.hazards.earthquake.rupture import Rupture, rupture_from_spec
+from sim.hazards.earthquake.spec import EarthquakeSpec, transport_curve_or_error
 from sim.network.roadnet import RoadNetwork
 
-# Re-exported so that `from sim.hazards.earthquake import ...` keeps working since the
+# Re-exported so that `from sim.hazards.earthquake.hazard import ...` keeps working since the
 # concepts moved to earthquake_spec, earthquake_rupture, ground_motion, earthquake_damage,
 # earthquake_roads and earthquake_outputs.
 __all__ = ["EarthquakeHazard", "EarthquakeSpec", "Rupture", "transport_curve_or_error"]
@@ -195,7 +196,7 @@ class EarthquakeHazard(Hazard):
 
     # ------------------------------------------------------------------ output
     def _record(self, t_s: float, dmg, out, toll, node: np.ndarray, roads: RoadDamage) -> None:
-        """Keep this run's tables and PGA map (:mod:`sim.hazards.earthquake_outputs`)."""
+        """Keep this run's tables and PGA map (:mod:`sim.hazards.earthquake.outputs`)."""
         s, inv = self.spec, self.inventory
         counts = occupant_counts(out, len(inv))
         summary = {**event_summary(s, t_s, self.magnitudes(), self.rupture,
