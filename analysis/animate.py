@@ -81,11 +81,11 @@ def animate_run(run_dir: str | Path, out: str | Path, *, lang: Literal["en", "zh
     from matplotlib import animation, colormaps
     from matplotlib.collections import LineCollection
 
-    from analysis.figures import _label_lang_and_font, _new_figure
     from analysis.linkloads import read_link_loads
     from analysis.mapstyle import decorate_map
-    from analysis.metrics import _households, read_table
+    from analysis.plotting import _label_lang_and_font, _new_figure
     from analysis.runfolder import check_run_folder
+    from analysis.tables import _households, read_table
 
     if fps < 1 or max_frames < 1:
         raise RunFolderError(f"animate: fps and max_frames: expected whole numbers >= 1, got "

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.metrics import STATUSES, _ete, _seconds
+from analysis.evacuation import _ete, _seconds
+from analysis.tables import STATUSES
 
 __all__ = ["AREA_ETE_PERCENTS", "area_metrics", "area_table", "shelter_sources",
            "with_sources"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.metrics import read_table
+from analysis.tables import read_table
 from sim._errors import RunFolderError
 from sim.i18n import t
 
@@ -207,8 +207,8 @@ def plot_threat_zones(run_dir: str | Path, out_png: str | Path, *, lang: str = "
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from analysis.figures import _label_lang_and_font, _new_figure, _save
     from analysis.mapstyle import decorate_map
+    from analysis.plotting import _label_lang_and_font, _new_figure, _save
 
     label_lang, kw = _label_lang_and_font(lang)
     arr = read_chemical_arrays(run_dir)
@@ -325,7 +325,7 @@ def _wind_arrow(ax, arr: dict, lang: str, kw: dict) -> None:
 
 def plot_receptor(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") -> Path:
     """Concentration at the chosen point over time: outdoors, indoors, and the AEGLs (ppm)."""
-    from analysis.figures import _label_lang_and_font, _new_figure, _save
+    from analysis.plotting import _label_lang_and_font, _new_figure, _save
 
     label_lang, kw = _label_lang_and_font(lang)
     rec = read_chemical(run_dir, "receptor")

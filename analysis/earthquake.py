@@ -147,9 +147,9 @@ def plot_pga_map(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") 
     """
     from matplotlib.collections import LineCollection
 
-    from analysis.figures import _label_lang_and_font, _new_figure, _save
     from analysis.mapstyle import decorate_map
-    from analysis.metrics import read_table
+    from analysis.plotting import _label_lang_and_font, _new_figure, _save
+    from analysis.tables import read_table
     from sim.i18n import t
 
     label_lang, kw = _label_lang_and_font(lang)

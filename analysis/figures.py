@@ -15,41 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.evacuation import _arrival_curve, _ete, _loads
 from analysis.mapstyle import decorate_map, robust_extent, zone_labels
-from analysis.metrics import (
-    _arrival_curve,
-    _ete,
-    _households,
-    _loads,
-    read_manifest,
-    read_table,
-)
-from sim.fonts import cjk_font_path, font_for
-from sim.i18n import check_lang, t
-
-_DPI = 120
-
-
-def _label_lang_and_font(lang: str) -> tuple[str, dict]:
-    """Language the labels can be drawn in, and text keyword arguments for its font."""
-    check_lang(lang)
-    return font_for(lang, cjk_font_path() if lang != "en" else None)
-
-
-def _new_figure(width_in: float, height_in: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width_in, height_in), dpi=_DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig, out_png: str | Path) -> Path:
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, format="png", dpi=_DPI, metadata={"Software": None})
-    return out_png
+from analysis.plotting import _label_lang_and_font, _new_figure, _save
+from analysis.tables import _households, read_manifest, read_table
+from sim.i18n import t
 
 
 def plot_congestion_map(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") -> Path:

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.figures import _label_lang_and_font, _new_figure, _save
 from analysis.mapstyle import colorbar_extend, decorate_map
-from analysis.metrics import read_table
+from analysis.plotting import _label_lang_and_font, _new_figure, _save
+from analysis.tables import read_table
 from sim._errors import RunFolderError
 from sim.i18n import t
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from analysis.metrics import MODES, STATUSES
+from analysis.tables import MODES, STATUSES
 from sim.i18n import check_lang, t
 
 

@@ -194,7 +194,7 @@ def relief_curve(run_dir: str | Path) -> pd.DataFrame:
 def plot_incident_timeline(run_dir: str | Path, out_png: str | Path, *, lang: str = "en"
                            ) -> Path:
     """Draw incidents waiting, in progress and served over time (hours since start)."""
-    from analysis.figures import _label_lang_and_font, _new_figure, _save
+    from analysis.plotting import _label_lang_and_font, _new_figure, _save
     from sim.i18n import t
 
     label_lang, kw = _label_lang_and_font(lang)
@@ -220,7 +220,7 @@ def plot_incident_timeline(run_dir: str | Path, out_png: str | Path, *, lang: st
 
 def plot_relief_curve(run_dir: str | Path, out_png: str | Path, *, lang: str = "en") -> Path:
     """Draw the share of affected persons relieved against hours, with the target line."""
-    from analysis.figures import _label_lang_and_font, _new_figure, _save
+    from analysis.plotting import _label_lang_and_font, _new_figure, _save
     from sim.i18n import t
 
     label_lang, kw = _label_lang_and_font(lang)

@@ -16,7 +16,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from analysis.metrics import FORMAT_VERSION, TABLE_FILES, read_manifest
+from analysis.tables import FORMAT_VERSION, TABLE_FILES, read_manifest
 from sim._errors import RunFolderError
 
 __all__ = ["check_run_folder"]

@@ -198,7 +198,7 @@ def expected_persons(scenario: Scenario, net: RoadNetwork | None = None) -> int 
     if getattr(ps, "total", None) is not None:
         return int(ps.total)
     if getattr(ps, "zones_csv", None) is not None:
-        from sim.population import read_zone_table
+        from sim.zone_table import read_zone_table
 
         return int(read_zone_table(ps.zones_csv)[1].sum())
     return None

@@ -165,7 +165,7 @@ def building_groups(net: RoadNetwork, *, where: str, total: int | None,
         The map has no building footprints, or a zone with persons has no building,
         no residential area and no zone point.
     """
-    from sim.population import read_zone_table
+    from sim.zone_table import read_zone_table
 
     b = net.building_table()
     if len(b) == 0:

@@ -308,13 +308,11 @@ class EvacuationModel(mesa.Model):
         """Hand the households' outcomes to the response bookkeeping (end of run)."""
         if self.response is None:
             return
-        from sim.results import household_shelters
-
         dep = self.resp.t_depart_s
         affected = np.where(np.isfinite(dep) & ~self.stranded, dep, np.nan)
         outcome = HouseholdOutcome(persons=self.pop.persons - self.dead, affected_s=affected,
                                    safe_s=self.household_arrival_s(),
-                                   shelter_row=household_shelters(self))
+                                   shelter_row=self.household_shelter_rows())
         self.response.finalize(outcome, t_end_s=self.t_s)
 
     def _refresh_routes(self) -> None:
@@ -740,6 +738,40 @@ class EvacuationModel(mesa.Model):
         self.link_loads.sample(self.t_s, self.queues, self.all_fleet)
 
     # ------------------------------------------------------------------ state
+    def household_shelter_rows(self) -> np.ndarray:
+        """Shelter row per household (-1 if none).
+
+        Where several shelters share a node, arrivals fill them in shelter order, earliest
+        arrival first, each up to its capacity; the last one takes any overflow.
+        """
+        n_hh = len(self.pop.persons)
+        dest = np.full(n_hh, -1, dtype=np.int64)
+        dest[self.car_hh] = self.fleet.dest_node
+        dest[self.walk_hh] = self.walkers.dest_node
+        t_arr = self.household_arrival_s()
+        out = np.full(n_hh, -1, dtype=np.int64)
+        arrived = np.flatnonzero(dest >= 0)
+        if arrived.size == 0:
+            return out
+        node_of_shelter = self.shelter_node.astype(np.int64)
+        cap = self.shelter_table.capacity.astype(np.int64)
+        # Sort arrivals by (node, time, household) so the fill order is deterministic.
+        order = np.lexsort((arrived, t_arr[arrived], dest[arrived]))
+        arrived = arrived[order]
+        nodes = dest[arrived]
+        starts = np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]])
+        ends = np.r_[starts[1:], nodes.size]
+        # a loop over shelter nodes (hundreds), not people
+        for a, b in zip(starts, ends, strict=True):
+            rows = np.flatnonzero(node_of_shelter == nodes[a])
+            if rows.size == 1:
+                out[arrived[a:b]] = rows[0]
+                continue
+            cum_persons = np.cumsum(self.pop.persons[arrived[a:b]]) - self.pop.persons[arrived[a:b]]
+            bounds = np.cumsum(cap[rows])[:-1]
+            out[arrived[a:b]] = rows[np.searchsorted(bounds, cum_persons, side="right")]
+        return out
+
     def household_arrival_s(self) -> np.ndarray:
         """Arrival time at a shelter per household, seconds (NaN if not arrived)."""
         out = np.full(len(self.pop.persons), np.nan)

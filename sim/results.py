@@ -10,6 +10,7 @@ import hashlib
 import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,10 @@ from analysis.areas import with_sources
 from analysis.metrics import FORMAT_VERSION
 from sim.core import queue
 from sim.core.walk import WEIDMANN_RHO_MAX_PM2
-from sim.model import STATES, EvacuationModel
+from sim.states import STATE_NAMES as STATES
+
+if TYPE_CHECKING:  # the model is only a type here: sim.model imports nothing of this
+    from sim.model import EvacuationModel
 
 
 def sha256_file(path: str | Path) -> str:
@@ -72,7 +76,7 @@ def manifest(model: EvacuationModel, *, command: str = "") -> dict:
 
 def tables(model: EvacuationModel) -> dict[str, pd.DataFrame]:
     """All tables of the run folder, keyed by table name (``sim.runs`` picks the files)."""
-    hh_shelter = household_shelters(model)
+    hh_shelter = model.household_shelter_rows()
     return {
         "households": (households := _households(model, hh_shelter)),
         "timeseries": _timeseries(model),
@@ -147,40 +151,6 @@ def _households(model: EvacuationModel, hh_shelter: np.ndarray) -> pd.DataFrame:
             "dead": model.dead,
         }
     ).assign(shelter=lambda d: d["shelter"].mask(d["shelter"] < 0))
-
-
-def household_shelters(model: EvacuationModel) -> np.ndarray:
-    """Shelter row per household (-1 if none).
-
-    Where several shelters share a node, arrivals fill them in shelter order, earliest
-    arrival first, each up to its capacity; the last one takes any overflow.
-    """
-    n_hh = len(model.pop.persons)
-    dest = np.full(n_hh, -1, dtype=np.int64)
-    dest[model.car_hh] = model.fleet.dest_node
-    dest[model.walk_hh] = model.walkers.dest_node
-    t_arr = model.household_arrival_s()
-    out = np.full(n_hh, -1, dtype=np.int64)
-    arrived = np.flatnonzero(dest >= 0)
-    if arrived.size == 0:
-        return out
-    node_of_shelter = model.shelter_node.astype(np.int64)
-    cap = model.shelter_table.capacity.astype(np.int64)
-    # Sort arrivals by (node, time, household) so the fill order is deterministic.
-    order = np.lexsort((arrived, t_arr[arrived], dest[arrived]))
-    arrived = arrived[order]
-    nodes = dest[arrived]
-    starts = np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]])
-    ends = np.r_[starts[1:], nodes.size]
-    for a, b in zip(starts, ends, strict=True):  # loop over shelter nodes (hundreds), not people
-        rows = np.flatnonzero(node_of_shelter == nodes[a])
-        if rows.size == 1:
-            out[arrived[a:b]] = rows[0]
-            continue
-        cum_persons = np.cumsum(model.pop.persons[arrived[a:b]]) - model.pop.persons[arrived[a:b]]
-        bounds = np.cumsum(cap[rows])[:-1]
-        out[arrived[a:b]] = rows[np.searchsorted(bounds, cum_persons, side="right")]
-    return out
 
 
 def _timeseries(model: EvacuationModel) -> pd.DataFrame:

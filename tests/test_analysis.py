@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import figures as figures_mod
+from analysis import plotting as figures_mod
 from analysis.figures import plot_arrivals, plot_congestion_map
 from analysis.metrics import (
     arrival_curve,

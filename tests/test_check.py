@@ -262,8 +262,8 @@ def test_init_writes_a_scenario_that_runs(which, shared_data, tmp_path, cache, c
     zones = tmp_path / "my.zones.csv"
     assert out.is_file() and zones.is_file()
     from sim.network import load_map
-    from sim.population import read_zone_table
     from sim.scenario import load_scenario
+    from sim.zone_table import read_zone_table
 
     net = load_map(src, cache_dir=cache)
     names, pops, _ = read_zone_table(zones)

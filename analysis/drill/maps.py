@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.drill.rundata import RunData
-from analysis.figures import _label_lang_and_font
-from analysis.metrics import read_table
+from analysis.plotting import _label_lang_and_font
+from analysis.tables import read_table
 from sim.i18n import t
 
 _DPI = 90

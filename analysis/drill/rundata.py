@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.metrics import TABLE_FILES, read_table
 from analysis.runfolder import check_run_folder
+from analysis.tables import TABLE_FILES, read_table
 from sim._errors import RunFolderError
 
 HH_COLUMNS = ("persons", "t_warned_s", "t_arrive_s", "shelter")

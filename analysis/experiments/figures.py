@@ -21,7 +21,7 @@ from analysis.experiments.discovery import failure_boxes
 from analysis.experiments.estimates import convergence, estimates, metric_values
 from analysis.experiments.sensitivity import sensitivity
 from analysis.experiments.targets import target_outcomes
-from analysis.figures import _DPI, _label_lang_and_font, _new_figure
+from analysis.plotting import _DPI, _label_lang_and_font, _new_figure
 from sim.i18n import t
 
 _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")

@@ -26,8 +26,9 @@ class _Run:
     """What the report needs of one run folder, read once."""
 
     def __init__(self, run_dir: Path) -> None:
-        from analysis.metrics import _households, _loads, read_table
+        from analysis.evacuation import _loads
         from analysis.runfolder import check_run_folder
+        from analysis.tables import _households, read_table
 
         self.dir = Path(run_dir)
         self.manifest = check_run_folder(self.dir)

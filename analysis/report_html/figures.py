@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.figures import _label_lang_and_font, _new_figure, _save
 from analysis.mapstyle import decorate_map
+from analysis.plotting import _label_lang_and_font, _new_figure, _save
 from sim.i18n import t
 
 __all__ = ["png_of", "plot_area_ete", "plot_bottlenecks", "plot_shelter_loads"]

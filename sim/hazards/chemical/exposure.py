@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.core import plume
 from sim.hazards.base import HazardUpdate, Incident, PeopleView
+from sim.states import SHELTERED
 
 
 class _ExposureMixin:
@@ -65,10 +66,6 @@ class _ExposureMixin:
         )
 
     def _init_people(self, t_s: float, people: PeopleView) -> None:
-        from sim.population import (
-            SHELTERED,  # here, not at import: sim.population imports sim.scenario
-        )
-
         n = people.x_m.shape[0]
         persons = np.asarray(people.persons, dtype=np.int64)
         self._sheltered_code = int(SHELTERED)
