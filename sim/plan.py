@@ -37,6 +37,7 @@ from pydantic import (
 
 from sim._errors import ScenarioError
 from sim._spec import NonNegative, Positive, Share, Spec, field_error, read_toml
+from sim.plan_levers import AssignmentSpec, BusesSpec, EvacuationSpec
 from sim.scenario import ExtraShelter
 
 __all__ = [
@@ -220,6 +221,10 @@ class Plan(Spec):
     relief: ReliefSpec = ReliefSpec()
     depots: tuple[DepotSpec, ...] = ()
     shelters: PlanShelters = PlanShelters()
+    # People-side levers (sim.plan_levers; None = lever off).
+    evacuation: EvacuationSpec | None = None
+    shelter_assignment: AssignmentSpec | None = None
+    buses: BusesSpec | None = None
 
     _source: str = PrivateAttr(default="<dict>")
 
