@@ -457,6 +457,9 @@ def compute_metrics(run_dir: str | Path) -> dict:
     from analysis.hazards import hazard_metrics
 
     hazards = hazard_metrics(run_dir)
+    from analysis.buses import bus_metrics
+
+    buses = bus_metrics(run_dir)
     return {
         "format_version": FORMAT_VERSION,
         "seed": manifest.get("seed"),
@@ -485,4 +488,5 @@ def compute_metrics(run_dir: str | Path) -> dict:
         "checks": {"timeseries_conserves_population": bool(
             len(ts) > 0 and np.all(state_sums == population))},
         **({"hazards": hazards} if hazards else {}),
+        **({"buses": buses} if buses else {}),  # plan [buses] (analysis.buses)
     }

@@ -187,44 +187,50 @@ class BusService:
         self.t_deliver = np.full(n, np.nan)
         self.bus_of = np.full(n, -1, np.int64)
         self.shelter_node = np.full(n, -1, np.int64)
-        # Riders per stop in ready order (ties: rider index): a pointer skips claimed ones.
-        order = np.lexsort((np.arange(n), self.ready, self.stop))
-        self._by_stop = [order[self.stop[order] == s] for s in range(self.stop_node.size)]
-        self._ptr = np.zeros(self.stop_node.size, np.int64)
+        # Riders per stop in ready order (ties: rider index), one flat array: stop s owns
+        # positions start[s]:end[s]; ptr[s] is its first rider not yet claimed. Riders who
+        # never leave home (ready = inf) need no bus and are left out.
+        keep = np.flatnonzero(np.isfinite(self.ready))
+        order = keep[np.lexsort((keep, self.ready[keep], self.stop[keep]))]
+        self._order = order
+        n_stops = self.stop_node.size
+        self._start = np.searchsorted(self.stop[order], np.arange(n_stops), side="left")
+        self._end = np.searchsorted(self.stop[order], np.arange(n_stops), side="right")
+        self._ptr = self._start.copy()
+        self._rows = np.asarray(bus_rows, np.int64)
+        self._etas: dict[tuple[int, int], np.ndarray] = {}
+        self._unloaded = True
         self.trips: list[dict] = []
         self.events: list[tuple[float, str, str, float, str]] = []
 
     # ------------------------------------------------------------------ riders
-    def _advance(self, s: int) -> None:
-        """Move stop ``s``'s pointer past claimed and skipped riders."""
-        lst, p = self._by_stop[s], int(self._ptr[s])
-        while p < lst.size and (self.claimed[lst[p]] or self._skipped(lst[p])):
-            p += 1
-        self._ptr[s] = p
-
     def _skipped(self, r: int) -> bool:
-        return bool(self.skip is not None and self.skip()[self.hh[r]]) or \
-            not np.isfinite(self.ready[r])
+        return bool(self.skip is not None and self.skip()[self.hh[r]])
 
     def _first_waiting(self, t: float) -> np.ndarray:
-        """Per stop: ready time of the first unclaimed rider (``inf`` if none by ``t``)."""
-        out = np.full(self.stop_node.size, np.inf)
-        for s in range(self.stop_node.size):
-            self._advance(s)
-            p = self._ptr[s]
-            if p < self._by_stop[s].size and self.ready[self._by_stop[s][p]] <= t:
-                out[s] = self.ready[self._by_stop[s][p]]
-        return out
+        """Per stop: ready time of the first unclaimed rider (``inf`` if none by ``t``).
+
+        Vectorised over stops; riders stranded at home (``skip``) are passed over.
+        """
+        while True:
+            has = self._ptr < self._end
+            head = self._order[np.minimum(self._ptr, np.maximum(self._end - 1, 0))] \
+                if self._order.size else np.zeros(self._ptr.size, np.int64)
+            if self.skip is None or not has.any():
+                break
+            gone = has & self.skip()[self.hh[head]]
+            if not gone.any():
+                break
+            self._ptr[gone] += 1
+        return np.where(has & (self.ready[head] <= t), self.ready[head], np.inf)
 
     def _claim(self, s: int, t: float, already: int) -> list[int]:
         """Claim riders of stop ``s`` ready by ``t``, first ready first, up to the seats."""
         got, load = [], already
-        lst = self._by_stop[s]
-        self._advance(s)
-        p = int(self._ptr[s])
-        while p < lst.size:
-            r = int(lst[p])
-            if self.claimed[r] or self._skipped(r):
+        p, end = int(self._ptr[s]), int(self._end[s])
+        while p < end:
+            r = int(self._order[p])
+            if self._skipped(r):
                 p += 1
                 continue
             if self.ready[r] > t or load + self.persons[r] > self.seats:
@@ -233,11 +239,21 @@ class BusService:
             got.append(r)
             load += int(self.persons[r])
             p += 1
-        self._advance(s)
+        self._ptr[s] = p
         return got
 
+    def _eta(self, node: int) -> np.ndarray:
+        """Route time from ``node`` to every stop on the current costs, s (cached)."""
+        key = (int(node), self.service.cost_version)
+        eta = self._etas.get(key)
+        if eta is None:
+            eta = np.array([self.service.travel_s(np.array([node]), int(n))[0]
+                            for n in self.stop_node])
+            self._etas[key] = eta
+        return eta
+
     def _all_claimed(self) -> bool:
-        return all(self._ptr[s] >= self._by_stop[s].size for s in range(self.stop_node.size))
+        return bool(np.all(self._ptr >= self._end))
 
     # ------------------------------------------------------------------ step
     def step(self, t0: float, dt: float) -> None:
@@ -246,8 +262,7 @@ class BusService:
         Call it before the vehicle kernel of that tick.
         """
         f = self.fleet
-        rows = np.fromiter((b.row for b in self.buses), np.int64, len(self.buses))
-        arrived = f.state[rows] == queue.ARRIVED
+        arrived = f.state[self._rows] == queue.ARRIVED
         for i in np.flatnonzero(arrived):
             b = self.buses[i]
             if b.phase == _TO_STOP:
@@ -260,6 +275,14 @@ class BusService:
         t1 = t0 + dt
         if t1 <= self.start_s:
             return
+        if self._all_claimed():
+            if self._unloaded:  # buses freed since the last look go home
+                for b in self.buses:
+                    if b.phase == _FREE:
+                        b.phase = _TO_DEPOT
+                        self.service.send(b.row, self.depot_node, max(t0, b.free_at))
+                self._unloaded = False
+            return
         free = [b for b in self.buses if b.phase in (_AT_DEPOT, _FREE) and b.free_at < t1]
         if not free:
             return
@@ -267,10 +290,8 @@ class BusService:
         for b in free:
             if not np.isfinite(waiting).any():
                 break
-            node = self.service.node_of(b.row)
             go = np.flatnonzero(np.isfinite(waiting))
-            eta = np.array([self.service.travel_s(np.array([node]), int(self.stop_node[s]))[0]
-                            for s in go])
+            eta = self._eta(self.service.node_of(b.row))[go]
             reach = np.isfinite(eta)
             if not reach.any():
                 continue
@@ -285,11 +306,6 @@ class BusService:
             b.t_dispatch = max(t0, b.free_at, self.start_s, float(self.ready[b.claimed].min()))
             self.service.send(b.row, int(self.stop_node[s]), b.t_dispatch)
             waiting = self._first_waiting(t1)
-        if self._all_claimed():
-            for b in self.buses:
-                if b.phase == _FREE:
-                    b.phase = _TO_DEPOT
-                    self.service.send(b.row, self.depot_node, max(t0, b.free_at))
 
     def _board(self, b: _Bus, t0: float) -> None:
         f = self.fleet
@@ -347,6 +363,7 @@ class BusService:
         b.onboard = []
         b.free_at = t_s + self.alight_s * persons
         b.phase = _FREE
+        self._unloaded = True
 
     # ------------------------------------------------------------------ outputs
     def riders_table(self) -> pd.DataFrame:
