@@ -104,3 +104,64 @@ def test_zero_seats_is_a_clear_error():
         Plan.from_dict({"plan": {"name": "t"}, "buses": {
             "depot": {"x_m": 0.0, "y_m": 0.0}, "count": 1, "seats": 0,
             "pickups": [{"x_m": 1.0, "y_m": 1.0}]}}, source="p.toml")
+
+
+# --------------------------------------------------------------------------- in the model
+
+
+@pytest.fixture(scope="module")
+def bus_run(small_district, cache, tmp_path_factory):
+    """The small district with 3 buses of 40 seats at 6 pickup points (run folder written)."""
+    from analysis.metrics import compute_metrics
+    from sim import results, runs
+    from sim.model import EvacuationModel
+    from sim.network import load_map
+    from sim.plan import Plan
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(small_district / "small.toml")
+    net = load_map(sc.scenario.map, cache_dir=cache, jam_spacing_m=sc.traffic.jam_spacing_m)
+    nodes = np.unique(net.drive.from_node)
+    pick = np.random.default_rng(5).choice(nodes, 6, replace=False)
+    xy = lambda n: {"x_m": float(net.nodes.x_m[n]), "y_m": float(net.nodes.y_m[n])}  # noqa: E731
+    plan = Plan.from_dict({"plan": {"name": "t"}, "buses": {
+        "depot": xy(nodes[0]), "count": 3, "seats": 40, "max_walk_m": 600.0,
+        "pickups": [xy(n) for n in pick]}}, source="p.toml")
+    m = EvacuationModel(scenario=sc, network=net, plan=plan)
+    m.run()
+    out = runs.write_run(tmp_path_factory.mktemp("bus") / "run", manifest=results.manifest(m),
+                         tables=results.tables(m), figures=False, extra=results.extra(m))
+    return m, out, compute_metrics(out)
+
+
+def test_bus_riders_arrive_by_bus_only_and_metrics_match(bus_run):
+    import pandas as pd
+
+    m, out, met = bus_run
+    bs = m.buses
+    riders = pd.read_csv(out / "hazard" / "buses_riders.csv")
+    from analysis.metrics import read_table
+
+    hh = read_table(out, "households")
+    hh.index = hh["household"].astype(np.int64)
+    done = riders[riders["t_deliver_s"].notna()]
+    assert len(done) > 50
+    # A delivered rider's household arrived when its bus did, at the bus's shelter node.
+    np.testing.assert_allclose(hh.loc[done["household"], "t_arrive_s"], done["t_deliver_s"])
+    assert (hh.loc[done["household"], "status"] == "sheltered").all()
+    # Riders never set off on foot; pickups follow readiness, deliveries follow pickups.
+    pos = m._pos_in_walk[riders["household"].to_numpy()]
+    assert np.isnan(m.walkers.t_release_s[pos]).all()
+    assert (done["t_pickup_s"] >= done["t_ready_s"]).all()
+    assert (done["t_deliver_s"] > done["t_pickup_s"]).all()
+    # Seats: no trip carries more than a bus holds.
+    assert bs.trips_table()["persons"].max() <= 40
+    s = bs.summary()
+    b = met["buses"]
+    assert b["persons_delivered"] == s["persons_delivered"] == done["persons"].sum()
+    assert b["last_delivery"]["t_s"] == pytest.approx(s["last_delivery_s"])
+    assert b["last_pickup"]["t_s"] == pytest.approx(s["last_pickup_s"])
+    kinds = {e.kind for e in m.events}
+    assert {"bus_riders", "bus_pickup", "bus_delivery"} <= kinds
+    # Nobody is lost: the state counts add up to the population.
+    assert int(m.person_counts().sum()) == m.pop.n_persons
