@@ -95,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         # drifts, and interleaving spreads it over both.
         for k in range(args.runs):
             for name in timed:
-                mets[name], wall = one_run(sc, plans[name], net, Path(tmp) / f"{k}-{len(walls[name])}-{name[:3]}")
+                folder = Path(tmp) / f"timed-{k}-{name[:3]}"
+                mets[name], wall = one_run(sc, plans[name], net, folder)
                 walls[name].append(wall)
         for i, (name, plan) in enumerate(plans.items()):
             if name not in timed:
