@@ -227,3 +227,19 @@ def test_unknown_zone_and_shelter_names_name_the_field(phased):
     assert "p.toml: shelter_assignment.areas[0].zones[0]: expected a zone" in text
     assert "p.toml: shelter_assignment.areas[1].shelters[0]: expected the name of an open " \
            "shelter" in text and "got 'Ritz'" in text
+
+
+def test_bus_places_off_the_road_name_the_field(phased):
+    from sim.model import EvacuationModel
+
+    net = phased.net
+    n = int(net.drive.from_node[0])
+    on = {"x_m": float(net.nodes.x_m[n]), "y_m": float(net.nodes.y_m[n])}
+    far = {"x_m": on["x_m"] + 50_000.0, "y_m": on["y_m"]}
+    bad = plan(buses={"depot": far, "count": 1, "seats": 40, "pickups": [on, far]})
+    with pytest.raises(ScenarioError) as err:
+        EvacuationModel(scenario=phased.scenario, network=net, plan=bad)
+    text = str(err.value)
+    assert "p.toml: buses.depot: expected a place within plan.max_snap_m" in text
+    assert "p.toml: buses.pickups[1]: expected a place within plan.max_snap_m" in text
+    assert "buses.pickups[0]" not in text
