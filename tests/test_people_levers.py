@@ -243,3 +243,30 @@ def test_bus_places_off_the_road_name_the_field(phased):
     assert "p.toml: buses.depot: expected a place within plan.max_snap_m" in text
     assert "p.toml: buses.pickups[1]: expected a place within plan.max_snap_m" in text
     assert "buses.pickups[0]" not in text
+
+
+def test_shipped_lever_plans_load_and_name_real_zones_and_shelters():
+    """The example plans of scenarios/plans/ use zones and shelters of the default district."""
+    import csv
+    from pathlib import Path
+
+    from sim.network import load_map
+    from sim.plan import load_plan
+    from sim.scenario import default_scenario_path, load_scenario
+    from sim.shelters import build_shelters
+
+    repo = Path(__file__).resolve().parents[1]
+    with open(repo / "maps" / "default-district.zones.csv", encoding="utf-8") as fh:
+        zones = {row["zone"] for row in csv.DictReader(fh)}
+    sc = load_scenario(default_scenario_path())
+    net = load_map(sc.scenario.map, jam_spacing_m=sc.traffic.jam_spacing_m)
+    shelters = set(build_shelters(net, sc).name.astype(str))
+    plans = {n: load_plan(repo / "scenarios" / "plans" / f"{n}.toml")
+             for n in ("staged", "staged-west", "assigned", "buses")}
+    assert plans["staged"].evacuation.nearest_first is not None
+    assert {z for ph in plans["staged-west"].evacuation.phases for z in ph.zones} < zones
+    areas = plans["assigned"].shelter_assignment.areas
+    assert {z for a in areas for z in a.zones} == zones
+    designated = [s for a in areas for s in a.shelters]
+    assert set(designated) <= shelters and len(designated) == len(set(designated))
+    assert plans["buses"].buses.seats > 0 and len(plans["buses"].buses.pickups) == 60
