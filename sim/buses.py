@@ -310,12 +310,14 @@ class BusService:
     def _board(self, b: _Bus, t0: float) -> None:
         f = self.fleet
         t_a = float(f.t_arrive_s[b.row])
-        load = int(self.persons[b.claimed].sum()) if b.claimed else 0
-        b.claimed = [r for r in b.claimed if not self._skipped(r)]
+        b.claimed = [r for r in b.claimed if not self._skipped(r)]  # stranded meanwhile
         load = int(self.persons[b.claimed].sum()) if b.claimed else 0
         b.claimed += self._claim(b.stop, t_a, load)
         riders = np.asarray(b.claimed, np.int64)
         b.onboard, b.claimed = list(b.claimed), []
+        if riders.size == 0:  # nobody left to board: free at the stop
+            b.phase, b.free_at, self._unloaded = _FREE, t_a, True
+            return
         persons = int(self.persons[riders].sum()) if riders.size else 0
         start = max(t_a, float(self.ready[riders].max()) if riders.size else t_a)
         depart = start + self.board_s * persons
