@@ -188,6 +188,9 @@ def compute_metrics(run_dir: str | Path) -> dict:
     traffic = {"vehicles_stuck": int(stuck["value"].sum()), "ticks_with_stuck": int(len(stuck))}
     if (Path(run_dir) / LINK_LOADS_FILE).is_file():
         traffic.update(bottleneck_metrics(run_dir, read_table(run_dir, "links")))
+    from analysis.buses import bus_metrics
+
+    buses = bus_metrics(run_dir)
     return {
         "format_version": FORMAT_VERSION,
         "seed": manifest.get("seed"),
@@ -223,4 +226,5 @@ def compute_metrics(run_dir: str | Path) -> dict:
             len(ts) > 0 and np.all(state_sums == population))},
         **({"hazards": hazards} if hazards else {}),
         "areas": area_metrics(run_dir, hh),  # per zone / sub-district (analysis.areas)
+        **({"buses": buses} if buses else {}),  # plan [buses] (analysis.buses)
     }

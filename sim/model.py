@@ -32,6 +32,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 
+from sim import people_levers
 from sim import population as popmod
 from sim.core import queue, walk
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
@@ -169,12 +170,14 @@ class EvacuationModel(mesa.Model):
         self.sample_every = max(1, round(scenario.time.sample_s / self.tick_s))
         self.t_s = 0.0
         self.events: list[Event] = []
+        people_levers.phase_orders(self)  # plan [evacuation]: staged orders, shadow
 
         self._build_shelters()
         self.hazards = list(hazards) if hazards is not None else build_hazards(scenario)
         for hz, ss in zip(self.hazards, hazard_ss.spawn(len(self.hazards)), strict=True):
             hz.bind(self.net, rng=np.random.default_rng(ss))
         self._apply_protective_actions()
+        people_levers.assign(self)  # plan [shelter_assignment]: designated shelter sets
         self._build_movers()
         self.roads = ModelRoads(self)  # issue 14: road levers, informed drivers, stuck count
         self._build_response()
@@ -288,6 +291,9 @@ class EvacuationModel(mesa.Model):
             return
         rp = resolve_plan(self.plan, self.net, shelter_names=self.shelter_table.name)
         home, kinds = service_vehicles(rp)
+        bus_home, bus_kinds = people_levers.bus_vehicles(self)  # plan [buses]; rows after
+        n_service = home.size
+        home, kinds = np.concatenate([home, bus_home]), np.concatenate([kinds, bus_kinds])
         n_car = len(self.car_hh)
         full = queue.new_fleet(n_car + home.size)
         for name in queue.Fleet._fields:
@@ -302,6 +308,7 @@ class EvacuationModel(mesa.Model):
                                        shelter_names=self.shelter_table.name,
                                        shelter_nodes=self.shelter_node,
                                        shelter_capacity=self.shelter_table.capacity)
+        people_levers.attach_buses(self, np.arange(n_car + n_service, n_car + home.size))
         self._refresh_routes()
 
     def finalize_response(self) -> None:
@@ -322,6 +329,8 @@ class EvacuationModel(mesa.Model):
         what each set's travellers may enter now.
         """
         n = len(self.net.nodes)
+        if getattr(self, "assignment", None) is not None:  # designated shelters that are open
+            self.assignment.update_set_nodes(self._set_nodes, self.shelter_open)
         self.dest_open = self._set_nodes & self.shelter_open
         drive_cost = np.where(
             self.drive_speed_factor > 0,
@@ -403,6 +412,7 @@ class EvacuationModel(mesa.Model):
             new = self.incidents[self._n_incidents_seen :]
             self._n_incidents_seen = len(self.incidents)
             self.response.step(t0, dt, new, self.node_capacity - self.shelter_room)
+            people_levers.step_buses(self, t0, dt)
             next_link, target = self.service.stacked(self.drive_next, self.target)
         stats = queue.step_vehicles(
             self.net.drive,

@@ -37,6 +37,7 @@ from pydantic import (
 
 from sim._errors import ScenarioError
 from sim._spec import NonNegative, Positive, Share, Spec, field_error, read_toml
+from sim.plan_levers import AssignmentSpec, BusesSpec, EvacuationSpec
 from sim.route_choice import RouteChoiceSpec  # issue 14: informed drivers
 from sim.scenario import ExtraShelter
 from sim.traffic_control import RoadsSpec  # issue 14: contraflow, control, green channel
@@ -225,6 +226,10 @@ class Plan(Spec):
     # issue 14 (road levers): [roads] and [route_choice], see sim.traffic_control
     roads: RoadsSpec = RoadsSpec()
     route_choice: RouteChoiceSpec = RouteChoiceSpec()
+    # People-side levers (sim.plan_levers; None = lever off).
+    evacuation: EvacuationSpec | None = None
+    shelter_assignment: AssignmentSpec | None = None
+    buses: BusesSpec | None = None
 
     _source: str = PrivateAttr(default="<dict>")
 

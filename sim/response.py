@@ -117,7 +117,8 @@ class ResponseSystem:
         self.service = service
         n_teams = int(plan.team_station.size)
         n_trucks = int(plan.depot_trucks.sum())
-        if service.rows.size != n_teams + n_trucks:
+        # Rows after the teams and trucks belong to others (the plan's buses, sim.buses).
+        if service.rows.size < n_teams + n_trucks:
             msg = (f"ResponseSystem: service: expected {n_teams} team + {n_trucks} truck rows, "
                    f"got {service.rows.size} (allocate them with service_vehicles(plan))")
             raise ValueError(msg)
@@ -135,7 +136,7 @@ class ResponseSystem:
         np.add.at(site_stock0, self.site_of_shelter, stock0)
         self.dispatcher = Dispatcher(model, plan, service, service.rows[:n_teams],
                                      shelter_nodes=self.site_node)
-        self.logistics = Logistics(model, plan, service, service.rows[n_teams:],
+        self.logistics = Logistics(model, plan, service, service.rows[n_teams:n_teams + n_trucks],
                                    self.site_node, site_stock0)
         self._node_site = np.full(service.n_nodes, -1, np.int64)
         self._node_site[self.site_node] = np.arange(n_sites)

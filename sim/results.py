@@ -105,6 +105,9 @@ def extra(model: EvacuationModel) -> dict[str, object]:
     if model.response is not None:
         model.finalize_response()
         out.update(model.response.extra())
+    from sim.people_levers import bus_tables
+
+    out.update(bus_tables(model))  # plan [buses]: riders and trips
     if model.hazards:
         cols = ["t_s", "kind", "hazard", "x_m", "y_m", "node", "persons", "severity", "note"]
         out["hazard/incidents.csv"] = pd.DataFrame(
