@@ -32,6 +32,7 @@ from sim import population as popmod
 from sim.core import queue, walk
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.registry import build_hazards
+from sim.hazards.wildfire.trigger import apply_trigger_warnings
 from sim.network import RoadNetwork, load_map
 from sim.orders import protective_orders
 from sim.plan import Plan, apply_to_scenario, resolve_plan
@@ -168,6 +169,7 @@ class EvacuationModel(mesa.Model):
         self.hazards = list(hazards) if hazards is not None else build_hazards(scenario)
         for hz, ss in zip(self.hazards, hazard_ss.spawn(len(self.hazards)), strict=True):
             hz.bind(self.net, rng=np.random.default_rng(ss))
+        apply_trigger_warnings(self)  # wildfire trigger points (sim/hazards/wildfire/trigger.py)
         self._apply_protective_actions()
         self._build_movers()
         self._build_response()

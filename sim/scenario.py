@@ -49,8 +49,10 @@ from sim._spec import resolve_existing as _resolve_existing
 from sim.hazards.chemical import ChemicalSpec
 from sim.hazards.earthquake import EarthquakeSpec
 from sim.hazards.flood import FloodSpec
+from sim.hazards.wildfire.spec import WildfireSpec
 
-HazardSpec = Annotated[FloodSpec | ChemicalSpec | EarthquakeSpec, Field(discriminator="kind")]
+HazardSpec = Annotated[FloodSpec | ChemicalSpec | EarthquakeSpec | WildfireSpec,
+                      Field(discriminator="kind")]
 
 ShelterKind = Literal["park", "square", "school", "stadium", "sports_centre", "other"]
 MAP_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".graphml", ".evacmap.npz")
