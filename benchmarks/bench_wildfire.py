@@ -70,6 +70,7 @@ def main(argv=None) -> int:
     sc = scenarios(args.horizon_h)
     times: dict[str, list[dict]] = {k: [] for k in sc}
     with tempfile.TemporaryDirectory() as tmp:
+        run_once(sc["fire"], Path(tmp) / "warm-up")  # imports, numba caches: not timed
         for rep in range(args.reps):
             for name, s in sc.items():
                 r = run_once(s, Path(tmp) / f"{name}-{rep}")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictFloat, StrictStr, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from sim._spec import NonNegative, Positive, Share, Spec, field_error, resolve_existing
 
@@ -83,9 +84,9 @@ class WildfireSpec(Spec):
 
         try:
             return fuel_model(value, field=info.field_name).code
-        except EvacsimError as exc:
-            raise field_error(info.field_name, str(exc).split(": expected ", 1)[1]
-                              .rsplit(", got", 1)[0], value) from None
+        except EvacsimError as exc:  # the loc names the field already: message without it
+            what = str(exc).split(": expected ", 1)[1].rsplit(", got ", 1)[0]
+            raise PydanticCustomError("fuel_model", "{what}", {"what": what}) from None
 
     @model_validator(mode="after")
     def _ignitions(self) -> WildfireSpec:
