@@ -31,6 +31,7 @@ import numpy as np
 from sim import population as popmod
 from sim.core import queue, walk
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
+from sim.hazards.chains import bind_hazards
 from sim.hazards.registry import build_hazards
 from sim.hazards.wildfire.trigger import apply_trigger_warnings
 from sim.network import RoadNetwork, load_map
@@ -167,8 +168,8 @@ class EvacuationModel(mesa.Model):
 
         self._build_shelters()
         self.hazards = list(hazards) if hazards is not None else build_hazards(scenario)
-        for hz, ss in zip(self.hazards, hazard_ss.spawn(len(self.hazards)), strict=True):
-            hz.bind(self.net, rng=np.random.default_rng(ss))
+        # Binds each hazard with its own stream; resolves disaster chains (triggered hazards).
+        self.hazards = bind_hazards(self.hazards, self.net, hazard_ss, self._log)
         apply_trigger_warnings(self)  # wildfire trigger points (sim/hazards/wildfire/trigger.py)
         self._apply_protective_actions()
         self._build_movers()

@@ -46,6 +46,7 @@ from sim._spec import Spec as _Spec
 from sim._spec import field_error as _field_error
 from sim._spec import read_toml
 from sim._spec import resolve_existing as _resolve_existing
+from sim.hazards.chains import check_chains
 from sim.hazards.chemical import ChemicalSpec
 from sim.hazards.earthquake import EarthquakeSpec
 from sim.hazards.flood import FloodSpec
@@ -352,6 +353,7 @@ class Scenario(_Spec):
         if twice:
             raise _field_error("hazards", "at most one hazard of each kind (a flood can have "
                                "several inflows in one entry)", f"more than one {twice}")
+        check_chains(self.hazards)  # triggers: sources exist, fit, no loop (sim/hazards/chains.py)
         return self
 
     @property
