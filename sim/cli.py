@@ -91,9 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     from sim.hazards import chemical_cli, earthquake_cli, flood_cli
 
     from sim.hazards import chains_cli
+    from sim.hazards.landslide import cli as landslide_cli
     from sim.hazards.wildfire import cli as wildfire_cli
 
-    for mod in (flood_cli, chemical_cli, earthquake_cli, wildfire_cli, chains_cli):
+    for mod in (flood_cli, chemical_cli, earthquake_cli, wildfire_cli, chains_cli, landslide_cli):
         mod.add_commands(hsub)
 
     from sim import check_cli
