@@ -50,9 +50,10 @@ from sim.hazards.chains import check_chains
 from sim.hazards.chemical import ChemicalSpec
 from sim.hazards.earthquake import EarthquakeSpec
 from sim.hazards.flood import FloodSpec
+from sim.hazards.landslide.spec import LandslideSpec
 from sim.hazards.wildfire.spec import WildfireSpec
 
-HazardSpec = Annotated[FloodSpec | ChemicalSpec | EarthquakeSpec | WildfireSpec,
+HazardSpec = Annotated[FloodSpec | ChemicalSpec | EarthquakeSpec | WildfireSpec | LandslideSpec,
                       Field(discriminator="kind")]
 
 ShelterKind = Literal["park", "square", "school", "stadium", "sports_centre", "other"]

@@ -44,7 +44,8 @@ TANK_FRAGILITY: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
 }
 DAMAGE_STATES = ("slight", "moderate", "extensive", "complete")
 # Which hazard kinds can start which (source -> targets).
-CAN_TRIGGER: dict[str, tuple[str, ...]] = {"earthquake": ("chemical",)}
+CAN_TRIGGER: dict[str, tuple[str, ...]] = {"earthquake": ("chemical", "landslide"),
+                                            "flood": ("landslide",)}
 
 
 class TankTrigger(Spec):
@@ -167,6 +168,9 @@ def bind_hazards(hazards, net, seed_seq: np.random.SeedSequence, log) -> list:
         if trig is None:
             continue
         src = next(h for h in hazards if h.kind == trig.hazard)
+        if not isinstance(trig, TankTrigger):  # the hazard watches its source itself
+            hz.attach_trigger(src)
+            continue
         fired, info = _tank_fails(src, hz, trig, np.random.default_rng(seeds[k].spawn(1)[0]))
         t_s = float(src.t_quake_s) + trig.delay_min * 60.0
         where = getattr(hz.spec.source, "tank", None) or hz.spec.name

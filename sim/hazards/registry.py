@@ -32,6 +32,10 @@ def build_hazards(scenario) -> list[Hazard]:
             from sim.hazards.wildfire.hazard import WildfireHazard
 
             out.append(WildfireHazard.from_spec(spec))
+        elif spec.kind == "landslide":
+            from sim.hazards.landslide.hazard import LandslideHazard
+
+            out.append(LandslideHazard.from_spec(spec))
         else:  # pragma: no cover - the scenario's discriminated union admits no other kind
             raise ValueError(f"hazards: unknown kind {spec.kind!r}")
     return out
