@@ -85,12 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_cmd_run)
 
-    hz = sub.add_parser("hazard", help="hazard calculators (flood, chemical release, earthquake)")
+    hz = sub.add_parser("hazard", help="hazard calculators (flood, chemical release, earthquake, "
+                        "wildfire, tank fragility, landslide)")
     hz.set_defaults(func=_group_help(hz))
     hsub = hz.add_subparsers(metavar="CALCULATOR")
-    from sim.hazards import chemical_cli, earthquake_cli, flood_cli
-
-    from sim.hazards import chains_cli
+    from sim.hazards import chains_cli, chemical_cli, earthquake_cli, flood_cli
     from sim.hazards.landslide import cli as landslide_cli
     from sim.hazards.wildfire import cli as wildfire_cli
 

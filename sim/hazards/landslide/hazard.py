@@ -45,7 +45,7 @@ class LandslideHazard(Hazard):
         return cls(spec)
 
     def attach_trigger(self, source: Hazard) -> None:
-        """The hazard that triggers the slides (called by :func:`sim.hazards.chains.bind_hazards`)."""
+        """The hazard that triggers the slides (set by ``chains.bind_hazards``)."""
         self.source = source
 
     def bind(self, net, *, rng: np.random.Generator) -> None:

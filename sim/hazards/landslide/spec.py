@@ -1,4 +1,4 @@
-"""``[[hazards]] kind = "landslide"``: screening of slopes on the DEM; fields in scenarios/README.md."""
+"""``[[hazards]] kind = "landslide"``: slope screening on the DEM (scenarios/README.md)."""
 
 from __future__ import annotations
 

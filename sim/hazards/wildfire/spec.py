@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StrictFloat, StrictStr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from sim._spec import NonNegative, Positive, Share, Spec, field_error, resolve_existing
+from sim._spec import NonNegative, Positive, Spec, field_error, resolve_existing
 
 _RASTER_ENDINGS = (".hgt", ".hgt.zip", ".zip", ".asc", ".tif", ".tiff")
 
