@@ -282,3 +282,39 @@ def test_model_strands_whom_the_fire_catches_and_is_deterministic(fire_run):
     assert sum(i.persons for i in fire_inc) == caught["persons"].sum()
     assert caught.equals(hz2.tables()["caught"])
     assert np.array_equal(m.household_state(), m2.household_state())
+
+
+def _fuel_raster(small_district, tmp_path, right_value: int) -> Path:
+    """The small DEM's grid with fuel model 1 in its west half and ``right_value`` east."""
+    lines = (small_district / "small.dem.asc").read_text().splitlines()
+    head = {ln.split()[0].lower(): float(ln.split()[1]) for ln in lines[:6]}
+    n_c, n_r = int(head["ncols"]), int(head["nrows"])
+    row = " ".join("1" if j < n_c // 2 else str(right_value) for j in range(n_c))
+    p = tmp_path / "fuel.asc"
+    p.write_text("\n".join(lines[:6] + [row] * n_r) + "\n")
+    (tmp_path / "fuel.prj").write_text((small_district / "small.dem.prj").read_text())
+    return p
+
+
+def test_fuel_raster_sets_the_fuel_per_cell(small_district, small_net, tmp_path):
+    x0, y0 = _west_edge_point(small_net)
+    p = _fuel_raster(small_district, tmp_path, 99)  # NB9 bare ground in the east half
+    spec = _spec(small_district, dem="small.dem.asc", fuel_model="FM3", fuel_raster=str(p),
+                 urban_fuel_model="NB1", ignitions=[{"x_m": x0, "y_m": y0}])
+    hz = WildfireHazard.from_spec(spec)
+    hz.bind(small_net, rng=np.random.default_rng(0))
+    used = set(np.unique(hz.fuel).tolist())
+    assert used <= {1, 3, 91, 99} and {1, 99} <= used  # FM3 only off the raster
+    assert np.all(np.isinf(hz.arrival_s[hz.fuel == 99]))  # bare ground never burns
+    assert np.all(hz.ros[hz.fuel == 99] == 0.0)
+    assert np.isfinite(hz.arrival_s[hz.fuel == 1]).any()
+
+
+def test_fuel_raster_with_an_unknown_model_is_refused(small_district, small_net, tmp_path):
+    x0, y0 = _west_edge_point(small_net)
+    p = _fuel_raster(small_district, tmp_path, 77)
+    spec = _spec(small_district, dem="small.dem.asc", fuel_raster=str(p),
+                 ignitions=[{"x_m": x0, "y_m": y0}])
+    with pytest.raises(ScenarioError, match=r"fuel\.asc: .*fuel_raster: expected standard fuel "
+                                            r"model numbers .*got 77"):
+        WildfireHazard.from_spec(spec).bind(small_net, rng=np.random.default_rng(0))

@@ -78,6 +78,28 @@ def _disk_min(a: np.ndarray, radius_cells: float) -> np.ndarray:
                           mode="constant", cval=np.inf)
 
 
+def fuel_grid(path, crs: str | None, grid: terrain.Grid, default: int, *,
+              field: str) -> np.ndarray:
+    """Fuel model numbers of a raster at the grid's cell centres (nearest cell), int64[ny, nx].
+
+    Cells outside the raster or on its no-data take ``default``; a number that is not a
+    standard fuel model is refused naming the file, the field and the value.
+    """
+    ras = terrain.read_raster(path, field=field, crs=crs)
+    r, c = terrain._fractional_index(ras, grid)
+    rows, cols = ras.shape
+    ri, ci = np.rint(r).astype(np.int64), np.rint(c).astype(np.int64)
+    inside = (ri >= 0) & (ri < rows) & (ci >= 0) & (ci < cols)
+    v = np.full(ri.shape, np.nan)
+    v[inside] = ras.values[ri[inside], ci[inside]]
+    out = np.where(np.isfinite(v), np.rint(np.nan_to_num(v)), default).astype(np.int64)
+    for number in np.unique(out):
+        if str(int(number)) not in fu.FUEL_MODELS:
+            raise ScenarioError(f"{ras.source}: {field}: expected standard fuel model numbers "
+                                f"(1-13, 91, 98, 99, 102, 121, 124, 142), got {int(number)}")
+    return out
+
+
 def urban_mask(net, grid: terrain.Grid) -> np.ndarray:
     """Built-up cells, bool[ny, nx]: cells holding a building, and residential areas.
 
@@ -147,15 +169,19 @@ class WildfireHazard(Hazard):
                else ro.wind_adjustment_factor(veg.depth_ft))
         self.midflame_mps = s.wind_speed_mps * waf
         wind_to = (s.wind_from_deg + 180.0) % 360.0
-        ros, ux, uy, ecc = head_fire_grid(ro.fuel_bed(veg, moist), self.midflame_mps, wind_to,
-                                          tan, up_x, up_y)
         self.urban = urban_mask(net, grid)
-        if self.urban.any():
-            u_ros, u_x, u_y, u_e = head_fire_grid(ro.fuel_bed(urb, moist), self.midflame_mps,
-                                                  wind_to, tan, up_x, up_y)
-            ros = np.where(self.urban, u_ros, ros)
-            ux, uy = np.where(self.urban, u_x, ux), np.where(self.urban, u_y, uy)
-            ecc = np.where(self.urban, u_e, ecc)
+        self.fuel = np.full((grid.ny, grid.nx), veg.number, np.int64)
+        if s.fuel_raster is not None:
+            self.fuel = fuel_grid(s.fuel_raster, s.fuel_raster_crs, grid, veg.number,
+                                  field=f"{self._where}: fuel_raster")
+        self.fuel[self.urban] = urb.number
+        ros, ux, uy, ecc = (np.zeros((grid.ny, grid.nx)), np.zeros((grid.ny, grid.nx)),
+                            np.ones((grid.ny, grid.nx)), np.zeros((grid.ny, grid.nx)))
+        for number in np.unique(self.fuel):  # a handful of models: one pass each
+            m = self.fuel == number
+            r_, x_, y_, e_ = head_fire_grid(ro.fuel_bed(fu.fuel_model(int(number)), moist),
+                                            self.midflame_mps, wind_to, tan, up_x, up_y)
+            ros[m], ux[m], uy[m], ecc[m] = r_[m], x_[m], y_[m], e_[m]
         self.ros = ros
         # Ignitions.
         to_map = Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
@@ -171,7 +197,7 @@ class WildfireHazard(Hazard):
             if ros.ravel()[c] <= 0:
                 raise ScenarioError(f"{self._where}: ignitions[{k}]: expected a point in "
                                     f"burnable fuel, got a cell of non-burnable fuel "
-                                    f"({urb.code if self.urban.ravel()[c] else veg.code})")
+                                    f"({fu.fuel_model(int(self.fuel.ravel()[c])).code})")
             cells.append(c)
             t_ign.append(ig.t_min * 60.0)
         self.ign_cells = np.array(cells, np.int64)
@@ -334,4 +360,5 @@ class WildfireHazard(Hazard):
                 "arrival_s": np.where(np.isfinite(self.arrival_s), self.arrival_s,
                                       np.nan).astype(np.float32),
                 "ros_mps": self.ros.astype(np.float32), "urban": self.urban,
+                "fuel_model": self.fuel.astype(np.int16),
                 "ignition_cells": self.ign_cells}

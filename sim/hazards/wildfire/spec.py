@@ -54,6 +54,8 @@ class WildfireSpec(Spec):
     cell_m: Positive | None = None  # default: the DEM's resolution
     margin_m: NonNegative = 500.0
     fuel_model: StrictStr | int = "GR2"
+    fuel_raster: Path | None = None  # fuel model numbers per cell (GeoTIFF / ASCII grid)
+    fuel_raster_crs: StrictStr | None = None
     urban_fuel_model: StrictStr | int = "NB1"
     moisture: MoistureSpec = MoistureSpec()
     wind_speed_mps: Annotated[StrictFloat, Field(ge=0.0, le=40.0)] = 5.0  # at 20 ft (6.1 m)
@@ -74,6 +76,17 @@ class WildfireSpec(Spec):
         if not path.name.lower().endswith(_RASTER_ENDINGS):
             raise field_error("dem", "a raster file ending in " + ", ".join(_RASTER_ENDINGS),
                               path.name)
+        return path
+
+    @field_validator("fuel_raster", mode="before")
+    @classmethod
+    def _fuel_raster(cls, value: Any, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        path = resolve_existing(value, info, "a fuel-model raster")
+        if not path.name.lower().endswith(_RASTER_ENDINGS):
+            raise field_error("fuel_raster", "a raster file ending in "
+                              + ", ".join(_RASTER_ENDINGS), path.name)
         return path
 
     @field_validator("fuel_model", "urban_fuel_model")
