@@ -213,3 +213,12 @@ def test_tank_fragility_calculator():
     assert out["p_exceed"]["extensive"] == pytest.approx(0.5)
     r = _cli("--tank", "paper", "--pga", "0.3")
     assert r.returncode == 2 and "--tank" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_earthquake_chain_scenario_file_validates():
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(REPO / "scenarios" / "earthquake-chain.toml")
+    assert [h.kind for h in sc.hazards] == ["earthquake", "chemical", "landslide"]
+    assert sc.hazards[1].trigger.hazard == "earthquake"
+    assert sc.hazards[2].trigger.hazard == "earthquake"
