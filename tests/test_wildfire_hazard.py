@@ -163,6 +163,18 @@ def test_trigger_warning_is_arrival_minus_lead_per_zone(burning):
         assert np.all(tz[zone == z] == t[zone == z].min())
 
 
+def test_without_trigger_min_nobody_is_warned_by_the_fire(burning):
+    hz = burning
+    keep = hz.spec
+    hz.spec = keep.model_copy(update={"trigger_min": None})
+    try:
+        t = hz.warning_start_s(np.array([hz.grid.x0_m + 50.0]), np.array([hz.grid.y0_m + 50.0]),
+                               np.zeros(1, np.int64))
+    finally:
+        hz.spec = keep
+    assert np.all(np.isinf(t))
+
+
 def test_shift_response_moves_warning_and_departure_together():
     t_w = np.array([600.0, 900.0, np.inf, 700.0])
     t_d = np.array([1800.0, np.inf, np.inf, 2000.0])  # 2nd does not comply, 3rd not reached

@@ -66,7 +66,7 @@ class WildfireSpec(Spec):
     road_buffer_m: NonNegative = 100.0
     smoke_clear_min: NonNegative = 60.0
     home_reach_m: NonNegative = 30.0
-    trigger_min: NonNegative | None = 120.0
+    trigger_min: NonNegative | None = None  # trigger-point warning lead, min; None: none
     trigger_scope: Literal["zone", "household"] = "zone"
 
     @field_validator("dem", mode="before")
