@@ -67,8 +67,9 @@ def _view(net, at_home=True):
                       drive_link=np.full(n, -1, np.int32), walk_link=np.full(n, -1, np.int32))
 
 
-def _run(net, hazards, t_end_s=30 * 60.0, seed=3):
-    bound = bind_hazards(hazards, net, np.random.SeedSequence(seed), lambda *a: None)
+def _run(net, hazards, t_end_s=30 * 60.0, seed=3, events=None):
+    log = (lambda *a: events.append(a)) if events is not None else (lambda *a: None)
+    bound = bind_hazards(hazards, net, np.random.SeedSequence(seed), log)
     view = _view(net)
     ups = []
     for t in np.arange(0.0, t_end_s + 1, 60.0):
@@ -85,8 +86,12 @@ def test_flat_ground_has_no_slides_even_in_a_strong_quake(tmp_path, net):
 
 
 def test_quake_on_a_steep_slope_fails_cells_by_the_screening_probability(tmp_path, net):
+    events = []
     (quake, slide), ups = _run(net, [EarthquakeHazard.from_spec(_quake()),
-                                     LandslideHazard.from_spec(_slide_spec(_dem(tmp_path, True)))])
+                                     LandslideHazard.from_spec(_slide_spec(_dem(tmp_path, True)))],
+                               events=events)
+    (ev,) = [e for e in events if e[1] == "chain_trigger"]  # the chain, with its cause
+    assert ev[0] == 600.0 and ev[4] == slide.failed.sum() and "earthquake" in ev[5]
     cx, cy = slide.grid.centres()
     pga = quake.value_at(600.0, cx.ravel(), cy.ravel()).reshape(cx.shape)
     want = sc.shaking_failure_probability(slide.slope_deg, pga, slide.soil)

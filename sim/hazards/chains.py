@@ -169,7 +169,7 @@ def bind_hazards(hazards, net, seed_seq: np.random.SeedSequence, log) -> list:
             continue
         src = next(h for h in hazards if h.kind == trig.hazard)
         if not isinstance(trig, TankTrigger):  # the hazard watches its source itself
-            hz.attach_trigger(src)
+            hz.attach_trigger(src, log)
             continue
         fired, info = _tank_fails(src, hz, trig, np.random.default_rng(seeds[k].spawn(1)[0]))
         t_s = float(src.t_quake_s) + trig.delay_min * 60.0

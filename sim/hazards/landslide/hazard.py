@@ -38,15 +38,21 @@ class LandslideHazard(Hazard):
         self.cadence_s = float(spec.cadence_s)
         self._where = f"[[hazards]] landslide {spec.name!r}"
         self.source = None
+        self._log = None
 
     @classmethod
     def from_spec(cls, spec: LandslideSpec) -> LandslideHazard:
         """The hazard a validated ``[[hazards]]`` landslide table describes."""
         return cls(spec)
 
-    def attach_trigger(self, source: Hazard) -> None:
-        """The hazard that triggers the slides (set by ``chains.bind_hazards``)."""
+    def attach_trigger(self, source: Hazard, log=None) -> None:
+        """The hazard that triggers the slides, and the event log (``chains.bind_hazards``).
+
+        ``log(t_s, kind, where, who, value, message)`` records the slides with their cause
+        (event ``chain_trigger``) when they happen.
+        """
         self.source = source
+        self._log = log
 
     def bind(self, net, *, rng: np.random.Generator) -> None:
         """Grid the DEM, slopes, link samples."""
@@ -103,6 +109,14 @@ class LandslideHazard(Hazard):
             self.p_failure = self.failed.astype(np.float64)
         self.t_slide_s = float(t_s)
         self.debris = _dilate(self.failed, self.spec.runout_m / self.grid.cell_m)
+        if self._log is not None:
+            area_ha = float(self.failed.sum()) * self.grid.cell_m ** 2 / 1e4
+            cause = ("the earthquake's shaking" if trig.hazard == "earthquake" else
+                     f"{trig.rain_mm_h:g} mm/h of rain for {trig.rain_h:g} h ({trig.hazard})")
+            self._log(float(t_s), "chain_trigger", self.spec.name, self.kind,
+                      float(self.failed.sum()),
+                      f"landslides: {int(self.failed.sum())} slope cells ({area_ha:.1f} ha) "
+                      f"failed in {cause}")
         flat = self.debris.ravel()
         for samples, closed in ((self.d_samples, self._d_closed),
                                 (self.w_samples, self._w_closed)):
