@@ -88,14 +88,18 @@ def _parser() -> argparse.ArgumentParser:
 
     drill_cli.add_commands(sub)
 
-    hz = sub.add_parser("hazard", help="hazard calculators (flood, chemical release, earthquake)")
+    hz = sub.add_parser("hazard", help="hazard calculators (flood, chemical release, earthquake, "
+                        "wildfire, tank fragility, landslide)")
     hz.set_defaults(func=_group_help(hz))
     hsub = hz.add_subparsers(metavar="CALCULATOR")
+    from sim.hazards import chains_cli
     from sim.hazards.chemical import cli as chemical_cli
     from sim.hazards.earthquake import cli as earthquake_cli
     from sim.hazards.flood import cli as flood_cli
+    from sim.hazards.landslide import cli as landslide_cli
+    from sim.hazards.wildfire import cli as wildfire_cli
 
-    for mod in (flood_cli, chemical_cli, earthquake_cli):
+    for mod in (flood_cli, chemical_cli, earthquake_cli, wildfire_cli, chains_cli, landslide_cli):
         mod.add_commands(hsub)
     from sim import report_cli  # evacsim report / animate (analysis/report_html, animate)
 

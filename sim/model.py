@@ -36,7 +36,9 @@ from sim import people_levers
 from sim import population as popmod
 from sim.core import queue, walk
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
+from sim.hazards.chains import bind_hazards
 from sim.hazards.registry import build_hazards
+from sim.hazards.wildfire.trigger import apply_trigger_warnings
 from sim.linkloads import LinkLoadRecorder
 from sim.network import RoadNetwork, load_map
 from sim.orders import protective_orders
@@ -174,8 +176,9 @@ class EvacuationModel(mesa.Model):
 
         self._build_shelters()
         self.hazards = list(hazards) if hazards is not None else build_hazards(scenario)
-        for hz, ss in zip(self.hazards, hazard_ss.spawn(len(self.hazards)), strict=True):
-            hz.bind(self.net, rng=np.random.default_rng(ss))
+        # Binds each hazard with its own stream; resolves disaster chains (triggered hazards).
+        self.hazards = bind_hazards(self.hazards, self.net, hazard_ss, self._log)
+        apply_trigger_warnings(self)  # wildfire trigger points (sim/hazards/wildfire/trigger.py)
         self._apply_protective_actions()
         people_levers.assign(self)  # plan [shelter_assignment]: designated shelter sets
         self._build_movers()

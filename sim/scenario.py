@@ -46,11 +46,15 @@ from sim._spec import Spec as _Spec
 from sim._spec import field_error as _field_error
 from sim._spec import read_toml
 from sim._spec import resolve_existing as _resolve_existing
+from sim.hazards.chains import check_chains
 from sim.hazards.chemical.hazard import ChemicalSpec
 from sim.hazards.earthquake.hazard import EarthquakeSpec
 from sim.hazards.flood.hazard import FloodSpec
+from sim.hazards.landslide.spec import LandslideSpec
+from sim.hazards.wildfire.spec import WildfireSpec
 
-HazardSpec = Annotated[FloodSpec | ChemicalSpec | EarthquakeSpec, Field(discriminator="kind")]
+HazardSpec = Annotated[FloodSpec | ChemicalSpec | EarthquakeSpec | WildfireSpec | LandslideSpec,
+                      Field(discriminator="kind")]
 
 ShelterKind = Literal["park", "square", "school", "stadium", "sports_centre", "other"]
 MAP_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".graphml", ".evacmap.npz")
@@ -352,6 +356,7 @@ class Scenario(_Spec):
         if twice:
             raise _field_error("hazards", "at most one hazard of each kind (a flood can have "
                                "several inflows in one entry)", f"more than one {twice}")
+        check_chains(self.hazards)  # triggers: sources exist, fit, no loop (sim/hazards/chains.py)
         return self
 
     @property

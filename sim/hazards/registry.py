@@ -28,6 +28,14 @@ def build_hazards(scenario) -> list[Hazard]:
             from sim.hazards.earthquake.hazard import EarthquakeHazard
 
             out.append(EarthquakeHazard.from_spec(spec))
+        elif spec.kind == "wildfire":
+            from sim.hazards.wildfire.hazard import WildfireHazard
+
+            out.append(WildfireHazard.from_spec(spec))
+        elif spec.kind == "landslide":
+            from sim.hazards.landslide.hazard import LandslideHazard
+
+            out.append(LandslideHazard.from_spec(spec))
         else:  # pragma: no cover - the scenario's discriminated union admits no other kind
             raise ValueError(f"hazards: unknown kind {spec.kind!r}")
     return out

@@ -14,6 +14,7 @@ from pydantic import Field, StrictBool, StrictFloat, StrictStr, field_validator,
 from pydantic_core import PydanticCustomError
 
 from sim._spec import NonNegative, Positive, Spec, field_error
+from sim.hazards.chains import TankTrigger
 from sim.hazards.chemical.protective_actions import ProtectiveAction
 from sim.hazards.chemical.stability import pasquill_class
 from sim.hazards.chemical.substances import substance_names
@@ -128,6 +129,7 @@ class ChemicalSpec(Spec):
     receptor: ReceptorSpec | None = None
     actions: ActionsSpec = ActionsSpec()
     zone_actions: dict[StrictStr, ProtectiveAction] = Field(default_factory=dict)
+    trigger: TankTrigger | None = None  # disaster chain (sim/hazards/chains.py): replaces start_min
     crosswind_sector_deg: Annotated[StrictFloat, Field(gt=0.0, le=90.0)] = 45.0
 
     @field_validator("substance")
