@@ -113,7 +113,10 @@ def people_outcomes(inv: Inventory, residential: Places, dmg: dict[str, np.ndarr
     np.maximum.at(worst, hh[alive], sev[alive])
     in_b = hh_b >= 0
     b = np.maximum(hh_b, 0)
-    ds, collapse = dmg["ds"][b], dmg["collapse"][b]
+    if len(dmg["ds"]):
+        ds, collapse = dmg["ds"][b], dmg["collapse"][b]
+    else:  # a map with no buildings and no residential blocks: nobody is in a building
+        ds, collapse = np.zeros(n_hh, np.int8), np.zeros(n_hh, bool)
     # Trapped (assumption, scenarios/README.md): everyone alive in a collapsed
     # building; in a Complete one, households with a hospitalised or worse member.
     trapped = in_b & (alive_n > 0) & (collapse | ((ds == 4) & (worst >= 2)))
