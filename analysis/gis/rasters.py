@@ -103,10 +103,12 @@ def chemical_levels(run_dir: str | Path) -> tuple[Grid, np.ndarray] | None:
 
 def transform_of(grid: Grid):
     """Affine transform (north-up) of a grid: pixel (col, row) -> map metres."""
-    from rasterio.transform import from_origin
+    from affine import Affine
 
+    # Built directly: rasterio's from_origin composes with ``*``, which affine >= 3.1
+    # deprecates (a warning, an error in the suite).
     rows = grid.values.shape[0]
-    return from_origin(grid.x0_m, grid.y0_m + rows * grid.cell_m, grid.cell_m, grid.cell_m)
+    return Affine(grid.cell_m, 0.0, grid.x0_m, 0.0, -grid.cell_m, grid.y0_m + rows * grid.cell_m)
 
 
 def write_geotiff(grid: Grid, path: str | Path, *, epsg: int) -> Path:
