@@ -1,0 +1,240 @@
+"""Matplotlib figures of the live view, built once per model and updated in place per frame.
+
+Drawing cost must not grow with the residents: the map draws one LineCollection of the
+drive links coloured by vehicles / storage, one image of the hazard, one image of the
+people not yet safe (a 2-D histogram, persons per cell), and the shelters as a few
+hundred markers coloured by fill — never one marker per person. Figures use the Agg
+canvas (no pyplot, no global state), so they render the same in a server thread.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from sim.i18n import t
+
+DENSITY_CELL_M = 200.0
+"""Cell side of the people-not-yet-safe histogram, m (a block; assumption)."""
+HAZARD_CELLS = 160
+"""Hazard image resolution along the map's longer side (cells)."""
+_DPI = 80
+
+
+def _font(lang: str) -> tuple[str, dict]:
+    from sim.fonts import cjk_font_path, font_for
+
+    return font_for(lang, cjk_font_path() if lang != "en" else None)
+
+
+def _figure(w_in: float, h_in: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    # No layout engine: constrained layout re-solves on every draw (~0.5 s a frame here).
+    fig = Figure(figsize=(w_in, h_in), dpi=_DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def png_bytes(fig) -> bytes:
+    """The figure as PNG bytes (what the browser receives each frame)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI)
+    return buf.getvalue()
+
+
+class MapFigure:
+    """Roads by load, hazard, people not yet safe and shelters of one :class:`LiveModel`."""
+
+    def __init__(self, model, *, lang: str = "en") -> None:
+        from matplotlib.collections import LineCollection
+        from matplotlib.colors import LogNorm
+
+        lang, kw = _font(lang)
+        self.model = model
+        sim = model.sim
+        net = sim.net
+        d = net.drive
+        x, y = net.nodes.x_m, net.nodes.y_m
+        seg = np.stack([np.column_stack([x[d.from_node], y[d.from_node]]),
+                        np.column_stack([x[d.to_node], y[d.to_node]])], axis=1)
+        self.storage = np.maximum(d.storage_veh.astype(np.float64), 1.0)
+        x0, x1 = float(seg[..., 0].min()), float(seg[..., 0].max())
+        y0, y1 = float(seg[..., 1].min()), float(seg[..., 1].max())
+        pad = 0.02 * max(x1 - x0, y1 - y0)
+        self.extent = (x0 - pad, x1 + pad, y0 - pad, y1 + pad)
+        self.fig = fig = _figure(7.5, 6.5)
+        self.ax = ax = fig.add_axes((0.1, 0.16, 0.76, 0.78))
+        ax.set_title(t("view.map_title", lang), fontsize=10, **kw)
+        ax.set_aspect("equal")
+        ax.set_xlim(self.extent[:2])
+        ax.set_ylim(self.extent[2:])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        # Hazard: a coarse grid sampled through the hazard interface (value_at).
+        ex = self.extent
+        n = HAZARD_CELLS
+        cell = max(ex[1] - ex[0], ex[3] - ex[2]) / n
+        gx = np.arange(ex[0] + cell / 2, ex[1], cell)
+        gy = np.arange(ex[2] + cell / 2, ex[3], cell)
+        self._hx, self._hy = (a.ravel() for a in np.meshgrid(gx, gy))
+        self._hshape = (gy.size, gx.size)
+        self._hazard_extent = (gx[0] - cell / 2, gx[-1] + cell / 2, gy[0] - cell / 2,
+                               gy[-1] + cell / 2)
+        self.hazard_image = None
+        self._pga = None
+        self._collapsed_drawn = False
+        hz = [h for h in sim.hazards if h.kind in ("flood", "chemical", "earthquake")]
+        self.hazard = hz[0] if hz else None
+        if self.hazard is not None:
+            cmap, norm, label = self._hazard_style(self.hazard, lang)
+            self.hazard_image = ax.imshow(np.zeros(self._hshape), origin="lower",
+                                          extent=self._hazard_extent, cmap=cmap, norm=norm,
+                                          alpha=0.55, interpolation="nearest", zorder=1)
+            cb = fig.colorbar(self.hazard_image, cax=fig.add_axes((0.02, 0.3, 0.02, 0.5)))
+            cb.set_label(label, **kw)
+        # People not yet safe: persons per DENSITY_CELL_M cell.
+        self._bx = np.arange(ex[0], ex[1] + DENSITY_CELL_M, DENSITY_CELL_M)
+        self._by = np.arange(ex[2], ex[3] + DENSITY_CELL_M, DENSITY_CELL_M)
+        dens = np.full((self._by.size - 1, self._bx.size - 1), np.nan)
+        self.density = ax.imshow(dens, origin="lower", cmap="Purples",
+                                 norm=LogNorm(vmin=1, vmax=max(10.0, sim.pop.n_persons / 50)),
+                                 extent=(self._bx[0], self._bx[-1], self._by[0], self._by[-1]),
+                                 alpha=0.6, interpolation="nearest", zorder=2)
+        cb = fig.colorbar(self.density, cax=fig.add_axes((0.9, 0.3, 0.02, 0.5)))
+        cb.set_label(t("view.density", lang), **kw)
+        # Roads coloured by vehicles / storage (0: free, 1: jammed).
+        self.roads = LineCollection(seg, cmap="RdYlGn_r", linewidths=0.6, zorder=3)
+        self.roads.set_clim(0.0, 1.0)
+        self.roads.set_array(np.zeros(len(seg)))
+        ax.add_collection(self.roads)
+        cb = fig.colorbar(self.roads, cax=fig.add_axes((0.3, 0.07, 0.4, 0.02)),
+                          orientation="horizontal")
+        cb.set_label(t("view.load", lang), **kw)
+        # Shelters: one marker per shelter node, size by places, colour by fill.
+        nodes = np.unique(sim.shelter_node)
+        cap = sim.node_capacity[nodes].astype(np.float64)
+        self.shelters = ax.scatter(x[nodes], y[nodes], s=20 + 180 * np.sqrt(cap / cap.max()),
+                                   c=np.zeros(nodes.size), cmap="Blues", vmin=0.0, vmax=1.0,
+                                   edgecolors="black", linewidths=0.8, marker="s", zorder=4,
+                                   label=t("view.shelter", lang))
+        self.damage = None
+        self.update()
+
+    def _hazard_style(self, hz, lang: str):
+        from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
+
+        if hz.kind == "flood":
+            return "Blues", Normalize(0.0, 2.0), t("view.depth", lang)
+        if hz.kind == "chemical":
+            cmap = ListedColormap(["#ffffff00", "#fde725", "#f89540", "#cc0000"])
+            return cmap, BoundaryNorm([0, 1, 2, 3, 4], 4), t("view.plume", lang)
+        return "YlOrRd", Normalize(0.0, 1.0), "PGA (g)"
+
+    def _hazard_values(self) -> np.ndarray:
+        hz, t_s = self.hazard, self.model.sim.t_s
+        if hz.kind == "chemical":
+            ppm = hz.value_at(t_s, self._hx, self._hy)
+            # Threat-zone level: 0 below AEGL-1, k above AEGL-k (the hazard's thresholds).
+            return np.searchsorted(np.asarray(hz.aegl_ppm), ppm, side="right").astype(float)
+        if hz.kind == "earthquake":
+            if self._pga is None and getattr(hz, "struck", False):
+                self._pga = hz.value_at(t_s, self._hx, self._hy)  # fixed once it struck
+            return self._pga if self._pga is not None else np.zeros(self._hx.size)
+        return hz.value_at(t_s, self._hx, self._hy)
+
+    def update(self):
+        """Redraw the artists' data from the model's current state; returns the figure."""
+        sim = self.model.sim
+        self.roads.set_array(sim.queues.count[: len(self.storage)] / self.storage)
+        x, y, persons = self.model.not_safe_positions()
+        h, _, _ = np.histogram2d(y, x, bins=(self._by, self._bx), weights=persons)
+        self.density.set_data(np.where(h > 0, h, np.nan))
+        used, cap = self.model.shelter_occupancy()
+        self.shelters.set_array(np.where(cap > 0, used / np.maximum(cap, 1), 0.0))
+        if self.hazard_image is not None:
+            values = self._hazard_values().reshape(self._hshape)
+            if self.hazard.kind == "flood":
+                values = np.where(values > 0.01, values, np.nan)  # dry cells transparent
+            self.hazard_image.set_data(values)
+            if self.hazard.kind == "earthquake" and not self._collapsed_drawn:
+                self._draw_collapsed()
+        return self.fig
+
+    def _draw_collapsed(self) -> None:
+        b = self.hazard.tables().get("buildings")
+        if b is None or len(b) == 0:
+            return
+        c = b[b["collapsed"].astype(bool)]
+        self.ax.scatter(c["x_m"], c["y_m"], s=4, c="black", marker="x", linewidths=0.5,
+                        zorder=5)
+        self._collapsed_drawn = True
+
+
+class ChartsFigure:
+    """Persons by state, shelter fill, open incidents and the relief curve over time.
+
+    Axes, titles and lines are made once; a frame sets the lines' data and redraws the
+    stacked areas (clearing axes would rebuild every tick label, most of the cost).
+    """
+
+    def __init__(self, model, *, lang: str = "en") -> None:
+        from matplotlib.ticker import MaxNLocator
+
+        from sim.model import STATES
+
+        self.model = model
+        lang, kw = _font(lang)
+        self.fig = _figure(7.5, 6.0)
+        self.axes = a = self.fig.subplots(2, 2).ravel()
+        self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.08, top=0.95, wspace=0.25,
+                                 hspace=0.4)
+        for ax in a:
+            ax.set_xlabel(t("view.time_h", lang), fontsize=8, **kw)
+            ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.yaxis.set_major_locator(MaxNLocator(5))
+        self._stack = []
+        colours = ["#bdbdbd", "#fdae61", "#abd9e9", "#f46d43", "#2c7bb6", "#7b3294", "#000000"]
+        self._colours = colours[: len(STATES)]
+        from matplotlib.patches import Patch
+
+        a[0].legend([Patch(color=c) for c in self._colours],
+                    [t(f"status.{s}", lang) for s in STATES], fontsize=6, loc="upper right",
+                    prop=kw.get("fontproperties"))
+        a[0].set_title(t("view.states", lang), fontsize=9, **kw)
+        a[0].set_ylim(0, model.sim.pop.n_persons * 1.02)
+        (self.fill,) = a[1].plot([], [], color="tab:blue")
+        a[1].set_ylim(0, 1.05)
+        a[1].set_title(t("view.fill", lang), fontsize=9, **kw)
+        (self.incidents,) = a[2].plot([], [], color="tab:red", drawstyle="steps-post")
+        a[2].set_title(t("view.incidents", lang), fontsize=9, **kw)
+        (self.relief,) = a[3].plot([], [], color="tab:green")
+        a[3].axvline(10.0, color="grey", linestyle="--", linewidth=0.8)  # 10 h relief target
+        key = "view.relief" if model.sim.response is not None else "view.relief_no_plan"
+        a[3].set_title(t(key, lang), fontsize=9, **kw)
+        self.update()
+
+    def update(self):
+        """Set the charts' data from the model's DataCollector; returns the figure."""
+        from sim.model import STATES
+
+        df = self.model.datacollector.get_model_vars_dataframe()
+        th = df["t_h"].to_numpy(float)
+        end = max(float(th[-1]), 0.25)
+        for poly in self._stack:
+            poly.remove()
+        self._stack = self.axes[0].stackplot(th, *(df[s].to_numpy(float) for s in STATES),
+                                             colors=self._colours)
+        self.fill.set_data(th, df["shelter_fill"].to_numpy(float))
+        inc = df["open_incidents"].to_numpy(float)
+        self.incidents.set_data(th, inc)
+        self.axes[2].set_ylim(0, max(1.0, float(inc.max()) * 1.1))
+        rel = np.nan_to_num(df["relieved"].to_numpy(float))
+        self.relief.set_data(th, rel)
+        self.axes[3].set_ylim(0, max(1.0, float(rel.max()) * 1.1))
+        for ax in self.axes:
+            ax.set_xlim(0, end)
+        return self.fig
