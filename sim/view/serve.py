@@ -42,7 +42,12 @@ def serve(config: ViewConfig, *, port: int, open_browser: bool = True,
     at import: the app module, no telemetry and no version check (no network at run
     time), production mode (no file watcher, no auto-reload).
     """
+    from sim.view.assets import assets_dir, missing_assets
+
     os.environ[ENV_VAR] = config.to_json()
+    if not missing_assets():
+        # The page's JavaScript from the local copy (python -m sim.view.assets): no network.
+        os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(assets_dir())
     os.environ["SOLARA_APP"] = "sim.view.app"
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_MODE"] = "production"
