@@ -185,3 +185,75 @@ def test_page_steps_draws_and_resets(page):
     # The rebuilt model runs: a Step advances its clock again.
     pg.get_by_role("button", name="Step").click()
     assert _wait_clock(pg, lambda c: c[1] >= 1, "Step after Reset") == (60, 1)
+
+
+# --- the live model and its figures, in process ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live(small_district, cache):
+    from sim.view.live import LiveModel
+
+    return LiveModel(scenario_path=small_district / "small.toml", cache_dir=cache,
+                     warning_coverage=0.5, compliance=0.8, car_ownership=0.3,
+                     warning_start_min=5.0, frame_s=60.0)
+
+
+def test_parameters_reach_the_scenario_and_a_frame_is_whole_ticks(live):
+    sc = live.sim.scenario
+    assert sc.warning.coverage == 0.5 and sc.warning.start_min == 5.0
+    assert sc.departure.noncompliance == pytest.approx(0.2)
+    assert sc.population.car_ownership == 0.3
+    assert live.ticks_per_frame == 60.0 / live.sim.tick_s
+    before = live.sim.steps
+    live.step()
+    assert live.sim.steps - before == live.ticks_per_frame and live.t_s == 60.0
+    df = live.datacollector.get_model_vars_dataframe()
+    assert len(df) == 2 and df["t_h"].iloc[-1] == pytest.approx(60.0 / 3600.0)
+    from sim.model import STATES
+
+    assert (df[list(STATES)].sum(axis=1) == live.sim.pop.n_persons).all()
+
+
+def test_map_draws_aggregates_that_hold_everyone_not_yet_safe(live):
+    from sim.population import DEAD, SHELTERED
+    from sim.view.draw import ChartsFigure, MapFigure, png_bytes
+
+    live.step()
+    fig = MapFigure(live)
+    # One segment per drive link and one marker per shelter node, whatever the population.
+    assert len(fig.roads.get_segments()) == live.sim.net.drive.n_links
+    assert len(fig.shelters.get_offsets()) == len(np.unique(live.sim.shelter_node))
+    counts = live.person_counts()
+    density = np.nansum(np.asarray(fig.density.get_array()))
+    assert density == live.sim.pop.n_persons - counts[SHELTERED] - counts[DEAD] > 0
+    load = np.asarray(fig.roads.get_array())
+    assert np.allclose(load * fig.storage, live.sim.queues.count[: len(load)])
+    for f in (fig, ChartsFigure(live)):
+        distinct, inked = _colours(png_bytes(f.fig))
+        assert distinct > 50 and inked > 0.02
+
+
+def test_hazard_size_scales_each_hazard():
+    import math
+
+    from sim._errors import ScenarioError
+    from sim.scenario import load_scenario
+    from sim.view.live import scaled_hazards
+
+    flood = load_scenario(REPO / "scenarios" / "flash-flood.toml").hazards
+    (f2,) = scaled_hazards(flood, 2.0)
+    for a, b in zip(flood[0].inflows, f2.inflows, strict=True):
+        assert [q * 2 for _, q in a.hydrograph] == [q for _, q in b.hydrograph]
+    chem = load_scenario(REPO / "scenarios" / "chlorine-release.toml").hazards
+    (c2,) = scaled_hazards(chem, 0.5)
+    for name in ("rate_kg_s", "mass_kg"):
+        if getattr(chem[0], name, None) is not None:
+            assert getattr(c2, name) == getattr(chem[0], name) * 0.5
+    quake = load_scenario(REPO / "scenarios" / "earthquake.toml").hazards
+    (q2,) = scaled_hazards(quake, 10.0 ** 1.5)  # 31.6 x the moment = one magnitude unit
+    assert q2.magnitude == pytest.approx(quake[0].magnitude + 1.0)
+    assert scaled_hazards(quake, 1.0)[0] is quake[0]
+    with pytest.raises(ScenarioError, match="hazard_scale: expected 0.25 to 40.0"):
+        scaled_hazards(quake, 80.0)
+    assert math.isfinite(q2.magnitude)

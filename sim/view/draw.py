@@ -61,8 +61,10 @@ class MapFigure:
         seg = np.stack([np.column_stack([x[d.from_node], y[d.from_node]]),
                         np.column_stack([x[d.to_node], y[d.to_node]])], axis=1)
         self.storage = np.maximum(d.storage_veh.astype(np.float64), 1.0)
-        x0, x1 = float(seg[..., 0].min()), float(seg[..., 0].max())
-        y0, y1 = float(seg[..., 1].min()), float(seg[..., 1].max())
+        # Roads and homes both inside: the density layer must hold every person.
+        hx, hy = sim.pop.x_m, sim.pop.y_m
+        x0, x1 = min(float(seg[..., 0].min()), hx.min()), max(float(seg[..., 0].max()), hx.max())
+        y0, y1 = min(float(seg[..., 1].min()), hy.min()), max(float(seg[..., 1].max()), hy.max())
         pad = 0.02 * max(x1 - x0, y1 - y0)
         self.extent = (x0 - pad, x1 + pad, y0 - pad, y1 + pad)
         self.fig = fig = _figure(7.5, 6.5)

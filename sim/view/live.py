@@ -23,7 +23,7 @@ from sim.model import STATES, EvacuationModel
 from sim.network import RoadNetwork
 from sim.population import DEAD, SHELTERED
 
-HAZARD_SCALE_RANGE = (0.25, 4.0)
+HAZARD_SCALE_RANGE = (0.25, 40.0)
 """Allowed hazard-size factors (× the scenario's flood discharge, chemical release rate,
 earthquake seismic moment)."""
 
