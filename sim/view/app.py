@@ -176,8 +176,8 @@ def _components():
             setattr(model, attr, fig)
         else:
             fig.update()
-        return solara.FigureMatplotlib(fig.fig, format="png",
-                                       dependencies=[id(model), model.steps, tick])
+        png = solara.use_memo(fig.png, dependencies=[id(model), model.steps, tick])
+        return solara.Image(png, format="png")
 
     return Clock, Figure
 

@@ -39,10 +39,51 @@ def _figure(w_in: float, h_in: float):
 
 
 def png_bytes(fig) -> bytes:
-    """The figure as PNG bytes (what the browser receives each frame)."""
+    """The whole figure as PNG bytes (a full draw; see :class:`_Blitter` for frames)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=_DPI)
     return buf.getvalue()
+
+
+class _Blitter:
+    """Draw the static part of a figure once, then only its moving artists per frame.
+
+    Axes, ticks, titles and colour bars are most of a figure's drawing time and do not
+    change between frames (axis limits are fixed in advance); the frame restores that
+    background and draws the data artists over it, then encodes the pixels as PNG (zlib
+    level 1: fast, and the image is sent once). Call :meth:`invalidate` after changing
+    anything static (a limit).
+    """
+
+    def __init__(self, fig) -> None:
+        self.fig = fig
+        self.background = None
+        self.artists: list = []
+
+    def invalidate(self) -> None:
+        self.background = None
+
+    def set_artists(self, artists: list) -> None:
+        for a in artists:
+            a.set_animated(True)
+        self.artists = list(artists)
+
+    def png(self) -> bytes:
+        from PIL import Image
+
+        canvas = self.fig.canvas
+        if self.background is None:
+            canvas.draw()  # animated artists are skipped: this is the background
+            self.background = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self.background)
+        for a in self.artists:
+            self.fig.draw_artist(a)
+        w, h = canvas.get_width_height()
+        img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        img.convert("RGB").save(buf, format="png", compress_level=1)
+        return buf.getvalue()
 
 
 class MapFigure:
@@ -123,7 +164,14 @@ class MapFigure:
                                    edgecolors="black", linewidths=0.8, marker="s", zorder=4,
                                    label=t("view.shelter", lang))
         self.damage = None
+        self._blit = _Blitter(fig)
+        self._blit.set_artists([a for a in (self.hazard_image, self.density, self.roads,
+                                            self.shelters) if a is not None])
         self.update()
+
+    def png(self) -> bytes:
+        """The current frame as PNG bytes (static background drawn once)."""
+        return self._blit.png()
 
     def _hazard_style(self, hz, lang: str):
         from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
@@ -171,8 +219,9 @@ class MapFigure:
             return
         c = b[b["collapsed"].astype(bool)]
         self.ax.scatter(c["x_m"], c["y_m"], s=4, c="black", marker="x", linewidths=0.5,
-                        zorder=5)
+                        zorder=5)  # static from now on: part of the background
         self._collapsed_drawn = True
+        self._blit.invalidate()
 
 
 class ChartsFigure:
@@ -203,11 +252,15 @@ class ChartsFigure:
         self._colours = colours[: len(STATES)]
         from matplotlib.patches import Patch
 
-        a[0].legend([Patch(color=c) for c in self._colours],
+        self._legend = a[0].legend([Patch(color=c) for c in self._colours],
                     [t(f"status.{s}", lang) for s in STATES], fontsize=6, loc="upper right",
                     prop=kw.get("fontproperties"))
         a[0].set_title(t("view.states", lang), fontsize=9, **kw)
-        a[0].set_ylim(0, model.sim.pop.n_persons * 1.02)
+        n = model.sim.pop.n_persons
+        a[0].set_ylim(0, n * 1.02)
+        # Fixed limits (the horizon, the population): the axes never redraw per frame.
+        for ax in a:
+            ax.set_xlim(0, model.sim.horizon_s / 3600.0)
         (self.fill,) = a[1].plot([], [], color="tab:blue")
         a[1].set_ylim(0, 1.05)
         a[1].set_title(t("view.fill", lang), fontsize=9, **kw)
@@ -215,6 +268,9 @@ class ChartsFigure:
         a[2].set_title(t("view.incidents", lang), fontsize=9, **kw)
         (self.relief,) = a[3].plot([], [], color="tab:green")
         a[3].axvline(10.0, color="grey", linestyle="--", linewidth=0.8)  # 10 h relief target
+        a[3].set_ylim(0, n * 1.02)
+        a[2].set_ylim(0, 10)
+        self._blit = _Blitter(self.fig)
         key = "view.relief" if model.sim.response is not None else "view.relief_no_plan"
         a[3].set_title(t(key, lang), fontsize=9, **kw)
         self.update()
@@ -225,7 +281,6 @@ class ChartsFigure:
 
         df = self.model.datacollector.get_model_vars_dataframe()
         th = df["t_h"].to_numpy(float)
-        end = max(float(th[-1]), 0.25)
         for poly in self._stack:
             poly.remove()
         self._stack = self.axes[0].stackplot(th, *(df[s].to_numpy(float) for s in STATES),
@@ -233,10 +288,15 @@ class ChartsFigure:
         self.fill.set_data(th, df["shelter_fill"].to_numpy(float))
         inc = df["open_incidents"].to_numpy(float)
         self.incidents.set_data(th, inc)
-        self.axes[2].set_ylim(0, max(1.0, float(inc.max()) * 1.1))
-        rel = np.nan_to_num(df["relieved"].to_numpy(float))
-        self.relief.set_data(th, rel)
-        self.axes[3].set_ylim(0, max(1.0, float(rel.max()) * 1.1))
-        for ax in self.axes:
-            ax.set_xlim(0, end)
+        top = self.axes[2].get_ylim()[1]
+        if inc.max() > top:  # doubles: a handful of redraws over a run
+            self.axes[2].set_ylim(0, 2 ** np.ceil(np.log2(inc.max() + 1)))
+            self._blit.invalidate()
+        self.relief.set_data(th, np.nan_to_num(df["relieved"].to_numpy(float)))
+        self._blit.set_artists([*self._stack, self.fill, self.incidents, self.relief,
+                                self._legend])  # the legend over the stacked areas
         return self.fig
+
+    def png(self) -> bytes:
+        """The current frame as PNG bytes (static background drawn once)."""
+        return self._blit.png()
