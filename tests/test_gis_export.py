@@ -74,7 +74,8 @@ def test_layers_read_back_with_the_runs_counts_and_sums(run_dir, gpkg):
     assert len(shelters) == len(sh)
     for col in ("capacity", "occupancy", "turned_away", "overflow"):
         assert shelters[col].sum() == sh[col].sum()
-    assert np.allclose(shelters.geometry.x, sh["x_m"]) and np.allclose(shelters.geometry.y, sh["y_m"])
+    assert np.allclose(shelters.geometry.x, sh["x_m"])
+    assert np.allclose(shelters.geometry.y, sh["y_m"])
 
     hh = _csv(run_dir, "households.csv.gz")
     grid = gpd.read_file(out, layer="households_grid")

@@ -109,8 +109,6 @@ def build_layers(run_dir: Path, crs: str, *, cell_m: float) -> dict[str, object]
     """Every vector layer the run holds, by layer name (see docs/gis.md), in file order."""
     from analysis.gis import layers as L
     from analysis.gis.rasters import (
-        VEHICLE_CLOSE_DEPTH_M,
-        WET_DEPTH_M,
         chemical_levels,
         class_polygons,
         hazard_grids,

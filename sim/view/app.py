@@ -149,7 +149,6 @@ def make_page(config: ViewConfig):
 def _components():
     """The clock and figure components (defined on first use: solara loads lazily)."""
     import solara
-
     from mesa.visualization.utils import update_counter
 
     @solara.component

@@ -32,7 +32,7 @@ def assets_dir() -> Path:
 
 
 def asset_packages() -> list[str]:
-    """npm packages (``name@version``) the installed solara's page template loads.
+    """Npm packages (``name@version``) the installed solara's page template loads.
 
     Read from solara's own page template and settings, so a solara upgrade asks for the
     versions it needs.
