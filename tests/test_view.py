@@ -264,3 +264,19 @@ def test_hazard_size_scales_each_hazard():
     with pytest.raises(ScenarioError, match="hazard_scale: expected 0.25 to 40.0"):
         scaled_hazards(quake, 80.0)
     assert math.isfinite(q2.magnitude)
+
+
+def test_view_refuses_bad_input_in_one_line(tmp_path, capsys):
+    """A missing scenario and a busy port end before any server starts (exit 2)."""
+    from sim.cli import main
+
+    assert main(["view", str(tmp_path / "no.toml"), "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert "no.toml" in err and err.strip().count("\n") == 0
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["view", "--no-browser", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"--port {port}" in err and err.strip().count("\n") == 0

@@ -53,7 +53,14 @@ def serve(config: ViewConfig, *, port: int, open_browser: bool = True,
     os.environ["SOLARA_MODE"] = "production"
     os.environ["SERVER_NAME"] = host
     os.environ["SERVER_PORT"] = str(port)
+    import warnings
+
     import uvicorn
+
+    # solara warns on every page load that is not served as "localhost" (here 127.0.0.1)
+    # that its session cookie falls back to SameSite=Lax: expected for a local page.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none",
+                            category=UserWarning)
 
     server = uvicorn.Server(uvicorn.Config("solara.server.starlette:app", host=host,
                                            port=port, log_level="warning", lifespan="on"))
