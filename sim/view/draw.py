@@ -20,6 +20,8 @@ DENSITY_CELL_M = 200.0
 HAZARD_CELLS = 160
 """Hazard image resolution along the map's longer side (cells)."""
 _DPI = 80
+LOAD_CLASSES = 10
+"""Bands of vehicles / storage the roads are coloured in (0–0.1, …, 0.9 and over)."""
 
 
 def _font(lang: str) -> tuple[str, dict]:
@@ -148,15 +150,21 @@ class MapFigure:
                                  alpha=0.6, interpolation="nearest", zorder=2)
         cb = fig.colorbar(self.density, cax=fig.add_axes((0.9, 0.3, 0.02, 0.5)))
         cb.set_label(t("view.density", lang), **kw)
-        # Roads coloured by vehicles / storage (0: free, 1: jammed).
-        # No anti-aliasing: a third of the map's drawing time for thousands of segments.
-        self.roads = LineCollection(seg, cmap="RdYlGn_r", linewidths=0.8, zorder=3,
-                                    antialiaseds=False)
-        self.roads.set_clim(0.0, 1.0)
-        self.roads.set_array(np.zeros(len(seg)))
-        ax.add_collection(self.roads)
-        cb = fig.colorbar(self.roads, cax=fig.add_axes((0.3, 0.07, 0.4, 0.02)),
-                          orientation="horizontal")
+        # Roads coloured by vehicles / storage (0: free, 1: jammed), in LOAD_CLASSES bands:
+        # one polyline per band (segments separated by NaN) draws in one Agg call, where a
+        # LineCollection draws each of thousands of segments on its own.
+        import matplotlib as mpl
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        cmap = mpl.colormaps["RdYlGn_r"]
+        self._seg = seg
+        self.road_lines = [ax.plot([], [], color=cmap((k + 0.5) / LOAD_CLASSES), lw=0.9,
+                                   zorder=3, solid_capstyle="butt")[0]
+                           for k in range(LOAD_CLASSES)]
+        self.road_class = np.zeros(len(seg), np.int64)
+        cb = fig.colorbar(ScalarMappable(Normalize(0.0, 1.0), cmap=cmap.resampled(LOAD_CLASSES)),
+                          cax=fig.add_axes((0.3, 0.07, 0.4, 0.02)), orientation="horizontal")
         cb.set_label(t("view.load", lang), **kw)
         # Shelters: one marker per shelter node, size by places, colour by fill.
         nodes = np.unique(sim.shelter_node)
@@ -167,7 +175,7 @@ class MapFigure:
                                    label=t("view.shelter", lang))
         self.damage = None
         self._blit = _Blitter(fig)
-        self._blit.set_artists([a for a in (self.hazard_image, self.density, self.roads,
+        self._blit.set_artists([a for a in (self.hazard_image, self.density, *self.road_lines,
                                             self.shelters) if a is not None])
         self.update()
 
@@ -200,7 +208,15 @@ class MapFigure:
     def update(self):
         """Redraw the artists' data from the model's current state; returns the figure."""
         sim = self.model.sim
-        self.roads.set_array(sim.queues.count[: len(self.storage)] / self.storage)
+        load = sim.queues.count[: len(self.storage)] / self.storage
+        self.road_class = np.minimum((load * LOAD_CLASSES).astype(np.int64), LOAD_CLASSES - 1)
+        order = np.argsort(self.road_class, kind="stable")
+        bounds = np.searchsorted(self.road_class[order], np.arange(LOAD_CLASSES + 1))
+        for k, line in enumerate(self.road_lines):
+            rows = order[bounds[k]:bounds[k + 1]]
+            xy = np.full((rows.size, 3, 2), np.nan)
+            xy[:, :2] = self._seg[rows]
+            line.set_data(xy[..., 0].ravel(), xy[..., 1].ravel())
         x, y, persons = self.model.not_safe_positions()
         h, _, _ = np.histogram2d(y, x, bins=(self._by, self._bx), weights=persons)
         self.density.set_data(np.where(h > 0, h, np.nan))
