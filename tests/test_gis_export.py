@@ -223,3 +223,35 @@ def test_refuses_overwrite_failed_and_foreign_folders(run_dir, tmp_path):
                           cwd=REPO, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "missing metrics.json" in proc.stderr
+
+
+def test_later_outputs_join_when_present(run_dir, tmp_path):
+    """Per-area metrics and link loads over time (issue 15 parts 1-2) join when a run has them.
+
+    Hand-made files in a copy of the run: a per-zone section in metrics.json and a queue
+    array; delay = sum of queued vehicles x sample step (rectangle rule), in hours.
+    """
+    from analysis.gis import export_run
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    metrics = json.loads((run / "metrics.json").read_text())
+    hh = pd.read_csv(run / "households.csv.gz")
+    zones = sorted(hh["zone"].unique())
+    metrics["by_area"] = [{"zone": z, "ete": {"90": {"t_s": 100.0 * (k + 1)}}}
+                          for k, z in enumerate(zones)]
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    n_drive = int((pd.read_csv(run / "links.csv.gz")["network"] == "drive").sum())
+    t = np.array([0.0, 60.0, 120.0])
+    queue = np.zeros((3, n_drive))
+    queue[:, 5] = [10, 20, 30]  # 10*60 + 20*60 + 30*0 vehicle-seconds on link 5
+    np.savez(run / "link_loads.npz", t_s=t, queue=queue)
+    export_run(run, tmp_path / "x.gpkg")
+    z = gpd.read_file(tmp_path / "x.gpkg", layer="zones").set_index("zone")
+    for k, name in enumerate(zones):
+        assert z.loc[name, "by_area_ete_90_t_s"] == 100.0 * (k + 1)
+    links = gpd.read_file(tmp_path / "x.gpkg", layer="links")
+    drive = links[links["network"] == "drive"].set_index("link")
+    assert drive.loc[5, "delay_veh_h"] == pytest.approx(1800.0 / 3600.0)
+    assert drive["delay_veh_h"].sum() == pytest.approx(0.5)
+    assert links.loc[links["network"] == "walk", "delay_veh_h"].isna().all()

@@ -114,20 +114,18 @@ def _flood_closed_to(run_dir: Path, links: pd.DataFrame, drive: np.ndarray) -> n
 def link_delay(run_dir: Path) -> np.ndarray | None:
     """Vehicle-hours of delay per drive link from the run's link loads over time, if any.
 
-    Looks for ``link_loads.npz`` (top level or under ``links/``) holding ``t_s`` [T] and a
-    queue array [T, L] (``queue``, ``queued`` or ``waiting``: vehicles queued on each drive
-    link at each sample). Delay = sum over samples of queued vehicles × the sample step,
-    in hours (rectangle rule, step = the gap to the next sample). ``None`` when the run
-    has no such file (runs from before link loads were kept).
+    Looks for ``link_load*.npz`` (top level or one folder down) holding ``t_s`` [T] and a
+    queue array [T, L] (a key containing ``queue``, or ``waiting``/``queued``: vehicles
+    queued on each drive link at each sample). Delay = sum over samples of queued vehicles
+    × the sample step, in hours (rectangle rule, step = the gap to the next sample).
+    ``None`` when the run has no such file (runs from before link loads were kept).
     """
     from analysis.gis.rasters import _load
 
-    for rel in ("link_loads.npz", "links/link_loads.npz", "link_loads/link_loads.npz"):
-        path = run_dir / rel
-        if not path.is_file():
-            continue
+    candidates = sorted([*run_dir.glob("link_load*.npz"), *run_dir.glob("*/link_load*.npz")])
+    for path in candidates:
         a = _load(path)
-        key = next((k for k in ("queue", "queued", "waiting", "queue_veh") if k in a), None)
+        key = next((k for k in sorted(a) if "queue" in k or k in ("waiting", "queued")), None)
         if key is None or "t_s" not in a:
             return None
         q = np.asarray(a[key], np.float64)
@@ -181,18 +179,27 @@ def _area_sections(metrics: dict, names: set[str]) -> dict[str, dict]:
     """Sections of ``metrics.json`` keyed by zone name (the per-area results), flattened.
 
     A section qualifies when it is a mapping whose keys include some zone names and whose
-    values are mappings; it is searched at the top level and one level down.
+    values are mappings, or a list of mappings whose ``zone`` (or ``area``, ``name``) field
+    holds zone names; it is searched at the top level and one level down.
     """
-    def is_area(sec) -> bool:
-        return (isinstance(sec, dict) and sec and names & set(sec)
-                and all(isinstance(v, dict) for v in sec.values()))
+    def as_area(sec) -> dict | None:
+        if isinstance(sec, list) and sec and all(isinstance(v, dict) for v in sec):
+            for key in ("zone", "area", "name", "sub_district", "subdistrict"):
+                if all(key in v for v in sec) and names & {str(v[key]) for v in sec}:
+                    return {str(v[key]): {k: x for k, x in v.items() if k != key} for v in sec}
+            return None
+        if (isinstance(sec, dict) and sec and names & set(sec)
+                and all(isinstance(v, dict) for v in sec.values())):
+            return sec
+        return None
 
     found = {}
     for key, sec in metrics.items():
-        if is_area(sec):
-            found[key] = sec
+        if as_area(sec) is not None:
+            found[key] = as_area(sec)
         elif isinstance(sec, dict):
-            found.update({f"{key}_{k}": v for k, v in sec.items() if is_area(v)})
+            found.update({f"{key}_{k}": as_area(v) for k, v in sec.items()
+                          if as_area(v) is not None})
     return found
 
 

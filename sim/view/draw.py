@@ -92,7 +92,6 @@ class MapFigure:
     """Roads by load, hazard, people not yet safe and shelters of one :class:`LiveModel`."""
 
     def __init__(self, model, *, lang: str = "en") -> None:
-        from matplotlib.collections import LineCollection
         from matplotlib.colors import LogNorm
 
         lang, kw = _font(lang)
