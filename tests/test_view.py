@@ -240,6 +240,9 @@ def test_map_draws_aggregates_that_hold_everyone_not_yet_safe(live):
         full = np.asarray(Image.open(io.BytesIO(png_bytes(f.fig))).convert("RGB"), float)
         blit = np.asarray(Image.open(io.BytesIO(frame)).convert("RGB"), float)
         assert full.shape == blit.shape and np.mean(np.abs(full - blit)) < 1.0
+    # Chinese labels draw with the CJK font (a missing glyph would warn: an error here).
+    for cls in (MapFigure, ChartsFigure):
+        assert _colours(cls(live, lang="zh").png())[0] > 50
 
 
 def test_hazard_size_scales_each_hazard():

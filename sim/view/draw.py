@@ -257,7 +257,7 @@ class ChartsFigure:
         lang, kw = _font(lang)
         self.fig = _figure(7.5, 6.0)
         self.axes = a = self.fig.subplots(2, 2).ravel()
-        self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.13, top=0.95, wspace=0.25,
+        self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.95, wspace=0.25,
                                  hspace=0.4)
         for ax in a:
             ax.set_xlabel(t("view.time_h", lang), fontsize=8, **kw)
@@ -271,9 +271,12 @@ class ChartsFigure:
 
         # Below the charts, static: a legend inside the stacked areas would have to be
         # redrawn over them every frame (seven text labels, a third of the frame).
+        prop = kw["fontproperties"].copy() if kw else None
+        if prop is not None:
+            prop.set_size(6)  # an explicit prop overrides fontsize
         self.fig.legend([Patch(color=c) for c in self._colours],
-                        [t(f"status.{s}", lang) for s in STATES], loc="lower center", ncol=7,
-                        fontsize=6, prop=kw.get("fontproperties"), frameon=False)
+                        [t(f"status.{s}", lang) for s in STATES], loc="lower center", ncol=4,
+                        fontsize=6, prop=prop, frameon=False)
         a[0].set_title(t("view.states", lang), fontsize=9, **kw)
         n = model.sim.pop.n_persons
         a[0].set_ylim(0, n * 1.02)
