@@ -108,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     from sim import check_cli
 
     check_cli.add_commands(sub)  # evacsim check, evacsim init
+    from analysis.gis import cli as gis_cli
+    from sim.view import cli as view_cli
+
+    gis_cli.add_commands(sub)  # evacsim export
+    view_cli.add_commands(sub)  # evacsim view
 
     mp = sub.add_parser("map", help="inspect, plot, import or fetch maps")
     mp.set_defaults(func=_group_help(mp))
