@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.tables import FORMAT_VERSION
 from sim._errors import RunFolderError
 from tests.test_flood_hazard import flood_run, small_net  # noqa: F401 - fixtures reused
 
@@ -200,19 +201,19 @@ def test_refuses_overwrite_failed_and_foreign_folders(run_dir, tmp_path):
     man = json.loads((old / "manifest.json").read_text())
     man["format_version"] = 1
     (old / "manifest.json").write_text(json.dumps(man))
-    with pytest.raises(RunFolderError, match="format_version: expected 2, got 1"):
+    with pytest.raises(RunFolderError, match=f"format_version: expected {FORMAT_VERSION}, got 1"):
         export_run(old, tmp_path / "b.gpkg")
 
     failed = tmp_path / "failed"
     shutil.copytree(run_dir, failed)
     (failed / "metrics.json").unlink()
-    with pytest.raises(RunFolderError, match="incomplete run folder, missing metrics.json"):
+    with pytest.raises(RunFolderError, match="missing metrics.json"):
         export_run(failed, tmp_path / "c.gpkg")
     edited = tmp_path / "edited"
     shutil.copytree(run_dir, edited)
     with open(edited / "shelters.csv", "a", encoding="utf-8") as f:
         f.write("\n")
-    with pytest.raises(RunFolderError, match="shelters.csv: its sha256 differs"):
+    with pytest.raises(RunFolderError, match="shelters.csv: expected the sha256"):
         export_run(edited, tmp_path / "d.gpkg")
     assert not list(tmp_path.glob("[bcd].gpkg")) and not list(tmp_path.glob(".*"))
 
@@ -225,33 +226,30 @@ def test_refuses_overwrite_failed_and_foreign_folders(run_dir, tmp_path):
     assert proc.stderr.strip().count("\n") == 0 and "missing metrics.json" in proc.stderr
 
 
-def test_later_outputs_join_when_present(run_dir, tmp_path):
-    """Per-area metrics and link loads over time (issue 15 parts 1-2) join when a run has them.
+def test_area_metrics_and_link_delay_join(run_dir, tmp_path):
+    """Per-area metrics and link loads over time (issue 15 parts 1-2) join the layers.
 
-    Hand-made files in a copy of the run: a per-zone section in metrics.json and a queue
-    array; delay = sum of queued vehicles x sample step (rectangle rule), in hours.
+    The zones layer carries metrics.json's ``areas.by_zone`` values; each drive link's
+    delay is its queued vehicles × sample step (left rectangles, the run folder's
+    definition in docs/report.md), in hours, computed here from the npz by hand.
     """
     from analysis.gis import export_run
 
-    run = tmp_path / "run"
-    shutil.copytree(run_dir, run)
-    metrics = json.loads((run / "metrics.json").read_text())
-    hh = pd.read_csv(run / "households.csv.gz")
-    zones = sorted(hh["zone"].unique())
-    metrics["by_area"] = [{"zone": z, "ete": {"90": {"t_s": 100.0 * (k + 1)}}}
-                          for k, z in enumerate(zones)]
-    (run / "metrics.json").write_text(json.dumps(metrics))
-    n_drive = int((pd.read_csv(run / "links.csv.gz")["network"] == "drive").sum())
-    t = np.array([0.0, 60.0, 120.0])
-    queue = np.zeros((3, n_drive))
-    queue[:, 5] = [10, 20, 30]  # 10*60 + 20*60 + 30*0 vehicle-seconds on link 5
-    np.savez(run / "link_loads.npz", t_s=t, queue=queue)
-    export_run(run, tmp_path / "x.gpkg")
+    export_run(run_dir, tmp_path / "x.gpkg")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    by_zone = metrics["areas"]["by_zone"]
     z = gpd.read_file(tmp_path / "x.gpkg", layer="zones").set_index("zone")
-    for k, name in enumerate(zones):
-        assert z.loc[name, "by_area_ete_90_t_s"] == 100.0 * (k + 1)
+    for name, area in by_zone.items():
+        assert z.loc[name, "areas_by_zone_persons"] == area["persons"]
+        t90 = area["ete"]["90"]["t_s"]
+        got = z.loc[name, "areas_by_zone_ete_90_t_s"]
+        assert (got is None or pd.isna(got)) if t90 is None else got == t90
+    with np.load(run_dir / "traffic" / "link_loads.npz") as a:
+        t, queue = a["t_s"], a["queue"].astype(float)
+    by_hand = sum((t[k + 1] - t[k]) * queue[k] for k in range(len(t) - 1)) / 3600.0
     links = gpd.read_file(tmp_path / "x.gpkg", layer="links")
-    drive = links[links["network"] == "drive"].set_index("link")
-    assert drive.loc[5, "delay_veh_h"] == pytest.approx(1800.0 / 3600.0)
-    assert drive["delay_veh_h"].sum() == pytest.approx(0.5)
+    drive = links[links["network"] == "drive"].set_index("link").sort_index()
+    np.testing.assert_allclose(drive["delay_veh_h"].to_numpy(), by_hand[drive.index],
+                               rtol=1e-12)
+    assert drive["delay_veh_h"].sum() > 0
     assert links.loc[links["network"] == "walk", "delay_veh_h"].isna().all()

@@ -14,7 +14,6 @@ with ``force``. Layers and fields: docs/gis.md.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import secrets
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from analysis.metrics import TABLE_FILES, _households, read_manifest
+from analysis.metrics import _households, read_manifest
 from sim._errors import RunFolderError
 from sim.i18n import t
 
@@ -42,31 +41,20 @@ class Export:
 
 
 def check_run_folder(run_dir: str | Path, *, lang: str = "en") -> dict:
-    """Check that ``run_dir`` is a complete run folder of this format; return its manifest.
+    """Check ``run_dir`` for export; return its manifest.
+
+    As every reader does (:func:`analysis.runfolder.check_run_folder`: finished, complete,
+    this format, checksums), and its map must name a CRS with an EPSG code.
 
     Raises
     ------
     RunFolderError
-        If the folder is an unfinished write (a hidden ``.tmp-`` sibling), lacks its
-        manifest, tables or ``metrics.json``, is of another format version, a table's
-        sha256 differs from the manifest's, or the manifest names no map CRS.
+        A failed, unfinished, incomplete, modified or foreign run folder, or no map CRS.
     """
+    from analysis.runfolder import check_run_folder as check_folder
+
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RunFolderError(t("gis.not_a_run", lang, path=run_dir))
-    if re.search(r"\.tmp-|\.old-", run_dir.name):
-        raise RunFolderError(t("gis.unfinished", lang, path=run_dir))
-    manifest = read_manifest(run_dir)
-    needed = [*TABLE_FILES.values(), "metrics.json"]
-    missing = [f for f in needed if not (run_dir / f).is_file()]
-    if missing:
-        raise RunFolderError(t("gis.incomplete", lang, path=run_dir, files=", ".join(missing)))
-    for name, digest in (manifest.get("tables") or {}).items():
-        path = run_dir / name
-        if not path.is_file():
-            raise RunFolderError(t("gis.incomplete", lang, path=run_dir, files=name))
-        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            raise RunFolderError(t("gis.modified", lang, path=path))
+    manifest = check_folder(run_dir)
     crs = (manifest.get("map") or {}).get("crs")
     if not isinstance(crs, str) or epsg_of(crs) is None:
         raise RunFolderError(t("gis.no_crs", lang, path=run_dir / "manifest.json", crs=crs))
