@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     for mod in (flood_cli, chemical_cli, earthquake_cli):
         mod.add_commands(hsub)
 
+    from sim.experiments import cli as experiment_cli
+
+    experiment_cli.add_commands(sub)  # evacsim experiment run | show | compare
+
     mp = sub.add_parser("map", help="inspect, plot, import or fetch maps")
     msub = mp.add_subparsers(metavar="ACTION")
     info = msub.add_parser("info", help="nodes, links, km of road, shelters, population, bbox")
