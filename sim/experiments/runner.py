@@ -20,6 +20,7 @@ started. Which tasks finish before the stop depends on timing; each row's values
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
@@ -37,7 +38,7 @@ from sim.experiments.design import design_points, point_values, run_seed, salib_
 from sim.experiments.spec import Experiment
 from sim.experiments.tasks import Task, run_task
 
-FLUSH_EVERY_S = 5.0
+FLUSH_EVERY_S = 1.0
 """Buffered rows are written at least this often (seconds) and at the end."""
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 
@@ -246,8 +247,7 @@ def run_experiment(exp: Experiment, out: str | Path, *, scheduler: str | None = 
                     owner[fut.key] = task
                     return fut
 
-                pending = as_completed([submit(t) for t, _ in zip(queue, range(width),
-                                                                  strict=False)])
+                pending = as_completed([submit(t) for t in itertools.islice(queue, width)])
                 stop = False
                 for fut in pending:
                     try:
