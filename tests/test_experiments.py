@@ -91,14 +91,22 @@ def small_exp(tmp_path_factory, small_district):
     return _write(tmp, small_district, "small", FACTORS.format(points=2), reps=2)
 
 
-def test_local_cluster_rows_equal_in_process_rows_bit_for_bit(small_exp, tmp_path, cache):
+@pytest.fixture(scope="module")
+def reference(small_exp, tmp_path_factory, cache) -> Path:
+    """The small experiment run in this process, uninterrupted (workers = 0)."""
+    out = tmp_path_factory.mktemp("ref") / "ex"
+    res = run_experiment(load_experiment(small_exp), out, workers=0, cache_dir=cache)
+    assert (res.total, res.ran, res.failed, res.interrupted) == (8, 8, 0, False)
+    return out
+
+
+def test_local_cluster_rows_equal_in_process_rows_bit_for_bit(small_exp, reference, tmp_path,
+                                                              cache):
     exp = load_experiment(small_exp)
     res = run_experiment(exp, tmp_path / "ex", workers=2, cache_dir=cache)
     assert (res.total, res.ran, res.failed, res.interrupted) == (8, 8, 0, False)
     rows = store.read_rows(tmp_path / "ex")
-    local = pd.DataFrame([run_task(t) for t in build_tasks(exp, design_points(exp),
-                                                           cache_dir=str(cache))])
-    got, want = _sorted(rows), _sorted(local)
+    got, want = _sorted(rows), _sorted(store.read_rows(reference))
     assert list(got.columns) == list(want.columns)
     for col in got.columns:  # bit for bit: float columns compared as raw bytes
         if got[col].dtype.kind == "f":
@@ -115,10 +123,9 @@ def test_local_cluster_rows_equal_in_process_rows_bit_for_bit(small_exp, tmp_pat
     assert by["low-coverage"] < by["as-is"]
 
 
-def test_folder_format(small_exp, tmp_path, cache):
+def test_folder_format(small_exp, reference, cache):
     exp = load_experiment(small_exp)
-    out = tmp_path / "ex"
-    run_experiment(exp, out, workers=0, cache_dir=cache)
+    out = reference
     man = store.read_manifest(out)
     assert man["design"]["kind"] == "lhs" and man["design"]["n_points"] == 2
     assert [a["name"] for a in man["alternatives"]] == ["as-is", "low-coverage"]
@@ -137,8 +144,8 @@ def test_folder_format(small_exp, tmp_path, cache):
     assert len(store.read_rows(out)) == 8
 
 
-def test_resume_after_kill_gives_every_task_once_with_identical_values(small_exp, tmp_path,
-                                                                       cache):
+def test_resume_after_kill_gives_every_task_once_with_identical_values(small_exp, reference,
+                                                                       tmp_path, cache):
     out = tmp_path / "ex"
     cmd = [sys.executable, "-m", "sim.cli", "experiment", "run", str(small_exp), "--out",
            str(out), "--workers", "0", "--cache-dir", str(cache)]
@@ -157,10 +164,7 @@ def test_resume_after_kill_gives_every_task_once_with_identical_values(small_exp
     assert done.returncode == 0, done.stderr
     rows = store.read_rows(out)
     assert len(rows) == 8 and not rows.duplicated(KEY).any()
-    exp = load_experiment(small_exp)
-    ref = run_experiment(exp, tmp_path / "ref", workers=0, cache_dir=cache)
-    assert ref.ran == 8
-    pd.testing.assert_frame_equal(_sorted(rows), _sorted(store.read_rows(tmp_path / "ref")))
+    pd.testing.assert_frame_equal(_sorted(rows), _sorted(store.read_rows(reference)))
 
 
 def test_failing_task_is_recorded_and_the_others_finish(tmp_path, small_district, cache):
