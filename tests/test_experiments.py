@@ -299,3 +299,19 @@ def test_mesa_batch_run_drives_the_model(small_district, cache, tmp_path):
     persons = sum(r[k] for k in ("not_warned", "warned", "staying", "en_route", "sheltered",
                                  "stranded", "dead") for r in out[:1])
     assert persons > 10_000
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["quake-relief", "flood-warning", "chlorine-wind"])
+def test_shipped_experiments_pass_every_check(name):
+    exp = load_experiment(REPO / "scenarios" / "experiments" / f"{name}.toml")
+    design = design_points(exp)
+    assert len(design) >= 4 and len(exp.alternatives) == 2
+    # Every design point gives a valid scenario for every alternative.
+    from sim.experiments.design import point_values
+    from sim.scenario import Scenario
+
+    for p in range(len(design)):
+        for alt in exp.alternatives:
+            Scenario.from_dict(exp.scenario_dict(alt, point_values(design, exp, p)),
+                               source=name)
