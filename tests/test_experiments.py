@@ -315,3 +315,59 @@ def test_shipped_experiments_pass_every_check(name):
         for alt in exp.alternatives:
             Scenario.from_dict(exp.scenario_dict(alt, point_values(design, exp, p)),
                                source=name)
+
+
+@pytest.mark.parametrize(("design", "n"), [
+    ('kind = "factorial"\nlevels = 3', 3 * 2),
+    ('kind = "sobol"\nn = 4', 4 * (2 + 2)),
+    ('kind = "sobol"\nn = 4\nsecond_order = true', 4 * (2 * 2 + 2)),
+])
+def test_designs_have_the_documented_size(tmp_path, small_district, design, n):
+    body = f"""
+[[factors]]
+path = "departure.t90_min"
+distribution = "uniform"
+min = 10.0
+max = 40.0
+
+[[factors]]
+path = "shelters.closed"
+distribution = "{'levels' if 'factorial' in design else 'uniform'}"
+{'values = [[], ["x"]]' if 'factorial' in design else 'min = 0.0'}
+{'' if 'factorial' in design else 'max = 1.0'}
+
+[design]
+{design}
+"""
+    if "factorial" not in design:
+        body = body.replace('path = "shelters.closed"', 'path = "walking.speed_sd_mps"')
+    exp = load_experiment(_write(tmp_path, small_district, "d", body))
+    d = design_points(exp)
+    assert len(d) == n and d["point"].tolist() == list(range(n))
+    if "factorial" in design:  # every (level, value) pair once; t90 at bin midpoints
+        assert sorted(set(d["departure.t90_min"])) == pytest.approx([15.0, 25.0, 35.0])
+        assert d.groupby(["departure.t90_min", "shelters.closed"]).size().eq(1).all()
+    else:
+        from sim.experiments.design import salib_problem
+
+        prob = salib_problem(exp)
+        assert prob["names"] == ["departure.t90_min", "walking.speed_sd_mps"]
+        assert prob["bounds"] == [[10.0, 40.0], [0.0, 1.0]]
+        assert d["departure.t90_min"].between(10.0, 40.0).all()
+
+
+def test_stop_when_ends_the_experiment_once_the_mean_is_known(tmp_path, small_district, cache):
+    body = """
+[stop_when]
+metric = "warning.share"
+halfwidth = 0.05
+min_runs = 3
+"""
+    path = _write(tmp_path, small_district, "stop", body, reps=12)
+    exp = load_experiment(path)
+    res = run_experiment(exp, tmp_path / "ex", workers=0, cache_dir=cache)
+    rows = store.read_rows(tmp_path / "ex")
+    assert res.stopped_early and len(rows) < 24
+    for _, sub in rows.groupby("alternative"):
+        x = sub["warning.share"].to_numpy()
+        assert len(x) >= 3 and halfwidth95(x) <= 0.05
