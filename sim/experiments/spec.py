@@ -25,8 +25,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
-from pydantic import model_validator
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from sim._errors import ScenarioError
 from sim._spec import Spec, read_toml
@@ -88,17 +95,21 @@ class Normal(Spec):
     sd: Annotated[Number, Field(gt=0)]
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF at probabilities ``u``."""
         from scipy.stats import norm
 
         return norm.ppf(u, loc=self.mean, scale=self.sd)
 
     def probe(self) -> list[Any]:
+        """Values checked against the scenario schema before any run."""
         return [self.mean]
 
     def params(self) -> dict:
+        """Parameters as written in ``experiment.json``."""
         return {"mean": self.mean, "sd": self.sd}
 
     def salib(self) -> tuple[str, list[float]]:
+        """SALib distribution name and bounds of the same law (None: not for SALib)."""
         return "norm", [float(self.mean), float(self.sd)]
 
 
@@ -118,18 +129,22 @@ class Triangular(Spec):
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF at probabilities ``u``."""
         from scipy.stats import triang
 
         c = (self.mode - self.min) / (self.max - self.min)
         return triang.ppf(u, c, loc=self.min, scale=self.max - self.min)
 
     def probe(self) -> list[Any]:
+        """Values checked against the scenario schema before any run."""
         return [self.min, self.max]
 
     def params(self) -> dict:
+        """Parameters as written in ``experiment.json``."""
         return {"min": self.min, "mode": self.mode, "max": self.max}
 
     def salib(self) -> tuple[str, list[float]]:
+        """SALib distribution name and bounds of the same law (None: not for SALib)."""
         # SALib "triang": [lower, upper, peak as a fraction of the width].
         c = (self.mode - self.min) / (self.max - self.min)
         return "triang", [float(self.min), float(self.max), float(c)]
@@ -143,17 +158,21 @@ class Lognormal(Spec):
     sigma: Annotated[Number, Field(gt=0)]
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF at probabilities ``u``."""
         from scipy.stats import norm
 
         return self.median * np.exp(self.sigma * norm.ppf(u))
 
     def probe(self) -> list[Any]:
+        """Values checked against the scenario schema before any run."""
         return [self.median]
 
     def params(self) -> dict:
+        """Parameters as written in ``experiment.json``."""
         return {"median": self.median, "sigma": self.sigma}
 
     def salib(self) -> tuple[str, list[float]]:
+        """SALib distribution name and bounds of the same law (None: not for SALib)."""
         # SALib "lognorm": [mean, sd] of ln X.
         return "lognorm", [math.log(self.median), float(self.sigma)]
 
@@ -174,18 +193,22 @@ class Choice(Spec):
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF at probabilities ``u``."""
         w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
         cum = np.cumsum(w / w.sum())
         idx = np.minimum(np.searchsorted(cum, u, side="right"), len(self.values) - 1)
         return np.asarray(self.values, dtype=object)[idx]
 
     def probe(self) -> list[Any]:
+        """Values checked against the scenario schema before any run."""
         return list(self.values)
 
     def params(self) -> dict:
+        """Parameters as written in ``experiment.json``."""
         return {"values": self.values, "weights": self.weights}
 
     def salib(self) -> None:
+        """SALib distribution name and bounds of the same law (None: not for SALib)."""
         return None
 
 
@@ -196,16 +219,20 @@ class Levels(Spec):
     values: Annotated[list[Any], Field(min_length=1)]
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF at probabilities ``u``."""
         idx = np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
         return np.asarray(self.values, dtype=object)[idx]
 
     def probe(self) -> list[Any]:
+        """Values checked against the scenario schema before any run."""
         return list(self.values)
 
     def params(self) -> dict:
+        """Parameters as written in ``experiment.json``."""
         return {"values": self.values}
 
     def salib(self) -> None:
+        """SALib distribution name and bounds of the same law (None: not for SALib)."""
         return None
 
 
@@ -252,8 +279,10 @@ class Factorial(Spec):
 
 
 class Sobol(Spec):
-    """Saltelli/Sobol' design (``SALib.sample.sobol``): ``n * (2k + 2)`` points, or
-    ``n * (k + 2)`` without second order."""
+    """Saltelli/Sobol' design (``SALib.sample.sobol``).
+
+    ``n * (2k + 2)`` points, or ``n * (k + 2)`` without second order.
+    """
 
     kind: Literal["sobol"]
     n: Annotated[StrictInt, Field(ge=2, le=1 << 20)]
