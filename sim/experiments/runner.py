@@ -24,8 +24,6 @@ import itertools
 import math
 import os
 import sys
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +36,6 @@ from sim.experiments.design import design_points, point_values, run_seed, salib_
 from sim.experiments.spec import Experiment
 from sim.experiments.tasks import Task, run_task
 
-FLUSH_EVERY_S = 1.0
-"""Buffered rows are written at least this often (seconds) and at the end."""
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 
 
@@ -145,11 +141,6 @@ def _client(scheduler: str | None, workers: int):
     return Client(cluster), cluster
 
 
-def _results_local(tasks: list[Task]) -> Iterator[dict]:
-    for task in tasks:
-        yield run_task(task)
-
-
 def run_experiment(exp: Experiment, out: str | Path, *, scheduler: str | None = None,
                    workers: int | None = None, keep_runs: bool = False, force: bool = False,
                    progress: bool | None = None, command: str = "",
@@ -206,18 +197,17 @@ def run_experiment(exp: Experiment, out: str | Path, *, scheduler: str | None = 
 
             bar = tqdm(total=len(tasks), initial=outcome.skipped, unit="run",
                        desc=exp.name, file=sys.stderr)
-        last_flush = time.monotonic()
+        local = n_workers == 0 and not scheduler
 
         def take(row: dict) -> bool:
-            nonlocal last_flush, rows_seen
+            nonlocal rows_seen
             writer.add(row)
             outcome.ran += 1
             outcome.failed += row["status"] != "ok"
             if bar is not None:
                 bar.update(1)
-            if time.monotonic() - last_flush >= FLUSH_EVERY_S:
+            if local:
                 writer.flush()
-                last_flush = time.monotonic()
             if rows_seen is not None:
                 rows_seen = pd.concat([rows_seen, pd.DataFrame([row])], ignore_index=True)
                 if stop_rule_met(exp, rows_seen):
@@ -227,7 +217,7 @@ def run_experiment(exp: Experiment, out: str | Path, *, scheduler: str | None = 
 
         client = cluster = None
         try:
-            if n_workers == 0 and not scheduler:
+            if local:
                 for task in todo:
                     if take(run_task(task)):
                         break
@@ -249,16 +239,19 @@ def run_experiment(exp: Experiment, out: str | Path, *, scheduler: str | None = 
 
                 pending = as_completed([submit(t) for t in itertools.islice(queue, width)])
                 stop = False
-                for fut in pending:
-                    try:
-                        row = fut.result()
-                    except Exception as err:  # noqa: BLE001 - a lost worker, not a bad run
-                        row = _error_row(owner[fut.key], exp, f"{type(err).__name__}: {err}")
-                    stop = take(row) or stop
-                    if not stop:
-                        nxt = next(queue, None)
-                        if nxt is not None:
-                            pending.add(submit(nxt))
+                for batch in pending.batches():  # every future finished by now
+                    for fut in batch:
+                        try:
+                            row = fut.result()
+                        except Exception as err:  # noqa: BLE001 - a lost worker, not a bad run
+                            row = _error_row(owner.pop(fut.key), exp,
+                                             f"{type(err).__name__}: {err}")
+                        stop = take(row) or stop
+                        if not stop:
+                            nxt = next(queue, None)
+                            if nxt is not None:
+                                pending.add(submit(nxt))
+                    writer.flush()
         except KeyboardInterrupt:
             outcome.interrupted = True
         finally:

@@ -156,7 +156,7 @@ def run_task(task: Task) -> dict[str, Any]:
 
         row["status"] = "error"
         if isinstance(err, EvacsimError):
-            row["error"] = str(err)
+            row["error"] = str(err).replace("\n", "; ")  # one line per row
         else:
             tb = traceback.extract_tb(err.__traceback__)
             where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
