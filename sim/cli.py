@@ -84,9 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     for mod in (flood_cli, chemical_cli, earthquake_cli):
         mod.add_commands(hsub)
 
-    from sim.experiments import cli as experiment_cli
+    from sim.experiments.cli import add_commands as experiment_commands
 
-    experiment_cli.add_commands(sub)  # evacsim experiment run | show | compare
+    experiment_commands(sub)  # evacsim experiment run | show | compare
 
     mp = sub.add_parser("map", help="inspect, plot, import or fetch maps")
     msub = mp.add_subparsers(metavar="ACTION")
