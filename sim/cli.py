@@ -114,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     gis_cli.add_commands(sub)  # evacsim export
     view_cli.add_commands(sub)  # evacsim view
 
+    from sim.experiments.cli import add_commands as experiment_commands
+
+    experiment_commands(sub)  # evacsim experiment run | show | compare
+
     mp = sub.add_parser("map", help="inspect, plot, import or fetch maps")
     mp.set_defaults(func=_group_help(mp))
     msub = mp.add_subparsers(metavar="ACTION")

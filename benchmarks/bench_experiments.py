@@ -1,0 +1,169 @@
+"""Experiment engine throughput: runs per hour vs back-to-back ``evacsim run`` processes.
+
+Measures, on one scenario (default: the 300k default district, 6 h, no hazard):
+
+1. ``cli``: ``--runs`` back-to-back ``evacsim run --no-figures`` processes (each pays
+   interpreter start, imports, map load, simulation, run-folder writing);
+2. ``engine wN``: the same number of runs (one design point, ``--runs`` replications)
+   through ``run_experiment`` on a ``LocalCluster`` of N single-threaded worker processes
+   (cluster start counted separately), runs per hour from the wall time of the
+   experiment;
+3. per-task phases in this process (build the model, ``model.run()``, metrics through
+   the run-folder code): the overhead beyond the simulation;
+4. resident memory of every worker after its tasks (psutil via ``client.run``).
+
+Usage (from the repository root, a quiet machine)::
+
+    PYTHONPATH=$PWD python -m benchmarks.bench_experiments --runs 4 --workers 1 2
+
+Prints a Markdown table for ``benchmarks/RESULTS.md``. No timed asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _experiment_file(folder: Path, scenario: Path, runs: int, horizon_h: float) -> Path:
+    path = folder / "bench.toml"
+    path.write_text(f"""
+[experiment]
+name = "bench"
+seed = 1
+replications = {runs}
+metrics = ["evacuees.arrived_share", "ete.all.90.t_min"]
+
+[base]
+scenario = "{scenario.resolve().as_posix()}"
+overrides = {{ "time.horizon_h" = {horizon_h} }}
+""", encoding="utf-8")
+    return path
+
+
+def bench_cli(scenario: Path, runs: int, horizon_h: float, tmp: Path) -> float:
+    """Wall seconds of ``runs`` back-to-back ``evacsim run`` processes."""
+    import re
+
+    text = scenario.read_text(encoding="utf-8")
+
+    def absolute(m: re.Match) -> str:  # the copy lives elsewhere: make input paths absolute
+        p = scenario.parent / m.group(1)
+        return f'"{p.resolve().as_posix()}"' if p.is_file() else m.group(0)
+
+    text = re.sub(r'"([^"\n]+)"', absolute, text)
+    sc = tmp / scenario.name
+    sc.write_text(re.sub(r"(?m)^horizon_h = [0-9.]+", f"horizon_h = {horizon_h}", text),
+                  encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    t0 = time.perf_counter()
+    for i in range(runs):
+        subprocess.run([sys.executable, "-m", "sim.cli", "run", str(sc), "--seed", str(i + 1),
+                        "--out", str(tmp / f"run{i}"), "--force", "--no-figures",
+                        "--no-progress"], env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def bench_engine(exp_file: Path, workers: int, tmp: Path) -> dict:
+    """Runs through the engine on a fresh LocalCluster of ``workers`` processes."""
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    from sim.experiments import store
+    from sim.experiments.runner import run_experiment
+    from sim.experiments.spec import load_experiment
+
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=":0", silence_logs=logging.ERROR)
+    start_s = time.perf_counter() - t0
+    try:
+        exp = load_experiment(exp_file)
+        t1 = time.perf_counter()
+        res = run_experiment(exp, tmp / f"ex-w{workers}", scheduler=cluster.scheduler_address,
+                             force=True, progress=False)
+        wall = time.perf_counter() - t1
+        with Client(cluster) as client:
+            import psutil
+
+            rss = client.run(lambda: psutil.Process().memory_info().rss / 2**20)
+    finally:
+        cluster.close()
+    rows = store.read_rows(tmp / f"ex-w{workers}")
+    return {"workers": workers, "runs": res.ran, "failed": res.failed, "wall_s": wall,
+            "cluster_start_s": start_s, "task_wall_s": float(rows["wall_s"].mean()),
+            "rss_mib": sorted(rss.values())}
+
+
+def bench_phases(exp_file: Path) -> dict:
+    """Build / run / metrics seconds of one task in this process (second of two: warm)."""
+    from sim.experiments.design import design_points
+    from sim.experiments.runner import build_tasks
+    from sim.experiments.spec import load_experiment
+    from sim.experiments.tasks import build_model, model_metrics
+
+    exp = load_experiment(exp_file)
+    task = build_tasks(exp, design_points(exp))[0]
+    out = {}
+    for _ in range(2):
+        t0 = time.perf_counter()
+        model = build_model(task)
+        t1 = time.perf_counter()
+        model.run()
+        t2 = time.perf_counter()
+        model_metrics(model)
+        t3 = time.perf_counter()
+        out = {"build_s": t1 - t0, "run_s": t2 - t1, "metrics_s": t3 - t2}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line; prints a Markdown table."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--scenario", type=Path, default=REPO / "scenarios" / "default.toml")
+    p.add_argument("--runs", type=int, default=4)
+    p.add_argument("--horizon-h", type=float, default=6.0)
+    p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--skip-cli", action="store_true")
+    a = p.parse_args(argv)
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+          f"cores: {os.cpu_count()}")
+    with tempfile.TemporaryDirectory(prefix="bench-exp-") as d:
+        tmp = Path(d) / "work"
+        tmp.mkdir()
+        exp_file = _experiment_file(tmp, a.scenario, a.runs, a.horizon_h)
+        phases = bench_phases(exp_file)
+        print(f"in-process task phases (warm): build {phases['build_s']:.2f} s, "
+              f"run {phases['run_s']:.2f} s, metrics {phases['metrics_s']:.2f} s; "
+              f"overhead beyond model.run(): "
+              f"{(phases['build_s'] + phases['metrics_s']) / phases['run_s']:.1%} "
+              f"(metrics only: {phases['metrics_s'] / phases['run_s']:.1%})")
+        print("| how | runs | wall s | runs/hour | mean task s | cluster start s | "
+              "worker RSS MiB |")
+        print("|---|---|---|---|---|---|---|")
+        if not a.skip_cli:
+            wall = bench_cli(a.scenario, a.runs, a.horizon_h, tmp)
+            print(f"| {a.runs} x `evacsim run --no-figures` | {a.runs} | {wall:.1f} | "
+                  f"{3600 * a.runs / wall:.0f} | {wall / a.runs:.1f} | - | - |")
+        for w in a.workers:
+            r = bench_engine(exp_file, w, tmp)
+            print(f"| engine, {w} worker(s) | {r['runs']} ({r['failed']} failed) | "
+                  f"{r['wall_s']:.1f} | {3600 * r['runs'] / r['wall_s']:.0f} | "
+                  f"{r['task_wall_s']:.1f} | {r['cluster_start_s']:.1f} | "
+                  f"{', '.join(f'{m:.0f}' for m in r['rss_mib'])} |")
+    load = os.getloadavg()
+    print(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
