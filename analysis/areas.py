@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.evacuation import _ete, _seconds
-from analysis.tables import STATUSES
+from analysis.tables import SAFE_STATUSES, STATUSES
 
 __all__ = ["AREA_ETE_PERCENTS", "area_metrics", "area_table", "shelter_sources",
            "with_sources"]
@@ -96,7 +96,8 @@ def area_table(hh: pd.DataFrame) -> pd.DataFrame:
         households), ``arrived`` (persons), ``ete_<p>_s`` for p in 50/90/95/100 (NaN when
         the share was never reached), ``not_sheltered`` (living persons outside a shelter
         at the end plus the dead), one ``ns_<status>`` column per status other than
-        sheltered (the cause: en route, waiting, not warned, staying, stranded, dead).
+        sheltered (the cause: en route, waiting, not warned, staying, stranded, dead; those
+        protected in place on orders are safe, not counted).
     """
     rows = []
     persons = hh["persons"].to_numpy(np.int64)
@@ -105,7 +106,7 @@ def area_table(hh: pd.DataFrame) -> pd.DataFrame:
     zone = hh["zone"].astype(str).to_numpy(object)
     departed = np.isfinite(hh["t_depart_s"].to_numpy(np.float64))
     arrived = np.isfinite(hh["t_arrive_s"].to_numpy(np.float64))
-    causes = [s for s in STATUSES if s != "sheltered"]
+    causes = [s for s in STATUSES if s not in SAFE_STATUSES]
     for z in _zones(hh):  # a loop over areas (a handful), not households
         m = zone == z
         ete = _ete(hh[m])
@@ -188,7 +189,7 @@ def area_metrics(run_dir: str | Path, hh: pd.DataFrame) -> dict:
     """
     table = area_table(hh)
     relief = _relief_by_area(Path(run_dir), hh)
-    causes = [s for s in STATUSES if s != "sheltered"]
+    causes = [s for s in STATUSES if s not in SAFE_STATUSES]
     by_zone: dict[str, dict] = {}
     for r in table.to_dict("records"):
         entry: dict[str, object] = {

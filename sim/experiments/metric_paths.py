@@ -255,6 +255,47 @@ HAZARD: Final = {
 }
 
 
+# Metric sections added by later waves of metrics.json (fixed keys).
+CORE_EXTRA: Final = (
+    "warning.drawn_coverage",
+    "warning.sampling_se",
+    "warning.shortfall_is_sampling_noise",
+    "protected_in_place.persons",
+    "protected_in_place.households",
+    "not_sheltered.by_status.protected_in_place",
+    "traffic.vehicles_stuck",
+    "traffic.ticks_with_stuck",
+    "traffic.samples",
+    "traffic.sample_s",
+    "traffic.delay_veh_h",
+)
+# Per area (zone / sub-district of the map): ``areas.by_zone.<zone name>.<field>``; the
+# zone names are the map's, so these are matched as a pattern (:func:`is_known`).
+AREA_FIELDS: Final = (
+    "households", "persons", "evacuees", "arrived",
+    *(f"ete.{p}.{u}" for p in ("50", "90", "95", "100") for u in ("t_s", "t_min")),
+    "not_sheltered.persons",
+    *(f"not_sheltered.by_cause.{c}" for c in ("en_route", "waiting", "not_warned", "warned",
+                                              "staying", "stranded", "dead")),
+    "relief.affected_persons", "relief.within_target_persons", "relief.within_target_share",
+    "relief.target_h",
+)
+
+
+def is_known(path: str, hazard_kinds: tuple[str, ...] | list[str], has_plan: bool) -> bool:
+    """Whether ``path`` is a metric a run with these hazards (and plan) writes.
+
+    The fixed paths of :func:`known_metrics`, and ``areas.by_zone.<zone>.<field>`` for
+    any zone name and a field of :data:`AREA_FIELDS`.
+    """
+    if path in known_metrics(hazard_kinds, has_plan):
+        return True
+    if path.startswith("areas.by_zone."):
+        rest = path[len("areas.by_zone."):]
+        return any(rest.endswith("." + f) and len(rest) > len(f) + 1 for f in AREA_FIELDS)
+    return False
+
+
 def known_metrics(hazard_kinds: tuple[str, ...] | list[str], has_plan: bool) -> set[str]:
     """Every metric path a run with these hazards (and a plan, or not) writes.
 
@@ -270,7 +311,7 @@ def known_metrics(hazard_kinds: tuple[str, ...] | list[str], has_plan: bool) -> 
     set of str
         Dotted paths into ``metrics.json``.
     """
-    out = set(CORE)
+    out = set(CORE) | set(CORE_EXTRA)
     kinds = list(hazard_kinds) + (["response"] if has_plan else [])
     for kind in kinds:
         out |= {f"hazards.{kind}.{p}" for p in HAZARD.get(kind, ())}

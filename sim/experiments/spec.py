@@ -38,7 +38,7 @@ from pydantic import (
 from sim._errors import ScenarioError
 from sim._spec import Spec, read_toml
 from sim.experiments import paths as P
-from sim.experiments.metric_paths import known_metrics
+from sim.experiments.metric_paths import is_known
 
 Name = Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 Number = StrictFloat | StrictInt
@@ -582,9 +582,8 @@ def load_experiment(path: str | Path) -> Experiment:
                                   *([spec.stop_when.metric] if spec.stop_when else [])]))
     for alt in alternatives:
         kinds = [h["kind"] for h in alt.scenario.get("hazards", [])]
-        known = known_metrics(kinds, alt.plan is not None)
         for m in metrics:
-            if m not in known:
+            if not is_known(m, kinds, alt.plan is not None):
                 where = next((f"targets[{i}].metric" for i, t in enumerate(spec.targets)
                               if t.metric == m), "experiment.metrics")
                 if spec.stop_when and spec.stop_when.metric == m:
