@@ -44,8 +44,13 @@ def km_axes(ax, origin_xy: tuple[float, float], lang: str, font: dict) -> None:
     from matplotlib.ticker import FuncFormatter
 
     x0, y0 = (float(v) for v in origin_xy)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{(v - x0) / 1000.0:g}"))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{(v - y0) / 1000.0:g}"))
+    # Ticks on round kilometres from the origin (the UTM grid's round numbers are not).
+    for axis, lim, origin in ((ax.xaxis, ax.get_xlim(), x0), (ax.yaxis, ax.get_ylim(), y0)):
+        lo, hi = sorted(lim)
+        step = nice_length_m(2.0 * (hi - lo))  # 1, 2 or 5 x 10^n m: about 5-10 ticks
+        k = np.arange(math.ceil((lo - origin) / step), math.floor((hi - origin) / step) + 1)
+        axis.set_ticks(origin + k * step)
+        axis.set_major_formatter(FuncFormatter(lambda v, _, o=origin: f"{(v - o) / 1000.0:g}"))
     ax.set_aspect("equal")
     ax.set_xlabel(t("mapstyle.x_km", lang), **font)
     ax.set_ylabel(t("mapstyle.y_km", lang), **font)
