@@ -116,7 +116,8 @@ def run_evacsim_city(g: int, n: int, *, dt_s: float = 5.0,
 
     grid = wl.build_grid(g)
     dem = wl.build_city_demand(g, n)
-    links = build_links(grid.from_node, grid.to_node, **wl.link_arrays(grid), n_nodes=grid.n_nodes)
+    links = build_links(grid.from_node, grid.to_node, **wl.link_arrays(grid, wl.CITY_LANES),
+                        n_nodes=grid.n_nodes)
     tables = [next_hop(links, grid.n_nodes, wl.side_nodes(g, s)) for s in range(wl.SIDES)]
     target = np.full(wl.SIDES, -1, dtype=np.int32)  # any open node of shelter set 0
     return _drive(grid, links, dem, dem.side, stack_tables(tables), target, wl.exits(g),
@@ -126,8 +127,10 @@ def run_evacsim_city(g: int, n: int, *, dt_s: float = 5.0,
 def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -> EvacsimResult:
     """Release and advance the vehicles until all arrive or the horizon (both workloads).
 
-    ``timers`` (optional dict) receives the seconds spent in ``release`` and
-    ``step_vehicles`` and the tick count, for the throughput figure.
+    ``timers`` (optional dict) receives, for the throughput figure, the wall seconds spent
+    in ``release`` and ``step_vehicles``, the CPU seconds of the latter, the tick count,
+    and the kernel's events: link-to-link moves, entries from the wait list, arrivals, and
+    link visits (passes x links; the main pass visits every link every tick).
     """
     from sim.core.queue import new_fleet, new_queues, release, step_vehicles
 
@@ -141,7 +144,8 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
     queues = new_queues(links, n)
 
     t, ticks, released, arrived = 0.0, 0, 0, 0
-    t_rel = t_step = 0.0
+    t_rel = t_step = cpu_step = 0.0
+    events = np.zeros(4, dtype=np.int64)  # link-to-link moves, entries, arrivals, passes
     clock = time.perf_counter
     first = True
     while t < wl.HORIZON_S and arrived < n:
@@ -151,17 +155,21 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
         if k > released:
             release(fleet, queues, np.arange(released, k), dem.depart_s[released:k])
             released = k
-        c1 = clock()
+        c1, p1 = clock(), time.process_time()
         # The inputs are built here and fixed: check their values once, on the first tick.
         stats = step_vehicles(links, queues, fleet, next_link, target, shelter_open,
                               shelter_room, speed_factor, t, t1 - t, check_values=first)
         t_step += clock() - c1
+        cpu_step += time.process_time() - p1
         t_rel += c1 - c0
+        events += (stats.n_moved_links, stats.n_entered, stats.n_arrived, stats.n_passes)
         first = False
         arrived += stats.n_arrived
         t, ticks = t1, ticks + 1
     if timers is not None:
-        timers.update(release_s=t_rel, step_s=t_step, ticks=ticks)
+        timers.update(release_s=t_rel, step_s=t_step, step_cpu_s=cpu_step, ticks=ticks,
+                      moves=int(events[0]), entries=int(events[1]), arrivals=int(events[2]),
+                      link_passes=int(events[3]) * grid.n_links)
     return EvacsimResult(dem, fleet.t_arrive_s - dem.depart_s, fleet.dest_node.copy(), t, ticks)
 
 
@@ -224,11 +232,12 @@ def _child_uxsim(work: str, g: int, n: int, mode: str) -> dict:
                         vehicle_logging_timestep_interval=-1, cpp=engine == "cpp")
     for k in range(grid.n_nodes):
         world.addNode(f"n{k}", float(grid.x_m[k]), float(grid.y_m[k]))
+    lanes = wl.CITY_LANES if work == "city" else 1
     for k, (a, b) in enumerate(zip(grid.from_node.tolist(), grid.to_node.tolist(), strict=True)):
         world.addLink(f"l{k}", f"n{a}", f"n{b}", length=wl.SPACING_M, free_flow_speed=wl.FFS_MPS,
-                      jam_density=wl.JAM_DENSITY_VPM, number_of_lanes=1,
-                      capacity_out=wl.CAPACITY_VPH_LANE / 3600.0,
-                      capacity_in=wl.CAPACITY_VPH_LANE / 3600.0)
+                      jam_density=wl.JAM_DENSITY_VPM, number_of_lanes=lanes,
+                      capacity_out=lanes * wl.CAPACITY_VPH_LANE / 3600.0,
+                      capacity_in=lanes * wl.CAPACITY_VPH_LANE / 3600.0)
     rep, dep = _platoons(dem, deltan)
     for v, t in zip(rep.tolist(), dep.tolist(), strict=True):
         world.addVehicle(f"n{dem.origin[v]}", f"n{dem.dest[v]}", t)
@@ -259,14 +268,16 @@ def _sumo_bin(name: str) -> str:
 def _sumo_inputs(g: int, n: int, work: Path, kind: str = "corners") -> tuple[Path, Path]:
     """Write the SUMO network (once per g) and the routes (once per workload, g, n)."""
     grid = wl.build_grid(g)
-    net = work / f"grid{g}.net.xml"
+    lanes = wl.CITY_LANES if kind == "city" else 1
+    net = work / (f"grid{g}.net.xml" if lanes == 1 else f"grid{g}-{lanes}lanes.net.xml")
     if not net.exists():
-        nod, edg = work / f"grid{g}.nod.xml", work / f"grid{g}.edg.xml"
+        nod, edg = work / f"grid{g}.nod.xml", work / f"grid{g}-{lanes}.edg.xml"
         nod.write_text("<nodes>\n" + "".join(
             f'  <node id="n{k}" x="{x:.1f}" y="{y:.1f}"/>\n'
             for k, (x, y) in enumerate(zip(grid.x_m, grid.y_m, strict=True))) + "</nodes>\n")
         edg.write_text("<edges>\n" + "".join(
-            f'  <edge id="l{k}" from="n{a}" to="n{b}" numLanes="1" speed="{wl.FFS_MPS}"/>\n'
+            f'  <edge id="l{k}" from="n{a}" to="n{b}" numLanes="{lanes}" '
+            f'speed="{wl.FFS_MPS}"/>\n'
             for k, (a, b) in enumerate(zip(grid.from_node, grid.to_node, strict=True)))
             + "</edges>\n")
         subprocess.run([_sumo_bin("netconvert"), "-n", str(nod), "-e", str(edg), "-o", str(net),
@@ -346,13 +357,14 @@ _WRAPPER = (
     "try:\n    rc = p.wait(timeout=float(sys.argv[1]))\n"
     "except subprocess.TimeoutExpired:\n    p.kill(); p.wait(); rc = 'timeout'\n"
     "w = time.perf_counter() - t\n"
-    "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-    "print(json.dumps({'rc': rc, 'wall': w, 'mib': m}))\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps({'rc': rc, 'wall': w, 'mib': u.ru_maxrss / 1024,\n"
+    "                  'cpu': u.ru_utime + u.ru_stime}))\n"
 )
 
 
 def _timed(cmd: list[str], timeout_s: float) -> dict:
-    """Run ``cmd`` as the only child of a fresh wrapper: wall s and that child's peak MiB."""
+    """Run ``cmd`` as the only child of a fresh wrapper: wall s, peak MiB and CPU s."""
     out = subprocess.run([sys.executable, "-c", _WRAPPER, str(timeout_s), *cmd],
                          capture_output=True, text=True, check=False)
     lines = out.stdout.strip().splitlines()
@@ -365,7 +377,7 @@ def _timed(cmd: list[str], timeout_s: float) -> dict:
 
 
 def _measure(sim: str, mode: str, work: str, g: int, n: int, args) -> dict:
-    walls, mibs, result = [], [], None
+    walls, mibs, cpus, result = [], [], [], None
     for r in range(args.repeats):
         tag = f"{sim}-{mode.replace(' ', '_').replace('=', '')}-{work}-{g}-{n}-{r}"
         if sim == "sumo":
@@ -381,6 +393,7 @@ def _measure(sim: str, mode: str, work: str, g: int, n: int, args) -> dict:
             return row
         walls.append(res["wall"])
         mibs.append(res["mib"])
+        cpus.append(res["cpu"])
         result = (_sumo_result(n, trip, stat) if sim == "sumo"
                   else json.loads(out.read_text(encoding="utf-8")))
         if sim == "sumo":
@@ -389,7 +402,8 @@ def _measure(sim: str, mode: str, work: str, g: int, n: int, args) -> dict:
             break  # long runs are measured once
     row = {"sim": sim, "mode": mode, "work": work, "g": g, "n": n,
            "wall_s": statistics.median(walls), "walls": walls,
-           "peak_mib": statistics.median(mibs), "load": os.getloadavg()[0], **result}
+           "peak_mib": statistics.median(mibs), "cpu_s": statistics.median(cpus),
+           "load": os.getloadavg()[0], **result}
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
@@ -403,17 +417,18 @@ def _table(rows: list[dict], dt0: float) -> str:
             if r["sim"] == "evacsim" and r["mode"] == f"dt={dt0:g}" and "wall_s" in r}
     out = ["| simulator | mode | workload | G | N | wall s (median) | runs | peak MiB | demand | "
            "trips completed | mean travel time min | evacsim speed-up | evacsim memory ratio | "
-           "M veh-updates/s | real-time factor |",
-           "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "M veh-updates/s | real-time factor | CPU s | CPU speed-up |",
+           "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     # speed-up: peer median wall / evacsim median wall at the same size (reference tick);
     # memory ratio: evacsim peak / peer peak (< 1: evacsim needs less);
     # veh-updates/s: vehicle-seconds advanced (sum of completed travel times) per wall
     # second, i.e. vehicle-updates at a common 1 s tick; real-time factor: last arrival
-    # (simulated s) / wall s.
+    # (simulated s) / wall s; CPU s: user + system time of the process (on a shared
+    # machine less sensitive to other jobs than wall time), CPU speed-up its ratio.
     for r in rows:
         if "wall_s" not in r:
             out.append(f"| {r['sim']} | {r['mode']} | {r['work']} | {r['g']} | {r['n']:,} | "
-                       f"> {r['timeout']:.0f} (stopped) | | | | | | | | | |")
+                       f"> {r['timeout']:.0f} (stopped) | | | | | | | | | | | |")
             continue
         b = base.get((r["work"], r["g"], r["n"]))
         speed = f"{r['wall_s'] / b['wall_s']:.1f}x" if b and r["sim"] != "evacsim" else ""
@@ -422,10 +437,13 @@ def _table(rows: list[dict], dt0: float) -> str:
         extra = f" ({r['teleports']} teleports)" if r.get("teleports") else ""
         vu = f"{r['veh_s'] / r['wall_s'] / 1e6:.3g}" if r.get("veh_s") else ""
         rtf = f"{r['last_s'] / r['wall_s']:,.0f}" if r.get("last_s") else ""
+        cpu = f"{r['cpu_s']:.2f}" if r.get("cpu_s") is not None else ""
+        cpu_x = (f"{r['cpu_s'] / b['cpu_s']:.1f}x" if b and r["sim"] != "evacsim"
+                 and r.get("cpu_s") and b.get("cpu_s") else "")
         out.append(f"| {r['sim']} | {r['mode']} | {r['work']} | {r['g']} | {r['n']:,} | "
                    f"{r['wall_s']:.2f} | {', '.join(f'{w:.2f}' for w in r['walls'])} | "
                    f"{r['peak_mib']:.0f} | {r['demand']:,} | {r['arrived']:,}{extra} | {tt} | "
-                   f"{speed} | {mem} | {vu} | {rtf} |")
+                   f"{speed} | {mem} | {vu} | {rtf} | {cpu} | {cpu_x} |")
     return "\n".join(out)
 
 

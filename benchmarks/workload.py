@@ -162,15 +162,19 @@ def build_demand(g: int, n: int, *, seed: int = SEED) -> Demand:
     )
 
 
-def link_arrays(grid: Grid) -> dict[str, np.ndarray]:
-    """Per-link attributes in evacsim's units (the keyword arguments of ``build_links``)."""
+def link_arrays(grid: Grid, lanes: int = 1) -> dict[str, np.ndarray]:
+    """Per-link attributes in evacsim's units (the keyword arguments of ``build_links``).
+
+    ``lanes`` multiplies the capacity and the storage (1: the corners workload; the city
+    workload uses ``CITY_LANES``).
+    """
     n = grid.n_links
     return {
         "length_m": np.full(n, SPACING_M),
         "ffs_mps": np.full(n, FFS_MPS),
-        "lanes": np.ones(n),
-        "capacity_vps": np.full(n, CAPACITY_VPH_LANE / 3600.0),
-        "storage_veh": np.full(n, int(SPACING_M * JAM_DENSITY_VPM), dtype=np.int32),
+        "lanes": np.full(n, float(lanes)),
+        "capacity_vps": np.full(n, lanes * CAPACITY_VPH_LANE / 3600.0),
+        "storage_veh": np.full(n, int(lanes * SPACING_M * JAM_DENSITY_VPM), dtype=np.int32),
     }
 
 
@@ -215,12 +219,17 @@ def routes(grid: Grid, next_link: np.ndarray, corner: int, nodes: np.ndarray) ->
 #
 # Issue 17: the corners workload saturates its four corners (1 veh/s each) long before
 # N = 200,000, so SUMO teleports and nobody can compare at scale. The city workload keeps
-# the same grid, links and departure rule, but every non-corner boundary node is an exit
-# and each vehicle drives straight to the nearest side: 4 (g - 2) exits, and no two flows
-# ever cross (every node's through traffic goes one way), so the comparison measures the
-# engines, not their junction models.
+# the grid and the departure rule, but every non-corner boundary node is an exit, each
+# vehicle drives straight to the nearest side (4 (g - 2) exits), and links have two lanes.
+# No two flows ever cross (every node's through traffic goes one way), so the comparison
+# measures the engines, not their junction models. Sizing (``exit_load``): at g = 50 and
+# N = 1,000,000 the busiest exit gets 10,501 vehicles, 2.9 h at 1 veh/s (two lanes), well
+# inside the 6 h horizon; one lane would need g >= 80, and UXsim's all-pairs route tables
+# then take > 10 GB (measured: 10.5 GB RSS at g = 80 with 10,000 vehicles).
 
 SIDES = 4  # exit sides, in tie-break order: i = 0, i = g - 1, j = 0, j = g - 1
+CITY_G = 50
+CITY_LANES = 2
 
 
 class CityDemand(NamedTuple):

@@ -122,7 +122,7 @@ def test_the_script_runs_evacsim_alone_on_both_workloads(peers, tmp_path, capsys
 # --------------------------------------------------------------------------- city workload
 # Issue 17: every non-corner boundary node is an exit; each vehicle drives straight to the
 # nearest side. Brute force below re-derives the exits and the nearest side.
-CITY_G, CITY_N = 8, 300
+CITY_G, CITY_N = 8, 300  # tiny; the benchmark uses workload.CITY_G
 
 
 def _brute_nearest_exit(g: int, node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
