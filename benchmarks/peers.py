@@ -130,7 +130,8 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
     ``timers`` (optional dict) receives, for the throughput figure, the wall seconds spent
     in ``release`` and ``step_vehicles``, the CPU seconds of the latter, the tick count,
     and the kernel's events: link-to-link moves, entries from the wait list, arrivals, and
-    link visits (passes x links; the main pass visits every link every tick).
+    link visits (passes x links; the main pass visits every link every tick) and the
+    wait-list entries scanned (the kernel walks the whole origin wait list every tick).
     """
     from sim.core.queue import new_fleet, new_queues, release, step_vehicles
 
@@ -146,6 +147,7 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
     t, ticks, released, arrived = 0.0, 0, 0, 0
     t_rel = t_step = cpu_step = 0.0
     events = np.zeros(4, dtype=np.int64)  # link-to-link moves, entries, arrivals, passes
+    wait_visits = 0  # wait-list entries the kernel scans (the whole list, every tick)
     clock = time.perf_counter
     first = True
     while t < wl.HORIZON_S and arrived < n:
@@ -155,6 +157,7 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
         if k > released:
             release(fleet, queues, np.arange(released, k), dem.depart_s[released:k])
             released = k
+        wait_visits += int(queues.n_wait[0])
         c1, p1 = clock(), time.process_time()
         # The inputs are built here and fixed: check their values once, on the first tick.
         stats = step_vehicles(links, queues, fleet, next_link, target, shelter_open,
@@ -169,7 +172,7 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
     if timers is not None:
         timers.update(release_s=t_rel, step_s=t_step, step_cpu_s=cpu_step, ticks=ticks,
                       moves=int(events[0]), entries=int(events[1]), arrivals=int(events[2]),
-                      link_passes=int(events[3]) * grid.n_links)
+                      link_passes=int(events[3]) * grid.n_links, wait_visits=wait_visits)
     return EvacsimResult(dem, fleet.t_arrive_s - dem.depart_s, fleet.dest_node.copy(), t, ticks)
 
 
