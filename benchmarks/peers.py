@@ -1,4 +1,10 @@
-"""evacsim against its peers (UXsim, SUMO) on the grid-to-corners workload of issue 3.
+"""evacsim against its peers (UXsim, SUMO) on the grid workloads of issues 3 and 17.
+
+Two workloads, both built by ``benchmarks/workload.py``: ``--sizes GxN`` the
+grid-to-corners workload of issue 3 (four corner shelters), ``--city GxN`` the city
+workload of issue 17 (every non-corner boundary node an exit, straight to the nearest
+side, two-lane links: ``workload.build_city_demand``), sized so that 1,000,000 trips fit
+in the horizon at G = 50.
 
 The workload is built by ``benchmarks/workload.py``. Every simulator/mode runs as its own
 fresh process and is timed as a whole process (wall seconds, peak RSS of that process;
@@ -26,11 +32,19 @@ installed only evacsim runs.
   length + minGap 5 m (jam density 0.2 veh/m), tau / meso-tauff 1.64 s (gross headway
   2 s at 13.89 m/s: 1800 veh/h), ``sigma`` 0 and ``speedDev`` 0 (free flow 13.89 m/s),
   SUMO's default teleporting of vehicles stuck for 300 s (counted in "teleports").
+- City workload: the same settings per lane; links have ``workload.CITY_LANES`` lanes
+  (UXsim ``number_of_lanes`` and capacities x2, SUMO ``numLanes``, evacsim capacity and
+  storage x2); evacsim routes with one table per side (targets: that side's exits), SUMO
+  gets the straight routes, UXsim its default route choice to the destination node.
 
 Travel time is arrival minus the scheduled departure (waiting to enter the network
-counts) for every simulator. Usage::
+counts) for every simulator. Besides wall time and peak RSS each row has the process's
+CPU time, the vehicle-seconds advanced and the last arrival (throughput and real-time
+factor columns). Usage::
 
     python benchmarks/peers.py --sizes 20x10000 40x50000 --repeats 3
+    python benchmarks/peers.py --sizes --city 50x10000 50x100000 50x1000000 \\
+        --peers uxsim-cpp-5 sumo-meso --timeout 7200
     python benchmarks/peers.py --sizes 20x10000 20x50000 20x200000 40x10000 40x50000 \\
         40x200000 --peers none --dt 5 1 10
 """

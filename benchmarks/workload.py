@@ -12,6 +12,8 @@ no ties). The corners are shelters with unlimited room. Horizon: 6 simulated hou
 
 The same arrays feed evacsim (in-process) and the peers (UXsim, SUMO) in
 ``benchmarks/peers.py``, so every simulator sees identical origins, times and routes.
+The city workload of issue 17 (``build_city_demand`` and below) keeps this grid and
+departure rule with exits all round the boundary and two-lane links; see its section.
 Importing this module does no work and loads only numpy.
 """
 
