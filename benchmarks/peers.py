@@ -1,4 +1,10 @@
-"""evacsim against its peers (UXsim, SUMO) on the grid-to-corners workload of issue 3.
+"""evacsim against its peers (UXsim, SUMO) on the grid workloads of issues 3 and 17.
+
+Two workloads, both built by ``benchmarks/workload.py``: ``--sizes GxN`` the
+grid-to-corners workload of issue 3 (four corner shelters), ``--city GxN`` the city
+workload of issue 17 (every non-corner boundary node an exit, straight to the nearest
+side, two-lane links: ``workload.build_city_demand``), sized so that 1,000,000 trips fit
+in the horizon at G = 50.
 
 The workload is built by ``benchmarks/workload.py``. Every simulator/mode runs as its own
 fresh process and is timed as a whole process (wall seconds, peak RSS of that process;
@@ -26,11 +32,19 @@ installed only evacsim runs.
   length + minGap 5 m (jam density 0.2 veh/m), tau / meso-tauff 1.64 s (gross headway
   2 s at 13.89 m/s: 1800 veh/h), ``sigma`` 0 and ``speedDev`` 0 (free flow 13.89 m/s),
   SUMO's default teleporting of vehicles stuck for 300 s (counted in "teleports").
+- City workload: the same settings per lane; links have ``workload.CITY_LANES`` lanes
+  (UXsim ``number_of_lanes`` and capacities x2, SUMO ``numLanes``, evacsim capacity and
+  storage x2); evacsim routes with one table per side (targets: that side's exits), SUMO
+  gets the straight routes, UXsim its default route choice to the destination node.
 
 Travel time is arrival minus the scheduled departure (waiting to enter the network
-counts) for every simulator. Usage::
+counts) for every simulator. Besides wall time and peak RSS each row has the process's
+CPU time, the vehicle-seconds advanced and the last arrival (throughput and real-time
+factor columns). Usage::
 
     python benchmarks/peers.py --sizes 20x10000 40x50000 --repeats 3
+    python benchmarks/peers.py --sizes --city 50x10000 50x100000 50x1000000 \\
+        --peers uxsim-cpp-5 sumo-meso --timeout 7200
     python benchmarks/peers.py --sizes 20x10000 20x50000 20x200000 40x10000 40x50000 \\
         40x200000 --peers none --dt 5 1 10
 """
@@ -84,10 +98,10 @@ class EvacsimResult(NamedTuple):
     ticks: int
 
 
-def run_evacsim(g: int, n: int, *, dt_s: float = 5.0, tie_break: bool = True) -> EvacsimResult:
-    """Run the workload with evacsim's vehicle kernel, in this process."""
+def run_evacsim(g: int, n: int, *, dt_s: float = 5.0, tie_break: bool = True,
+                timers: dict | None = None) -> EvacsimResult:
+    """Run the corners workload with evacsim's vehicle kernel, in this process."""
     from sim.core.links import build_links
-    from sim.core.queue import new_fleet, new_queues, release, step_vehicles
     from sim.routing import next_hop, stack_tables
 
     grid = wl.build_grid(g)
@@ -98,43 +112,112 @@ def run_evacsim(g: int, n: int, *, dt_s: float = 5.0, tie_break: bool = True) ->
                  cost_s=wl.tie_break_cost_s(grid, c) if tie_break else None)
         for c in range(4)
     ]
-    next_link = stack_tables(tables)
     target = grid.corners.astype(np.int32)  # table c leads to corner c
+    return _drive(grid, links, dem, dem.corner, stack_tables(tables), target, grid.corners,
+                  dt_s, timers)
+
+
+def run_evacsim_city(g: int, n: int, *, dt_s: float = 5.0,
+                     timers: dict | None = None) -> EvacsimResult:
+    """Run the city workload (``workload.build_city_demand``) in this process.
+
+    One routing table per side, whose targets are that side's exits: from an interior
+    node the only shortest path to a side is the straight one (any other exit on that
+    side is farther), so every vehicle drives straight to ``demand.dest``.
+    """
+    from sim.core.links import build_links
+    from sim.routing import next_hop, stack_tables
+
+    grid = wl.build_grid(g)
+    dem = wl.build_city_demand(g, n)
+    links = build_links(grid.from_node, grid.to_node, **wl.link_arrays(grid, wl.CITY_LANES),
+                        n_nodes=grid.n_nodes)
+    tables = [next_hop(links, grid.n_nodes, wl.side_nodes(g, s)) for s in range(wl.SIDES)]
+    target = np.full(wl.SIDES, -1, dtype=np.int32)  # any open node of shelter set 0
+    return _drive(grid, links, dem, dem.side, stack_tables(tables), target, wl.exits(g),
+                  dt_s, timers)
+
+
+def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -> EvacsimResult:
+    """Release and advance the vehicles until all arrive or the horizon (both workloads).
+
+    ``timers`` (optional dict) receives, for the throughput figure, the wall seconds spent
+    in ``release`` and ``step_vehicles``, the CPU seconds of the latter, the tick count,
+    and the kernel's events: link-to-link moves, entries from the wait list, arrivals, and
+    link visits (passes x links; the main pass visits every link every tick) and the
+    wait-list entries scanned (the kernel walks the whole origin wait list every tick).
+    """
+    from sim.core.queue import new_fleet, new_queues, release, step_vehicles
+
+    n = dem.origin.size
     shelter_open = np.zeros(grid.n_nodes, dtype=np.bool_)
-    shelter_open[grid.corners] = True
+    shelter_open[shelters] = True
     shelter_room = np.zeros(grid.n_nodes, dtype=np.int64)
-    shelter_room[grid.corners] = 10**12  # unlimited
+    shelter_room[shelters] = 10**12  # unlimited
     speed_factor = np.ones(grid.n_links)
-    fleet = new_fleet(n, origin=dem.origin, table=dem.corner)
+    fleet = new_fleet(n, origin=dem.origin, table=table)
     queues = new_queues(links, n)
 
     t, ticks, released, arrived = 0.0, 0, 0, 0
+    t_rel = t_step = cpu_step = 0.0
+    events = np.zeros(4, dtype=np.int64)  # link-to-link moves, entries, arrivals, passes
+    wait_visits = 0  # wait-list entries the kernel scans (the whole list, every tick)
+    clock = time.perf_counter
+    first = True
     while t < wl.HORIZON_S and arrived < n:
         t1 = min(t + dt_s, wl.HORIZON_S)
         k = int(np.searchsorted(dem.depart_s, t1, side="right"))
+        c0 = clock()
         if k > released:
             release(fleet, queues, np.arange(released, k), dem.depart_s[released:k])
             released = k
+        wait_visits += int(queues.n_wait[0])
+        c1, p1 = clock(), time.process_time()
+        # The inputs are built here and fixed: check their values once, on the first tick.
         stats = step_vehicles(links, queues, fleet, next_link, target, shelter_open,
-                              shelter_room, speed_factor, t, t1 - t)
+                              shelter_room, speed_factor, t, t1 - t, check_values=first)
+        t_step += clock() - c1
+        cpu_step += time.process_time() - p1
+        t_rel += c1 - c0
+        events += (stats.n_moved_links, stats.n_entered, stats.n_arrived, stats.n_passes)
+        first = False
         arrived += stats.n_arrived
         t, ticks = t1, ticks + 1
+    if timers is not None:
+        timers.update(release_s=t_rel, step_s=t_step, step_cpu_s=cpu_step, ticks=ticks,
+                      moves=int(events[0]), entries=int(events[1]), arrivals=int(events[2]),
+                      link_passes=int(events[3]) * grid.n_links, wait_visits=wait_visits)
     return EvacsimResult(dem, fleet.t_arrive_s - dem.depart_s, fleet.dest_node.copy(), t, ticks)
 
 
 # --------------------------------------------------------------------------- children
 
 
-def _summary(travel_s: np.ndarray, demand: int, **extra) -> dict:
-    done = travel_s[np.isfinite(travel_s)]
+def _summary(travel_s: np.ndarray, demand: int, arrive_s: np.ndarray | None = None,
+             **extra) -> dict:
+    """Trips, mean travel time and, for the throughput figure, the vehicle-seconds.
+
+    ``veh_s`` is the sum of the completed trips' travel times (waiting to enter included):
+    the vehicle x seconds each simulator advanced, whatever its own tick. ``last_s`` is
+    the last arrival, the simulated time the run needed.
+    """
+    ok = np.isfinite(travel_s)
+    done = travel_s[ok]
+    last = float(np.max(arrive_s[ok])) if arrive_s is not None and done.size else None
     return {"demand": int(demand), "arrived": int(done.size),
-            "mean_tt_s": float(done.mean()) if done.size else None, **extra}
+            "mean_tt_s": float(done.mean()) if done.size else None,
+            "veh_s": float(done.sum()), "last_s": last, **extra}
 
 
-def _child_evacsim(g: int, n: int, mode: str) -> dict:
+def _child_evacsim(work: str, g: int, n: int, mode: str) -> dict:
     dt = float(mode.split("=")[1].split()[0])
-    res = run_evacsim(g, n, dt_s=dt, tie_break="plain" not in mode)
-    return _summary(res.travel_s, n, end_s=res.end_s, ticks=res.ticks)
+    timers: dict = {}
+    if work == "city":
+        res = run_evacsim_city(g, n, dt_s=dt, timers=timers)
+    else:
+        res = run_evacsim(g, n, dt_s=dt, tie_break="plain" not in mode, timers=timers)
+    return _summary(res.travel_s, n, res.demand.depart_s + res.travel_s, end_s=res.end_s,
+                    **timers)
 
 
 def _platoons(dem: wl.Demand, deltan: int) -> tuple[np.ndarray, np.ndarray]:
@@ -154,37 +237,39 @@ def _platoons(dem: wl.Demand, deltan: int) -> tuple[np.ndarray, np.ndarray]:
     return rep, dem.depart_s[rep]
 
 
-def _child_uxsim(g: int, n: int, mode: str) -> dict:
+def _child_uxsim(work: str, g: int, n: int, mode: str) -> dict:
     import uxsim
 
     engine, deltan = mode.split("-")
     deltan = int(deltan)
     grid = wl.build_grid(g)
-    dem = wl.build_demand(g, n)
+    dem = wl.build_city_demand(g, n) if work == "city" else wl.build_demand(g, n)
     world = uxsim.World(name="grid", deltan=deltan, tmax=wl.HORIZON_S, print_mode=0,
                         save_mode=0, show_mode=0, show_progress=0, random_seed=0,
                         vehicle_logging_timestep_interval=-1, cpp=engine == "cpp")
     for k in range(grid.n_nodes):
         world.addNode(f"n{k}", float(grid.x_m[k]), float(grid.y_m[k]))
+    lanes = wl.CITY_LANES if work == "city" else 1
     for k, (a, b) in enumerate(zip(grid.from_node.tolist(), grid.to_node.tolist(), strict=True)):
         world.addLink(f"l{k}", f"n{a}", f"n{b}", length=wl.SPACING_M, free_flow_speed=wl.FFS_MPS,
-                      jam_density=wl.JAM_DENSITY_VPM, number_of_lanes=1,
-                      capacity_out=wl.CAPACITY_VPH_LANE / 3600.0,
-                      capacity_in=wl.CAPACITY_VPH_LANE / 3600.0)
+                      jam_density=wl.JAM_DENSITY_VPM, number_of_lanes=lanes,
+                      capacity_out=lanes * wl.CAPACITY_VPH_LANE / 3600.0,
+                      capacity_in=lanes * wl.CAPACITY_VPH_LANE / 3600.0)
     rep, dep = _platoons(dem, deltan)
     for v, t in zip(rep.tolist(), dep.tolist(), strict=True):
         world.addVehicle(f"n{dem.origin[v]}", f"n{dem.dest[v]}", t)
     world.exec_simulation()
-    tt = np.array([veh.travel_time if veh.state == "end" else np.nan
-                   for veh in world.VEHICLES.values()], dtype=np.float64)
-    tt = np.repeat(tt, deltan)
-    return _summary(tt, rep.size * deltan)
+    vehs = list(world.VEHICLES.values())
+    tt = np.array([veh.travel_time if veh.state == "end" else np.nan for veh in vehs],
+                  dtype=np.float64)
+    arr = dep + tt  # VEHICLES keeps the order of addVehicle
+    return _summary(np.repeat(tt, deltan), rep.size * deltan, np.repeat(arr, deltan))
 
 
 def _child_main(argv: list[str]) -> int:
-    sim, g, n, mode, out = argv
+    sim, work, g, n, mode, out = argv
     child = {"evacsim": _child_evacsim, "uxsim": _child_uxsim}[sim]
-    Path(out).write_text(json.dumps(child(int(g), int(n), mode)), encoding="utf-8")
+    Path(out).write_text(json.dumps(child(work, int(g), int(n), mode)), encoding="utf-8")
     return 0
 
 
@@ -197,23 +282,38 @@ def _sumo_bin(name: str) -> str:
     return str(Path(sumo.SUMO_HOME) / "bin" / name)
 
 
-def _sumo_inputs(g: int, n: int, work: Path) -> tuple[Path, Path]:
-    """Write the SUMO network (once per g) and the routes (once per g, n)."""
+def _sumo_inputs(g: int, n: int, work: Path, kind: str = "corners") -> tuple[Path, Path]:
+    """Write the SUMO network (once per g) and the routes (once per workload, g, n)."""
     grid = wl.build_grid(g)
-    net = work / f"grid{g}.net.xml"
+    lanes = wl.CITY_LANES if kind == "city" else 1
+    net = work / (f"grid{g}.net.xml" if lanes == 1 else f"grid{g}-{lanes}lanes.net.xml")
     if not net.exists():
-        nod, edg = work / f"grid{g}.nod.xml", work / f"grid{g}.edg.xml"
+        nod, edg = work / f"grid{g}.nod.xml", work / f"grid{g}-{lanes}.edg.xml"
         nod.write_text("<nodes>\n" + "".join(
             f'  <node id="n{k}" x="{x:.1f}" y="{y:.1f}"/>\n'
             for k, (x, y) in enumerate(zip(grid.x_m, grid.y_m, strict=True))) + "</nodes>\n")
         edg.write_text("<edges>\n" + "".join(
-            f'  <edge id="l{k}" from="n{a}" to="n{b}" numLanes="1" speed="{wl.FFS_MPS}"/>\n'
+            f'  <edge id="l{k}" from="n{a}" to="n{b}" numLanes="{lanes}" '
+            f'speed="{wl.FFS_MPS}"/>\n'
             for k, (a, b) in enumerate(zip(grid.from_node, grid.to_node, strict=True)))
             + "</edges>\n")
         subprocess.run([_sumo_bin("netconvert"), "-n", str(nod), "-e", str(edg), "-o", str(net),
                         "--no-turnarounds", "true", "--no-warnings", "true"], check=True,
                        capture_output=True)
-    rou = work / f"grid{g}-{n}.rou.xml"
+    rou = work / f"grid{g}-{n}.rou.xml" if kind == "corners" else work / f"city{g}-{n}.rou.xml"
+    if kind == "city" and not rou.exists():
+        dem = wl.build_city_demand(g, n)
+        origins, first = np.unique(dem.origin, return_index=True)
+        lookup = {(a, b): k for k, (a, b) in
+                  enumerate(zip(grid.from_node.tolist(), grid.to_node.tolist(), strict=True))}
+        lines = ['<routes>\n', _SUMO_VTYPE]
+        for o, d in zip(origins.tolist(), dem.dest[first].tolist(), strict=True):
+            path = wl._straight(lookup, g, o, d)
+            lines.append(f'  <route id="o{o}" edges="{" ".join(f"l{k}" for k in path)}"/>\n')
+        lines += [f'  <vehicle id="{k}" type="car" route="o{o}" depart="{t:.3f}"/>\n'
+                  for k, (o, t) in enumerate(zip(dem.origin.tolist(), dem.depart_s.tolist(),
+                                                 strict=True))]
+        rou.write_text("".join(lines) + "</routes>\n")
     if not rou.exists():
         from sim.core.links import build_links
         from sim.routing import next_hop, stack_tables
@@ -226,8 +326,7 @@ def _sumo_inputs(g: int, n: int, work: Path) -> tuple[Path, Path]:
         dem = wl.build_demand(g, n)
         origins = np.unique(dem.origin)
         corner, _ = wl.nearest_corner(g, origins)
-        lines = ['<routes>\n', f'  <vType id="car" length="2.5" minGap="2.5" tau="{SUMO_TAU_S}" '
-                 f'sigma="0" speedDev="0" maxSpeed="{wl.FFS_MPS}"/>\n']
+        lines = ['<routes>\n', _SUMO_VTYPE]
         for o, c in zip(origins.tolist(), corner.tolist(), strict=True):
             path = wl.routes(grid, next_link, c, [o])[0]
             lines.append(f'  <route id="o{o}" edges="{" ".join(f"l{k}" for k in path)}"/>\n')
@@ -238,8 +337,13 @@ def _sumo_inputs(g: int, n: int, work: Path) -> tuple[Path, Path]:
     return net, rou
 
 
-def _sumo_cmd(g: int, n: int, mode: str, work: Path, tag: str) -> tuple[list[str], Path, Path]:
-    net, rou = _sumo_inputs(g, n, work)
+_SUMO_VTYPE = (f'  <vType id="car" length="2.5" minGap="2.5" tau="{SUMO_TAU_S}" '
+               f'sigma="0" speedDev="0" maxSpeed="{wl.FFS_MPS}"/>\n')
+
+
+def _sumo_cmd(g: int, n: int, mode: str, work: Path, tag: str,
+              kind: str = "corners") -> tuple[list[str], Path, Path]:
+    net, rou = _sumo_inputs(g, n, work, kind)
     trip, stat = work / f"trip-{tag}.xml", work / f"stat-{tag}.xml"
     cmd = [_sumo_bin("sumo"), "-n", str(net), "-r", str(rou), "--end", str(int(wl.HORIZON_S)),
            "--tripinfo-output", str(trip), "--statistic-output", str(stat), "--no-step-log",
@@ -250,10 +354,15 @@ def _sumo_cmd(g: int, n: int, mode: str, work: Path, tag: str) -> tuple[list[str
 
 
 def _sumo_result(n: int, trip: Path, stat: Path) -> dict:
-    tt = [float(e.get("duration")) + float(e.get("departDelay"))
-          for _, e in ET.iterparse(trip) if e.tag == "tripinfo"]
+    tt, arr = [], []
+    for _, e in ET.iterparse(trip):
+        if e.tag == "tripinfo":
+            tt.append(float(e.get("duration")) + float(e.get("departDelay")))
+            arr.append(float(e.get("arrival")))
+            e.clear()
     tele = ET.parse(stat).getroot().find("teleports")
-    return _summary(np.array(tt), n, teleports=int(tele.get("total")) if tele is not None else None)
+    return _summary(np.array(tt), n, np.array(arr),
+                    teleports=int(tele.get("total")) if tele is not None else None)
 
 
 # --------------------------------------------------------------------------- timing
@@ -265,13 +374,14 @@ _WRAPPER = (
     "try:\n    rc = p.wait(timeout=float(sys.argv[1]))\n"
     "except subprocess.TimeoutExpired:\n    p.kill(); p.wait(); rc = 'timeout'\n"
     "w = time.perf_counter() - t\n"
-    "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-    "print(json.dumps({'rc': rc, 'wall': w, 'mib': m}))\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps({'rc': rc, 'wall': w, 'mib': u.ru_maxrss / 1024,\n"
+    "                  'cpu': u.ru_utime + u.ru_stime}))\n"
 )
 
 
 def _timed(cmd: list[str], timeout_s: float) -> dict:
-    """Run ``cmd`` as the only child of a fresh wrapper: wall s and that child's peak MiB."""
+    """Run ``cmd`` as the only child of a fresh wrapper: wall s, peak MiB and CPU s."""
     out = subprocess.run([sys.executable, "-c", _WRAPPER, str(timeout_s), *cmd],
                          capture_output=True, text=True, check=False)
     lines = out.stdout.strip().splitlines()
@@ -283,26 +393,34 @@ def _timed(cmd: list[str], timeout_s: float) -> dict:
     return res
 
 
-def _measure(sim: str, mode: str, g: int, n: int, args) -> dict:
-    walls, mibs, result = [], [], None
+def _measure(sim: str, mode: str, work: str, g: int, n: int, args) -> dict:
+    walls, mibs, cpus, result = [], [], [], None
     for r in range(args.repeats):
-        tag = f"{sim}-{mode.replace(' ', '_').replace('=', '')}-{g}-{n}-{r}"
+        tag = f"{sim}-{mode.replace(' ', '_').replace('=', '')}-{work}-{g}-{n}-{r}"
         if sim == "sumo":
-            cmd, trip, stat = _sumo_cmd(g, n, mode, args.work, tag)
+            cmd, trip, stat = _sumo_cmd(g, n, mode, args.work, tag, work)
         else:
             out = args.work / f"{tag}.json"
-            cmd = [sys.executable, str(HERE), "--child", sim, str(g), str(n), mode, str(out)]
+            cmd = [sys.executable, str(HERE), "--child", sim, work, str(g), str(n), mode, str(out)]
         res = _timed(cmd, args.timeout)
         if res["rc"] == "timeout":
-            return {"sim": sim, "mode": mode, "g": g, "n": n, "timeout": args.timeout}
+            row = {"sim": sim, "mode": mode, "work": work, "g": g, "n": n,
+                   "timeout": args.timeout}
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            return row
         walls.append(res["wall"])
         mibs.append(res["mib"])
+        cpus.append(res["cpu"])
         result = (_sumo_result(n, trip, stat) if sim == "sumo"
                   else json.loads(out.read_text(encoding="utf-8")))
+        if sim == "sumo":
+            trip.unlink(missing_ok=True)  # 1M trips: ~300 MB each
         if res["wall"] > args.single_above:
             break  # long runs are measured once
-    row = {"sim": sim, "mode": mode, "g": g, "n": n, "wall_s": statistics.median(walls),
-           "walls": walls, "peak_mib": statistics.median(mibs), **result}
+    row = {"sim": sim, "mode": mode, "work": work, "g": g, "n": n,
+           "wall_s": statistics.median(walls), "walls": walls,
+           "peak_mib": statistics.median(mibs), "cpu_s": statistics.median(cpus),
+           "load": os.getloadavg()[0], **result}
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
@@ -312,26 +430,37 @@ def _installed(name: str) -> bool:
 
 
 def _table(rows: list[dict], dt0: float) -> str:
-    base = {(r["g"], r["n"]): r for r in rows
+    base = {(r["work"], r["g"], r["n"]): r for r in rows
             if r["sim"] == "evacsim" and r["mode"] == f"dt={dt0:g}" and "wall_s" in r}
-    out = ["| simulator | mode | G | N | wall s (median) | runs | peak MiB | demand | trips "
-           "completed | mean travel time min | evacsim speed-up | evacsim memory ratio |",
-           "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    out = ["| simulator | mode | workload | G | N | wall s (median) | runs | peak MiB | demand | "
+           "trips completed | mean travel time min | evacsim speed-up | evacsim memory ratio | "
+           "M veh-updates/s | real-time factor | CPU s | CPU speed-up |",
+           "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     # speed-up: peer median wall / evacsim median wall at the same size (reference tick);
-    # memory ratio: evacsim peak / peer peak (< 1: evacsim needs less).
+    # memory ratio: evacsim peak / peer peak (< 1: evacsim needs less);
+    # veh-updates/s: vehicle-seconds advanced (sum of completed travel times) per wall
+    # second, i.e. vehicle-updates at a common 1 s tick; real-time factor: last arrival
+    # (simulated s) / wall s; CPU s: user + system time of the process (on a shared
+    # machine less sensitive to other jobs than wall time), CPU speed-up its ratio.
     for r in rows:
         if "wall_s" not in r:
-            out.append(f"| {r['sim']} | {r['mode']} | {r['g']} | {r['n']:,} | > {r['timeout']:.0f} "
-                       "(stopped) | | | | | | | |")
+            out.append(f"| {r['sim']} | {r['mode']} | {r['work']} | {r['g']} | {r['n']:,} | "
+                       f"> {r['timeout']:.0f} (stopped) | | | | | | | | | | | |")
             continue
-        b = base.get((r["g"], r["n"]))
+        b = base.get((r["work"], r["g"], r["n"]))
         speed = f"{r['wall_s'] / b['wall_s']:.1f}x" if b and r["sim"] != "evacsim" else ""
         mem = f"{b['peak_mib'] / r['peak_mib']:.2f}" if b and r["sim"] != "evacsim" else ""
         tt = f"{r['mean_tt_s'] / 60:.1f}" if r["mean_tt_s"] is not None else "-"
         extra = f" ({r['teleports']} teleports)" if r.get("teleports") else ""
-        out.append(f"| {r['sim']} | {r['mode']} | {r['g']} | {r['n']:,} | {r['wall_s']:.2f} | "
-                   f"{', '.join(f'{w:.2f}' for w in r['walls'])} | {r['peak_mib']:.0f} | "
-                   f"{r['demand']:,} | {r['arrived']:,}{extra} | {tt} | {speed} | {mem} |")
+        vu = f"{r['veh_s'] / r['wall_s'] / 1e6:.3g}" if r.get("veh_s") else ""
+        rtf = f"{r['last_s'] / r['wall_s']:,.0f}" if r.get("last_s") else ""
+        cpu = f"{r['cpu_s']:.2f}" if r.get("cpu_s") is not None else ""
+        cpu_x = (f"{r['cpu_s'] / b['cpu_s']:.1f}x" if b and r["sim"] != "evacsim"
+                 and r.get("cpu_s") and b.get("cpu_s") else "")
+        out.append(f"| {r['sim']} | {r['mode']} | {r['work']} | {r['g']} | {r['n']:,} | "
+                   f"{r['wall_s']:.2f} | {', '.join(f'{w:.2f}' for w in r['walls'])} | "
+                   f"{r['peak_mib']:.0f} | {r['demand']:,} | {r['arrived']:,}{extra} | {tt} | "
+                   f"{speed} | {mem} | {vu} | {rtf} | {cpu} | {cpu_x} |")
     return "\n".join(out)
 
 
@@ -342,8 +471,10 @@ def main(argv: list[str] | None = None) -> int:
         return _child_main(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", nargs="+", default=["20x10000", "40x50000"],
-                    help="GxN pairs, e.g. 40x50000")
+    ap.add_argument("--sizes", nargs="*", default=["20x10000", "40x50000"],
+                    help="GxN pairs of the corners workload, e.g. 40x50000")
+    ap.add_argument("--city", nargs="*", default=[],
+                    help="GxN pairs of the city workload (exits all round), e.g. 80x1000000")
     ap.add_argument("--peers", nargs="+", default=["all"],
                     help="all, none, or some of: " + " ".join(
                         [f"uxsim-{m}" for m in UXSIM_MODES] + [f"sumo-{m}" for m in SUMO_MODES]))
@@ -358,7 +489,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "evacsim-peers")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    sizes = [tuple(int(x) for x in s.lower().split("x")) for s in args.sizes]
+    sizes = [("corners", *(int(x) for x in s.lower().split("x"))) for s in args.sizes]
+    sizes += [("city", *(int(x) for x in s.lower().split("x"))) for s in args.city]
+    if not sizes:
+        ap.error("give --sizes and/or --city")
 
     wanted = set(args.peers)
     peers = []
@@ -371,17 +505,23 @@ def main(argv: list[str] | None = None) -> int:
     ev_modes = [f"dt={d:g}" for d in args.dt] + ([f"dt={args.dt[0]:g} plain-ties"]
                                                  if args.plain_ties else [])
 
-    g0, n0 = min(sizes, key=lambda s: s[0] * s[1])
-    warm = _timed([sys.executable, str(HERE), "--child", "evacsim", str(g0), str(n0),
+    w0, g0, n0 = min(sizes, key=lambda s: s[1] * s[2])
+    load0 = os.getloadavg()
+    warm = _timed([sys.executable, str(HERE), "--child", "evacsim", w0, str(g0), str(n0),
                    ev_modes[0], str(args.work / "warmup.json")], args.timeout)
     rows = []
-    for g, n in sizes:
-        for mode in ev_modes:
-            rows.append(_measure("evacsim", mode, g, n, args))
+    for work, g, n in sizes:
+        ev = ev_modes if work == "corners" else [m for m in ev_modes if "plain" not in m]
+        for mode in ev:
+            rows.append(_measure("evacsim", mode, work, g, n, args))
         for sim, mode in peers:
-            rows.append(_measure(sim, mode, g, n, args))
-    print(f"\n_{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, repeats {args.repeats}; "
-          f"evacsim warm-up run (fills the numba cache) G={g0} N={n0}: {warm['wall']:.1f} s_\n")
+            rows.append(_measure(sim, mode, work, g, n, args))
+    load1 = os.getloadavg()
+    print(f"\n_{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, repeats "
+          f"{args.repeats}; load average (1/5/15 min) at start "
+          f"{' / '.join(f'{x:.1f}' for x in load0)}, at end "
+          f"{' / '.join(f'{x:.1f}' for x in load1)}; evacsim warm-up run (fills the numba "
+          f"cache) {w0} G={g0} N={n0}: {warm['wall']:.1f} s_\n")
     print(_table(rows, args.dt[0]))
     return 0
 

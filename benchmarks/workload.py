@@ -12,6 +12,8 @@ no ties). The corners are shelters with unlimited room. Horizon: 6 simulated hou
 
 The same arrays feed evacsim (in-process) and the peers (UXsim, SUMO) in
 ``benchmarks/peers.py``, so every simulator sees identical origins, times and routes.
+The city workload of issue 17 (``build_city_demand`` and below) keeps this grid and
+departure rule with exits all round the boundary and two-lane links; see its section.
 Importing this module does no work and loads only numpy.
 """
 
@@ -162,15 +164,19 @@ def build_demand(g: int, n: int, *, seed: int = SEED) -> Demand:
     )
 
 
-def link_arrays(grid: Grid) -> dict[str, np.ndarray]:
-    """Per-link attributes in evacsim's units (the keyword arguments of ``build_links``)."""
+def link_arrays(grid: Grid, lanes: int = 1) -> dict[str, np.ndarray]:
+    """Per-link attributes in evacsim's units (the keyword arguments of ``build_links``).
+
+    ``lanes`` multiplies the capacity and the storage (1: the corners workload; the city
+    workload uses ``CITY_LANES``).
+    """
     n = grid.n_links
     return {
         "length_m": np.full(n, SPACING_M),
         "ffs_mps": np.full(n, FFS_MPS),
-        "lanes": np.ones(n),
-        "capacity_vps": np.full(n, CAPACITY_VPH_LANE / 3600.0),
-        "storage_veh": np.full(n, int(SPACING_M * JAM_DENSITY_VPM), dtype=np.int32),
+        "lanes": np.full(n, float(lanes)),
+        "capacity_vps": np.full(n, lanes * CAPACITY_VPH_LANE / 3600.0),
+        "storage_veh": np.full(n, int(lanes * SPACING_M * JAM_DENSITY_VPM), dtype=np.int32),
     }
 
 
@@ -209,3 +215,117 @@ def routes(grid: Grid, next_link: np.ndarray, corner: int, nodes: np.ndarray) ->
             node = int(grid.to_node[lk])
         out.append(path)
     return out
+
+
+# --------------------------------------------------------------------------- city workload
+#
+# Issue 17: the corners workload saturates its four corners (1 veh/s each) long before
+# N = 200,000, so SUMO teleports and nobody can compare at scale. The city workload keeps
+# the grid and the departure rule, but every non-corner boundary node is an exit, each
+# vehicle drives straight to the nearest side (4 (g - 2) exits), and links have two lanes.
+# No two flows ever cross (every node's through traffic goes one way), so the comparison
+# measures the engines, not their junction models. Sizing (``exit_load``): at g = 50 and
+# N = 1,000,000 the busiest exit gets 10,501 vehicles, 2.9 h at 1 veh/s (two lanes), well
+# inside the 6 h horizon; one lane would need g >= 80, and UXsim's all-pairs route tables
+# then take > 10 GB (measured: 10.5 GB RSS at g = 80 with 10,000 vehicles).
+
+SIDES = 4  # exit sides, in tie-break order: i = 0, i = g - 1, j = 0, j = g - 1
+CITY_G = 50
+CITY_LANES = 2
+
+
+class CityDemand(NamedTuple):
+    """One row per vehicle of the city workload, in departure order.
+
+    Attributes
+    ----------
+    origin : int32[n]
+        Origin node, an interior node (``0 < i, j < g - 1``).
+    depart_s : float64[n]
+        Departure time, seconds: ``1800 k / n``.
+    side : int32[n]
+        Exit side 0..3 (``i = 0``, ``i = g - 1``, ``j = 0``, ``j = g - 1``): the nearest one,
+        the first in that order on a tie.
+    dest : int32[n]
+        The exit: the origin's projection onto that side (never a corner).
+    hops : int32[n]
+        Links to it (the distance to the side).
+    """
+
+    origin: np.ndarray
+    depart_s: np.ndarray
+    side: np.ndarray
+    dest: np.ndarray
+    hops: np.ndarray
+
+
+def exits(g: int) -> np.ndarray:
+    """The exit nodes of the city workload: every non-corner boundary node, ascending."""
+    g = _check_g(g)
+    i, j = np.divmod(np.arange(g * g), g)
+    edge_i = (i == 0) | (i == g - 1)
+    edge_j = (j == 0) | (j == g - 1)
+    return np.flatnonzero(edge_i ^ edge_j).astype(np.int32)
+
+
+def nearest_side(g: int, node: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest side of each interior node: (side 0..3, exit node, hops)."""
+    g = _check_g(g)
+    i, j = np.divmod(np.asarray(node, dtype=np.int64), g)
+    d = np.stack([i, g - 1 - i, j, g - 1 - j])
+    side = d.argmin(axis=0)  # first minimum on a tie
+    exit_i = np.choose(side, [np.zeros_like(i), np.full_like(i, g - 1), i, i])
+    exit_j = np.choose(side, [j, j, np.zeros_like(j), np.full_like(j, g - 1)])
+    return (side.astype(np.int32), (exit_i * g + exit_j).astype(np.int32),
+            d.min(axis=0).astype(np.int32))
+
+
+def build_city_demand(g: int, n: int, *, seed: int = SEED) -> CityDemand:
+    """Draw the ``n`` vehicles of the city workload: uniform over the interior nodes."""
+    g = _check_g(g)
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"workload: n: expected >= 1 vehicles, got {n}")
+    i, j = np.divmod(np.arange(g * g), g)
+    interior = np.flatnonzero((i > 0) & (i < g - 1) & (j > 0) & (j < g - 1))  # ascending
+    rng = np.random.default_rng(seed)
+    origin = interior[rng.integers(0, interior.size, size=n)].astype(np.int32)
+    side, dest, hops = nearest_side(g, origin)
+    return CityDemand(origin=origin,
+                      depart_s=DEPART_WINDOW_S * np.arange(n, dtype=np.float64) / n,
+                      side=side, dest=dest, hops=hops)
+
+
+def side_nodes(g: int, side: int) -> np.ndarray:
+    """The exits on one side (the targets of that side's routing table)."""
+    ex = exits(g)
+    i, j = np.divmod(ex, g)
+    on = [i == 0, i == g - 1, j == 0, j == g - 1][side]
+    return ex[on]
+
+
+def straight_route(grid: Grid, origin: int, dest: int) -> list[int]:
+    """Link indices of the straight path from ``origin`` to ``dest`` (same row or column)."""
+    g = grid.g
+    lookup = {(a, b): k for k, (a, b) in
+              enumerate(zip(grid.from_node.tolist(), grid.to_node.tolist(), strict=True))}
+    return _straight(lookup, g, origin, dest)
+
+
+def _straight(lookup: dict, g: int, origin: int, dest: int) -> list[int]:
+    (oi, oj), (di, dj) = divmod(int(origin), g), divmod(int(dest), g)
+    if oi != di and oj != dj:
+        raise ValueError(f"workload: {origin} and {dest} share no row or column")
+    si, sj = np.sign(di - oi), np.sign(dj - oj)
+    path, (ci, cj) = [], (oi, oj)
+    while (ci, cj) != (di, dj):
+        ni, nj = ci + si, cj + sj
+        path.append(lookup[(ci * g + cj, ni * g + nj)])
+        ci, cj = ni, nj
+    return path
+
+
+def exit_load(g: int, n: int) -> np.ndarray:
+    """Vehicles bound for each exit (``exits(g)`` order), for sizing the grid."""
+    dem = build_city_demand(g, n)
+    return np.bincount(np.searchsorted(exits(g), dem.dest), minlength=exits(g).size)

@@ -107,11 +107,91 @@ def test_the_corner_tie_break_uses_both_entry_links_of_each_corner(peers):
         assert counts.size == 2 and abs(counts[0] - counts[1]) <= g // 2
 
 
-def test_the_script_runs_evacsim_alone(peers, tmp_path, capsys):
-    assert peers.main(["--sizes", f"{G}x{N}", "--peers", "none", "--repeats", "1",
-                       "--work", str(tmp_path)]) == 0
-    table = capsys.readouterr().out
-    row = next(line for line in table.splitlines() if line.startswith("| evacsim"))
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[:4] == ["evacsim", "dt=5", str(G), str(N)]
-    assert cells[8] == str(N)  # trips completed
+def test_the_script_runs_evacsim_alone_on_both_workloads(peers, tmp_path, capsys):
+    assert peers.main(["--sizes", f"{G}x{N}", "--city", f"{CITY_G}x{CITY_N}", "--peers", "none",
+                       "--repeats", "1", "--work", str(tmp_path)]) == 0
+    rows = [[c.strip() for c in line.strip("|").split("|")]
+            for line in capsys.readouterr().out.splitlines() if line.startswith("| evacsim")]
+    assert [r[:5] for r in rows] == [["evacsim", "dt=5", "corners", str(G), str(N)],
+                                     ["evacsim", "dt=5", "city", str(CITY_G), str(CITY_N)]]
+    assert [r[9] for r in rows] == [str(N), str(CITY_N)]  # trips completed
+    for r in rows:  # throughput (M vehicle-updates/s) and real-time factor
+        assert float(r[13]) > 0 and float(r[14].replace(",", "")) > 0
+
+
+# --------------------------------------------------------------------------- city workload
+# Issue 17: every non-corner boundary node is an exit; each vehicle drives straight to the
+# nearest side. Brute force below re-derives the exits and the nearest side.
+CITY_G, CITY_N = 8, 300  # tiny; the benchmark uses workload.CITY_G
+
+
+def _brute_nearest_exit(g: int, node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Over every boundary node: the nearest by Manhattan distance (ties: side order)."""
+    i, j = np.divmod(node, g)
+    bi, bj = np.divmod(np.arange(g * g), g)
+    boundary = ((bi == 0) | (bi == g - 1) | (bj == 0) | (bj == g - 1))
+    bnodes = np.flatnonzero(boundary)
+    d = np.abs(i[:, None] - bi[bnodes][None, :]) + np.abs(j[:, None] - bj[bnodes][None, :])
+    hops = d.min(axis=1)
+    # unique nearest boundary node unless equidistant to two sides (diagonals)
+    return bnodes, hops
+
+
+@pytest.fixture(scope="module")
+def city(peers):
+    return peers.run_evacsim_city(CITY_G, CITY_N, dt_s=5.0)
+
+
+def test_city_exits_and_destinations_follow_the_workload(peers):
+    import workload as wl
+
+    g = CITY_G
+    ex = wl.exits(g)
+    assert ex.size == 4 * (g - 2)  # every boundary node but the 4 corners
+    i, j = np.divmod(ex, g)
+    assert np.all((i == 0) | (i == g - 1) | (j == 0) | (j == g - 1))
+    assert not np.isin(ex, [0, g - 1, (g - 1) * g, g * g - 1]).any()
+    dem = wl.build_city_demand(g, CITY_N)
+    oi, oj = np.divmod(dem.origin, g)
+    assert np.all((oi > 0) & (oi < g - 1) & (oj > 0) & (oj < g - 1))  # interior origins
+    assert np.isin(dem.dest, ex).all()
+    _, hops = _brute_nearest_exit(g, dem.origin)
+    np.testing.assert_array_equal(dem.hops, hops)  # the nearest exit, by brute force
+    di, dj = np.divmod(dem.dest, g)
+    assert np.all((di == oi) | (dj == oj))  # straight ahead: same row or column
+    np.testing.assert_array_equal(np.abs(di - oi) + np.abs(dj - oj), dem.hops)
+    np.testing.assert_array_equal(dem.origin, wl.build_city_demand(g, CITY_N).origin)
+
+
+def test_city_every_trip_completes_at_its_exit_no_faster_than_free_flow(city):
+    assert np.isfinite(city.travel_s).all()
+    np.testing.assert_array_equal(city.dest_node, city.demand.dest)
+    assert np.all(city.travel_s >= city.demand.hops * FREE_FLOW_LINK_S * (1 - 1e-12))
+    # one vehicle is alone on its route: some trip takes exactly its free-flow time
+    assert np.isclose(city.travel_s, city.demand.hops * FREE_FLOW_LINK_S, rtol=1e-12).any()
+
+
+def test_city_run_is_deterministic(peers, city):
+    again = peers.run_evacsim_city(CITY_G, CITY_N, dt_s=5.0)
+    np.testing.assert_array_equal(again.travel_s, city.travel_s)
+
+
+def test_city_straight_routes_match_the_routing_tables(peers):
+    """The routes SUMO is given (straight lines) are the ones evacsim's side tables take."""
+    import workload as wl
+
+    from sim.core.links import build_links
+    from sim.routing import next_hop
+
+    g = CITY_G
+    grid = wl.build_grid(g)
+    links = build_links(grid.from_node, grid.to_node, **wl.link_arrays(grid), n_nodes=grid.n_nodes)
+    dem = wl.build_city_demand(g, CITY_N)
+    tables = [next_hop(links, grid.n_nodes, wl.side_nodes(g, s)).next_link for s in range(4)]
+    for o, d, s in zip(dem.origin[:60].tolist(), dem.dest[:60].tolist(),
+                       dem.side[:60].tolist(), strict=True):
+        path, node = [], o
+        while node != d:
+            path.append(int(tables[s][node]))
+            node = int(grid.to_node[path[-1]])
+        assert path == wl.straight_route(grid, o, d)
