@@ -448,7 +448,7 @@ def step(z, st, p, src, dt):
     st.acc[4] = hmax
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: the hazard runs it on a thread beside the traffic
 def advance(z, st, p, src, t_end_s):
     """Step the state from ``st.acc[0]`` to ``t_end_s`` with adaptive steps.
 
