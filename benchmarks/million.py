@@ -81,7 +81,7 @@ def _run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float
 def _hazard_text(kind: str, dem: Path) -> str:
     """The ``[[hazards]]`` tables of a shipped scenario, DEM pointed at ``dem``."""
     text = (REPO / "scenarios" / HAZARD_FILES[kind]).read_text(encoding="utf-8")
-    text = text[text.index("[[hazards]]"):]
+    text = text[re.search(r"^\[\[hazards\]\]\s*$", text, flags=re.M).start():]
     return re.sub(r'^dem = "[^"]*"', f'dem = "{dem.as_posix()}"', text, flags=re.M)
 
 
