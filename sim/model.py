@@ -483,6 +483,7 @@ class EvacuationModel(mesa.Model):
             self._hazard_due[i] = t_s + hz.cadence_s
             view = view if view is not None else self.people_view()
             upd: HazardUpdate = hz.update(t_s, view)
+            self._prefetch(hz, t_s, self._hazard_due[i])
             if upd.drive_factor is not None:
                 self._drive_factors[i] = np.clip(
                     np.asarray(upd.drive_factor, dtype=np.float64), 0.0, 1.0
@@ -536,6 +537,21 @@ class EvacuationModel(mesa.Model):
                 f"{n_drive} road links and {n_walk} footpath links closed",
             )
             self._refresh_routes()
+
+    def _prefetch(self, hz: Hazard, t_s: float, due_s: float) -> None:
+        """Tell a hazard that can work ahead (``prefetch``) the time of its next update.
+
+        The time is the first tick at or after ``due_s``, summed tick by tick exactly as
+        :meth:`step` sums it; none when the run ends before it.
+        """
+        ahead = getattr(hz, "prefetch", None)
+        if ahead is None:
+            return
+        t_next = t_s
+        while t_next + 1e-9 < due_s:
+            t_next += self.tick_s
+        if t_next < self.horizon_s - 1e-9:
+            ahead(t_next)
 
     def _apply_protective_actions(self) -> None:
         """Apply the hazards' protective-action orders (:mod:`sim.orders`).

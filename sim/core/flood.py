@@ -189,6 +189,12 @@ def hydrograph_q(t_s, q_m3s, n, t):
 
 
 @njit(cache=True)
+def _depth_f(za, zb, ha, hb):
+    """Flow depth of a face: highest water surface above the higher bed (as in _face_q)."""
+    return max(za + ha, zb + hb) - max(za, zb)
+
+
+@njit(cache=True)
 def _face_q(q, q_side, theta, za, zb, ha, hb, dt, dx, p_n2, h_min, fr_max):
     """New unit discharge across a face from cell a (west/south) to cell b.
 
@@ -362,7 +368,8 @@ def step(z, st, p, src, dt):
                         qx[i, nx] = _edge_q(h[i, nx - 1], _out_slope(z[i, nx - 2], h[i, nx - 2],
                                             z[i, nx - 1], h[i, nx - 1], dx), dx, nman, hmin,
                                             frmax)
-                elif h[i, j] > 0.0 or h[i, j - 1] > 0.0:
+                elif ((h[i, j] > 0.0 or h[i, j - 1] > 0.0)
+                      and _depth_f(z[i, j - 1], z[i, j], h[i, j - 1], h[i, j]) > hmin):
                     q0 = _scaled(px[i, j], lim[i, j], lim[i, j - 1])
                     qw = _scaled(px[i, j - 1], lim[i, j - 1], lim[i, j - 2] if j > 1 else 0.0)
                     qe = _scaled(px[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lim[i, j])
@@ -383,7 +390,8 @@ def step(z, st, p, src, dt):
                         qy[ny, j] = _edge_q(h[ny - 1, j], _out_slope(z[ny - 2, j], h[ny - 2, j],
                                             z[ny - 1, j], h[ny - 1, j], dx), dx, nman, hmin,
                                             frmax)
-                elif h[i, j] > 0.0 or h[i - 1, j] > 0.0:
+                elif ((h[i, j] > 0.0 or h[i - 1, j] > 0.0)
+                      and _depth_f(z[i - 1, j], z[i, j], h[i - 1, j], h[i, j]) > hmin):
                     q0 = _scaled(py[i, j], lim[i, j], lim[i - 1, j])
                     qs = _scaled(py[i - 1, j], lim[i - 1, j], lim[i - 2, j] if i > 1 else 0.0)
                     qn = _scaled(py[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lim[i, j])
@@ -448,7 +456,7 @@ def step(z, st, p, src, dt):
     st.acc[4] = hmax
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: the hazard runs it on a thread beside the traffic
 def advance(z, st, p, src, t_end_s):
     """Step the state from ``st.acc[0]`` to ``t_end_s`` with adaptive steps.
 

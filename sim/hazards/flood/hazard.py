@@ -303,6 +303,7 @@ class FloodHazard(Hazard):
         self._snap_stranded: list[np.ndarray] = []
         self._next_snap = 0.0
         self._persons_stranded = 0
+        self._pending = None  # thread of a running prefetch
 
     def _bind_scheme(self, src_xy) -> None:
         from sim.core import flood as kernel
@@ -329,7 +330,8 @@ class FloodHazard(Hazard):
         self.params = kernel.FloodParams(grid.cell_m, float(s.manning_n), float(s.cfl_alpha),
                                          float(s.dt_max_s), 1e-3, float(s.froude_max),
                                          s.boundary == "open", float(s.theta))
-        self.state = kernel.new_state(np.zeros((grid.ny, grid.nx)))
+        self._live = kernel.new_state(np.zeros((grid.ny, grid.nx)))
+        self._seen = self._live  # what ``state`` shows (a snapshot while water runs ahead)
 
     def _bind_rasters(self) -> None:
         s, grid = self.spec, self.grid
@@ -353,13 +355,53 @@ class FloodHazard(Hazard):
         self.raster_peak = np.zeros((grid.ny, grid.nx))
 
     # ------------------------------------------------------------------ water
+    @property
+    def state(self):
+        """The 2-D scheme's :class:`~sim.core.flood.FloodState` as of the last update.
+
+        While :meth:`prefetch` runs the water ahead, ``h``, ``peak`` and ``acc`` are copies
+        taken at the last update (the other arrays belong to the running step).
+        """
+        return self._seen
+
+    def prefetch(self, t_next_s: float) -> None:
+        """Start advancing the water to ``t_next_s`` (s) on a thread; :meth:`update` joins it.
+
+        The model calls this right after an update with the exact time of the next one, so
+        the 2-D scheme runs while the traffic ticks, on another core, and takes the very
+        steps it would take inside the next :meth:`update`: results are bit-identical
+        (``tests/test_flood_speed.py``). What the scheme's state showed at this update is
+        kept in :attr:`state` (depth, peak, volumes) and in :meth:`value_at`.
+        """
+        if self.spec.source != "hydrographs" or self._pending is not None:
+            return
+        import threading
+
+        from sim.core import flood as kernel
+
+        live = self._live
+        self._seen = live._replace(h=live.h.copy(), peak=live.peak.copy(), acc=live.acc.copy())
+        self._last_h = self._seen.h
+        self._pending = threading.Thread(
+            target=kernel.advance, args=(self.z, live, self.params, self.inflows,
+                                         float(t_next_s)), name="flood-prefetch")
+        self._pending.start()
+
+    def _join(self) -> None:
+        """Wait for a running :meth:`prefetch`; ``state`` is the live state again."""
+        if self._pending is not None:
+            self._pending.join()
+            self._pending = None
+            self._seen = self._live
+
     def _water(self, t_s: float) -> tuple[np.ndarray, Any]:
         """Depth grid at ``t_s`` and a function giving speed at flat cell indices."""
         if self.spec.source == "hydrographs":
             from sim.core import flood as kernel
 
-            kernel.advance(self.z, self.state, self.params, self.inflows, float(t_s))
-            st, h_min = self.state, self.params.h_min_m
+            self._join()
+            kernel.advance(self.z, self._live, self.params, self.inflows, float(t_s))
+            st, h_min = self._live, self.params.h_min_m
 
             def speed(cells: np.ndarray) -> np.ndarray:
                 return kernel.cell_speed(st, np.ascontiguousarray(cells, np.int64), h_min)
