@@ -10,12 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.hazards.flood.hazard import FloodHazard, FloodSpec
 from sim.scenario import load_scenario
-
-try:  # main moved the flood into a package (sim/hazards/flood/hazard.py)
-    from sim.hazards.flood.hazard import FloodHazard, FloodSpec
-except ImportError:  # this branch's base: sim/hazards/flood/hazard.py
-    from sim.hazards.flood.hazard import FloodHazard, FloodSpec
 
 
 def _run(small_district, net, cache, *, ahead: bool):
