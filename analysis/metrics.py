@@ -1,21 +1,9 @@
 """``metrics.json``: the evacuation metrics of a run, computed from its folder only.
 
 The tables and their readers are :mod:`analysis.tables`; ETE, travel times and shelter
-loads :mod:`analysis.evacuation` (both re-exported here); results by area
-:mod:`analysis.areas`; hazards :mod:`analysis.hazards`. Works on any run folder of the
-current format without the model.
-
-Person weighting: every share, time estimate and percentile counts *persons*, not
-households, because a household row carries ``persons`` people who move together.
-
-Notes
------
-Evacuation time estimate (ETE): the time from scenario start until a given share of the
-evacuating population has reached a shelter. NUREG/CR-7002 (Jones, Walton & Wolshon,
-2011; Rev. 1 2021) reports the 90 % and 100 % values and uses the 90 % value for
-protective-action decisions (docs/references.md §4.1). Here the share is of *evacuees* (persons
-of households that departed), and a value is ``None`` when the share was never reached
-within the simulated horizon: nothing is extrapolated.
+loads :mod:`analysis.evacuation` (both re-exported here, with the ETE definition there);
+results by area :mod:`analysis.areas`; hazards :mod:`analysis.hazards`. Works on any run
+folder of the current format without the model.
 """
 
 from __future__ import annotations

@@ -93,6 +93,43 @@ class Incident:
     note: str = ""
 
 
+def incidents_by_node(t_s: float, hazard: str, node: np.ndarray, x_m: np.ndarray,
+                      y_m: np.ndarray, persons: np.ndarray, *, kind: str, severity: int,
+                      note: str) -> list[Incident]:
+    """One incident per drive node for the households a hazard caught there.
+
+    Parameters
+    ----------
+    t_s : float
+        Time, s from scenario start.
+    hazard, kind : str
+        The hazard's kind and the incident kind ("trapped", "stranded", …).
+    node, x_m, y_m, persons : ndarray
+        Per caught household: nearest drive node, position (map metres), persons.
+    severity : int
+        1 minor … 4 critical.
+    note : str
+        Message template with ``{persons}`` and ``{households}``.
+
+    Returns
+    -------
+    list of Incident
+        At each node's households' mean position, nodes in ascending order.
+    """
+    out: list[Incident] = []
+    if node.size == 0:
+        return out
+    uniq, inv = np.unique(node, return_inverse=True)
+    for g, nd in enumerate(uniq):
+        m = inv == g
+        p = int(persons[m].sum())
+        out.append(Incident(t_s=float(t_s), kind=kind, hazard=hazard,
+                            x_m=float(x_m[m].mean()), y_m=float(y_m[m].mean()), node=int(nd),
+                            persons=p, severity=severity,
+                            note=note.format(persons=p, households=int(m.sum()))))
+    return out
+
+
 @dataclass
 class HazardUpdate:
     """What a hazard does to the district now. ``None`` means "unchanged since last time".

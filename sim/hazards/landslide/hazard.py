@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.hazards import terrain
-from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
+from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView, incidents_by_node
 from sim.hazards.landslide import screening as sc
 from sim.hazards.landslide.spec import LandslideSpec
 
@@ -170,18 +170,10 @@ class LandslideHazard(Hazard):
         out = []
         for is_home, kind, sev, what in ((True, "trapped", 4, "buried at home"),
                                          (False, "stranded", 2, "cut off on a road")):
-            m_all = home == is_home
-            if not m_all.any():
-                continue
-            uniq, inv = np.unique(node[m_all], return_inverse=True)
-            xs, ys, ps = x[m_all], y[m_all], persons[m_all]
-            for g, nd in enumerate(uniq):
-                m = inv == g
-                p = int(ps[m].sum())
-                out.append(Incident(t_s=float(t_s), kind=kind, hazard="landslide",
-                                    x_m=float(xs[m].mean()), y_m=float(ys[m].mean()),
-                                    node=int(nd), persons=p, severity=sev,
-                                    note=f"{p} persons {what} by a landslide"))
+            m = home == is_home
+            out += incidents_by_node(t_s, "landslide", node[m], x[m], y[m], persons[m],
+                                     kind=kind, severity=sev,
+                                     note="{persons} persons " + what + " by a landslide")
         return out
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from sim._errors import ScenarioError
 from sim.hazards import terrain
-from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
+from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView, incidents_by_node
 from sim.hazards.wildfire import fuel as fu
 from sim.hazards.wildfire import rothermel as ro
 from sim.hazards.wildfire.spec import WildfireSpec
@@ -324,19 +324,11 @@ class WildfireHazard(Hazard):
         out = []
         for is_home, kind, sev, what in ((True, "trapped", 3, "at home"),
                                          (False, "stranded", 3, "on a road")):
-            m_all = home == is_home
-            if not m_all.any():
-                continue
-            uniq, inv = np.unique(node[m_all], return_inverse=True)
-            xs, ys, ps = x[m_all], y[m_all], persons[m_all]
-            for g, nd in enumerate(uniq):
-                m = inv == g
-                p = int(ps[m].sum())
-                out.append(Incident(
-                    t_s=float(t_s), kind=kind, hazard="wildfire", x_m=float(xs[m].mean()),
-                    y_m=float(ys[m].mean()), node=int(nd), persons=p, severity=sev,
-                    note=f"{p} persons reached by the wildfire {what} "
-                         f"({int(m.sum())} households)"))
+            m = home == is_home
+            out += incidents_by_node(t_s, "wildfire", node[m], x[m], y[m], persons[m],
+                                     kind=kind, severity=sev,
+                                     note="{persons} persons reached by the wildfire " + what
+                                     + " ({households} households)")
         return out
 
     # ------------------------------------------------------------------ output
