@@ -6,8 +6,9 @@ city workload of ``benchmarks/peers.py`` and fits, by least squares over the tic
 
     cpu_s(tick) = a * wait_entries + b * vehicle_events + c * link_visits + d
 
-where ``wait_entries`` is the origin wait list's length (the kernel walks all of it every
-tick), ``vehicle_events`` the link-to-link moves + entries + arrivals, and
+where ``wait_entries`` is the number of waiting vehicles the wait-list scan examined
+(``StepStats.n_checked``; before the wait list was grouped, :mod:`sim.core.waitlist`, it
+was the whole list every tick), ``vehicle_events`` the link-to-link moves + entries + arrivals, and
 ``link_visits`` passes x links. It prints one JSON line: the coefficients (ns per item),
 each term's share of the kernel's CPU time, and the totals. Usage::
 
@@ -55,13 +56,12 @@ def profile(g: int, n: int, dt_s: float = 5.0) -> dict:
         if k > released:
             release(fleet, queues, np.arange(released, k), dem.depart_s[released:k])
             released = k
-        waiting = int(queues.n_wait[0])
         c = time.process_time()
         st = step_vehicles(links, queues, fleet, next_link, target, shelter_open, room, speed,
                            t, t1 - t, check_values=first)
         cpu = time.process_time() - c
         first = False
-        rows.append((cpu, waiting, st.n_moved_links + st.n_entered + st.n_arrived,
+        rows.append((cpu, st.n_checked, st.n_moved_links + st.n_entered + st.n_arrived,
                      st.n_passes * grid.n_links))
         arrived += st.n_arrived
         t = t1

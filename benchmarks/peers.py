@@ -145,7 +145,8 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
     in ``release`` and ``step_vehicles``, the CPU seconds of the latter, the tick count,
     and the kernel's events: link-to-link moves, entries from the wait list, arrivals, and
     link visits (passes x links; the main pass visits every link every tick) and the
-    wait-list entries scanned (the kernel walks the whole origin wait list every tick).
+    waiting vehicles examined (``StepStats.n_checked``: a wait-list group blocked by its
+    first link costs one, :mod:`sim.core.waitlist`).
     """
     from sim.core.queue import new_fleet, new_queues, release, step_vehicles
 
@@ -161,7 +162,7 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
     t, ticks, released, arrived = 0.0, 0, 0, 0
     t_rel = t_step = cpu_step = 0.0
     events = np.zeros(4, dtype=np.int64)  # link-to-link moves, entries, arrivals, passes
-    wait_visits = 0  # wait-list entries the kernel scans (the whole list, every tick)
+    wait_visits = 0  # waiting vehicles the kernel examined
     clock = time.perf_counter
     first = True
     while t < wl.HORIZON_S and arrived < n:
@@ -171,7 +172,6 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
         if k > released:
             release(fleet, queues, np.arange(released, k), dem.depart_s[released:k])
             released = k
-        wait_visits += int(queues.n_wait[0])
         c1, p1 = clock(), time.process_time()
         # The inputs are built here and fixed: check their values once, on the first tick.
         stats = step_vehicles(links, queues, fleet, next_link, target, shelter_open,
@@ -180,6 +180,7 @@ def _drive(grid, links, dem, table, next_link, target, shelters, dt_s, timers) -
         cpu_step += time.process_time() - p1
         t_rel += c1 - c0
         events += (stats.n_moved_links, stats.n_entered, stats.n_arrived, stats.n_passes)
+        wait_visits += stats.n_checked
         first = False
         arrived += stats.n_arrived
         t, ticks = t1, ticks + 1

@@ -339,7 +339,7 @@ class BusService:
         f.t_arrive_s[b.row] = np.nan
         f.dest_node[b.row] = -1
         f.t_ready_s[b.row] = np.nan
-        f.table[b.row] = self.shelter_table
+        queue.set_table(f, self.queues, [b.row], self.shelter_table)
         f.persons[b.row] = persons
         queue.release(f, self.queues, np.array([b.row], np.int64), depart)
         b.phase = _TO_SHELTER

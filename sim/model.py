@@ -247,12 +247,11 @@ class EvacuationModel(mesa.Model):
         self.is_car = pop.has_car.copy()
         self.car_hh = np.flatnonzero(self.is_car)
         self.walk_hh = np.flatnonzero(~self.is_car)
-        self.fleet = queue.new_fleet(len(self.car_hh))
-        self.fleet.origin[:] = pop.home_drive_node[self.car_hh]
-        self.fleet.persons[:] = pop.persons[self.car_hh]
         self._car_set = self.household_set[self.car_hh]
         self._walk_set = self.household_set[self.walk_hh]
-        self.fleet.table[:] = _table_of_set(self._car_set)
+        self.fleet = queue.new_fleet(len(self.car_hh), origin=pop.home_drive_node[self.car_hh],
+                                     persons=pop.persons[self.car_hh],
+                                     table=_table_of_set(self._car_set))
         self.queues = queue.new_queues(self.net.drive, len(self.car_hh))
         self.walkers = walk.new_walkers(len(self.walk_hh))
         self.walkers.origin[:] = pop.home_walk_node[self.walk_hh]
@@ -300,7 +299,9 @@ class EvacuationModel(mesa.Model):
         n_car = len(self.car_hh)
         full = queue.new_fleet(n_car + home.size)
         for name in queue.Fleet._fields:
-            getattr(full, name)[:n_car] = getattr(self.fleet, name)
+            if name != "table":  # read-only: set_table
+                getattr(full, name)[:n_car] = getattr(self.fleet, name)
+        queue.set_table(full, None, np.arange(n_car), self.fleet.table)
         self.all_fleet = full
         self.fleet = queue.Fleet(*(a[:n_car] for a in full))  # residents: views into it
         self.queues = queue.new_queues(self.net.drive, n_car + home.size)
@@ -623,7 +624,7 @@ class EvacuationModel(mesa.Model):
         pos_car = self._pos_in_car[households]
         cars = pos_car[pos_car >= 0]
         moving = cars[self.fleet.state[cars] != queue.ARRIVED]
-        self.fleet.table[moving] = 1
+        queue.set_table(self.fleet, self.queues, moving, 1)
         self.fleet.t_ready_s[moving[self.fleet.state[moving] == queue.MOVING]] = np.inf
         pos_walk = self._pos_in_walk[households]
         peds = pos_walk[pos_walk >= 0]

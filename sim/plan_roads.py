@@ -69,7 +69,7 @@ class ModelRoads:
             model.target = np.concatenate([model.target, [-k - 1 for k in range(n_sets)]]
                                           ).astype(np.int32)
             rows = self.n_base + model._car_set[self.informed]
-            model.fleet.table[self.informed] = rows.astype(np.int32)
+            queue.set_table(model.fleet, model.queues, np.flatnonzero(self.informed), rows)
             self._due_s = rc.update_min * 60.0
             model._log(0.0, "route_choice", "", "", float(self.informed.sum()),
                        f"{int(self.informed.sum())} of {self.informed.size} cars re-route "

@@ -99,7 +99,7 @@ class ServiceFleet:
         fleet.origin[rows] = home
         fleet.kind[rows] = np.asarray(kinds, dtype=np.int8)
         fleet.persons[rows] = 0
-        fleet.table[rows] = 0
+        queue.set_table(fleet, queues, rows, 0)
         self._cost = (links.length_m / links.ffs_mps if cost_s is None
                       else np.asarray(cost_s, np.float64).copy())
         self._trees: OrderedDict[int, NextHop] = OrderedDict()
@@ -295,7 +295,7 @@ class ServiceFleet:
         f.t_arrive_s[row] = np.nan
         f.dest_node[row] = -1
         f.t_ready_s[row] = np.nan
-        f.table[row] = self.table_offset + k
+        queue.set_table(f, self.queues, [row], self.table_offset + k)
         f.persons[row] = int(persons)
         self._dest[self._local(row)] = to_node
         queue.release(f, self.queues, np.array([row], np.int64), float(t_s))
@@ -312,7 +312,7 @@ class ServiceFleet:
             raise EvacsimError(f"ServiceFleet.redirect: row {row}: expected a WAITING or "
                                f"MOVING vehicle, got state {int(st)}")
         k = self._slot(int(to_node))
-        f.table[row] = self.table_offset + k
+        queue.set_table(f, self.queues, [row], self.table_offset + k)
         self._dest[self._local(row)] = int(to_node)
         if st == queue.WAITING and t_s is not None:
             f.t_release_s[row] = float(t_s)

@@ -6,7 +6,8 @@ second shelter set) and releases spread over time; the vehicles of the responder
 are responders (``kind`` 1) and some links are green (their reserved lane), and most
 seeds run the stuck rule with a short stuck time. Integer state
 must match exactly after every tick; times to 1e-9 s (both do the same float operations,
-so in practice they match bit for bit).
+so in practice they match bit for bit). Tables of some vehicles change twice during the
+run (``set_table``), waiting ones included.
 """
 
 from __future__ import annotations
@@ -129,6 +130,15 @@ def _run_case(seed: int, *, compare: bool) -> dict[str, int]:
                              int(target[1]), sf)
             if compare:
                 ref.next_link = [[int(x) for x in row] for row in tables]
+        if k in (30, 70):
+            # Tables change under waiting and moving vehicles (stranding, informed drivers,
+            # a responder redirected): waiting ones change wait-list group, keep their place.
+            rows = np.flatnonzero((rng.random(n_veh) < 0.3) & (fleet.state != Q.ARRIVED))
+            new_tables = np.where(fleet.kind[rows] != 0, 1, rng.choice([0, 2], rows.size))
+            Q.set_table(fleet, queues, rows, new_tables)
+            if compare:
+                for v, tb in zip(rows.tolist(), new_tables.tolist(), strict=True):
+                    ref.veh[v].table = tb
         ids = np.flatnonzero(release_tick == k)
         # released inside the tick, in order of release time (not of id): the wait list
         # keeps that order and entry happens at max(t_release, t0) = t_release
@@ -161,7 +171,7 @@ def _run_case(seed: int, *, compare: bool) -> dict[str, int]:
         assert queues.exits.tolist() == [lk.exits for lk in ref.links]
         assert queues.peak_count.tolist() == [lk.peak for lk in ref.links]
         assert room_k.tolist() == ref.room
-        assert queues.wait[: queues.n_wait[0]].tolist() == ref.wait
+        assert Q.waiting(queues).tolist() == ref.wait
         # FIFO order inside each link's ring buffer
         for i, lk in enumerate(ref.links):
             pos = (queues.head[i] + np.arange(queues.count[i])) % links.storage_veh[i]
@@ -179,7 +189,7 @@ def _run_case(seed: int, *, compare: bool) -> dict[str, int]:
     # the scenario must exercise the model, not sit still
     assert (fleet.state == ARRIVED).sum() > 0
     # a second shelter set only ever admits its own shelters
-    in_set1 = (table == 2) & (fleet.state == ARRIVED)
+    in_set1 = (fleet.table == 2) & (fleet.state == ARRIVED)  # tables change only en route
     assert shelter_open[1, fleet.dest_node[in_set1]].all()
     return {"parked": parked, "stuck": stuck, "channel": channel}
 

@@ -45,6 +45,9 @@ Semantics of one tick ``(t0, t0 + dt]`` (:func:`step_vehicles`):
    ``max(t_release, t0)`` if there is room (through traffic has priority over vehicles
    entering from an origin, as in MATSim's QueueLink), or arrives at once when its
    origin is its destination. A responder whose first link is green enters the channel.
+   (Implementation: the list is kept in groups by origin, table and class so that a
+   group behind a full first link costs one check per tick, not one per vehicle; the
+   order is exactly the single list's, :mod:`sim.core.waitlist`.)
 2b. The channel (after the wait list in the first pass and after every follow-up pass),
    in insertion order: a vehicle on green link ``l`` with ``t_ready <= t0 + dt`` leaves
    it at ``tau = max(t_ready, t0)`` (no headway, no queue: the reserved lane's capacity
@@ -81,7 +84,9 @@ import numpy as np
 from numba import njit
 
 from sim._errors import EvacsimError
+from sim.core import waitlist
 from sim.core.links import Links
+from sim.core.waitlist import WaitList
 
 __all__ = [
     "IDLE",
@@ -97,8 +102,10 @@ __all__ = [
     "new_queues",
     "check_step_values",
     "release",
+    "set_table",
     "shelter_sets",
     "step_vehicles",
+    "waiting",
 ]
 
 # Agent states, shared with sim.core.walk.
@@ -129,8 +136,9 @@ class Fleet(NamedTuple):
         Earliest time it may leave its link: entry time + length / (ffs * speed_factor), s.
     origin : int32[V]
         Node it departs from.
-    table : int32[V]
-        Row of ``next_link`` it follows.
+    table : int32[V], read-only
+        Row of ``next_link`` it follows. Change it with :func:`set_table` (the wait list
+        groups waiting vehicles by table, :mod:`sim.core.waitlist`).
     persons : int32[V]
         Persons on board.
     kind : int8[V]
@@ -178,8 +186,9 @@ class Queues(NamedTuple):
         Largest count seen.
     exits : int64[L]
         Vehicles that left the link (to another link or to their destination).
-    wait : int32[V]
-        Released vehicles waiting at their origin, FIFO in release order.
+    waiting : WaitList
+        Released vehicles waiting at their origin, FIFO in release order, kept in groups
+        (:mod:`sim.core.waitlist`; :func:`waiting` lists them in order).
     n_wait : int64[1]
         Length of the wait list.
     stuck : int64[L]
@@ -197,7 +206,7 @@ class Queues(NamedTuple):
     last_exit_s: np.ndarray
     peak_count: np.ndarray
     exits: np.ndarray
-    wait: np.ndarray
+    waiting: WaitList
     n_wait: np.ndarray
     stuck: np.ndarray
     channel: np.ndarray
@@ -223,6 +232,9 @@ class StepStats(NamedTuple):
         Vehicles that found no route at the end of their link and pulled off the road.
     n_stuck : int
         Vehicles pulled off the road by the stuck rule.
+    n_checked : int
+        Waiting vehicles the wait-list scan examined (a group blocked by a full first link
+        costs one, whatever its length).
     """
 
     n_moved_links: int
@@ -232,6 +244,7 @@ class StepStats(NamedTuple):
     n_passes: int
     n_parked: int
     n_stuck: int
+    n_checked: int
 
 
 def new_fleet(
@@ -263,12 +276,14 @@ def new_fleet(
             raise EvacsimError(f"new_fleet: expected a column of shape ({n},), got {a.shape}")
         return a.copy()
 
+    tables = col(table, 0, np.int32)
+    tables.flags.writeable = False  # set_table keeps the wait list's groups in step
     return Fleet(
         state=np.zeros(n, dtype=np.int8),
         link=np.full(n, -1, dtype=np.int32),
         t_ready_s=np.full(n, np.nan),
         origin=col(origin, -1, np.int32),
-        table=col(table, 0, np.int32),
+        table=tables,
         persons=col(persons, 1, np.int32),
         kind=col(kind, 0, np.int8),
         t_release_s=np.full(n, np.nan),
@@ -297,7 +312,7 @@ def new_queues(links: Links, n_vehicles: int) -> Queues:
         last_exit_s=np.full(n_links, -np.inf),
         peak_count=np.zeros(n_links, dtype=np.int32),
         exits=np.zeros(n_links, dtype=np.int64),
-        wait=np.full(int(n_vehicles), -1, dtype=np.int32),
+        waiting=waitlist.new_wait_list(n_vehicles, np.shape(links.out_ptr)[0] - 1),
         n_wait=np.zeros(1, dtype=np.int64),
         stuck=np.zeros(n_links, dtype=np.int64),
         channel=np.full(int(n_vehicles), -1, dtype=np.int32),
@@ -313,14 +328,21 @@ def new_queues(links: Links, n_vehicles: int) -> Queues:
 
 @njit(cache=True)
 def _release_kernel(fleet, q, ids, t_s):
-    n = q.n_wait[0]
+    (w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next, g_cur, g_prev,
+     o_groups, o_pos, active, counters) = q.waiting
+    state = fleet.state
+    t_release = fleet.t_release_s
+    origin = fleet.origin
+    table = fleet.table
+    kind = fleet.kind
     for i in range(ids.shape[0]):
         v = ids[i]
-        fleet.state[v] = WAITING
-        fleet.t_release_s[v] = t_s[i]
-        q.wait[n] = v
-        n += 1
-    q.n_wait[0] = n
+        state[v] = WAITING
+        t_release[v] = t_s[i]
+        waitlist.push(w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next,
+                      g_cur, g_prev, o_groups, o_pos, active, counters,
+                      v, origin[v], table[v], np.int8(kind[v] != 0))
+    q.n_wait[0] += ids.shape[0]
 
 
 @njit(cache=True)
@@ -353,7 +375,8 @@ def _step_kernel(
     last_exit = q.last_exit_s
     peak = q.peak_count
     exits = q.exits
-    wait = q.wait
+    (w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next, g_cur, g_prev,
+     o_groups, o_pos, active, counters) = q.waiting
     channel = q.channel
     stuck = q.stuck
     state = fleet.state
@@ -378,6 +401,7 @@ def _step_kernel(
     n_entered = 0
     n_parked = 0
     n_stuck = 0
+    n_checked = 0
 
     n_pass = 0
     n_items = n_links
@@ -441,7 +465,9 @@ def _step_kernel(
                     link[v] = -1
                     fleet.origin[v] = node
                     t_release[v] = tau
-                    wait[q.n_wait[0]] = v
+                    waitlist.push(w_next, w_seq, g_origin, g_table, g_special, g_head,
+                                  g_tail, g_next, g_cur, g_prev, o_groups, o_pos, active,
+                                  counters, v, node, tb, np.int8(kind[v] != 0))
                     q.n_wait[0] += 1
                     if is_stuck:
                         flags[v] |= FLAG_STUCK
@@ -473,57 +499,110 @@ def _step_kernel(
                     n_dirty += 1
 
         if n_pass == 0:
-            # ---- origin wait list, FIFO in release order, compacted in place
-            j = 0
-            for i in range(q.n_wait[0]):
-                v = wait[i]
-                tau = max(t_release[v], t0)
-                o = fleet.origin[v]
-                tb = table[v]
-                tgt = target[tb]
-                if tau <= t1:
-                    if (tgt == o) if tgt >= 0 else shelter_open[-tgt - 1, o]:
-                        if tgt >= 0 or shelter_room[o] > 0:
-                            state[v] = ARRIVED
-                            t_arrive[v] = tau
-                            dest_node[v] = o
-                            if tgt < 0:
-                                shelter_room[o] -= persons[v]
-                            n_arrived += 1
-                            persons_arrived += persons[v]
-                            continue
-                        flags[v] |= FLAG_FULL_SHELTER
+            # ---- the origin wait list, FIFO in release order (sim.core.waitlist): origin
+            # by origin, its groups merged by sequence number; a group whose next vehicle
+            # is blocked by its first link (full, closed, no route) is skipped whole
+            ch0 = q.n_channel[0]
+            ai = 0
+            while ai < counters[0]:
+                o = active[ai]
+                g = o_groups[o]
+                while g >= 0:
+                    g_cur[g] = g_head[g]
+                    g_prev[g] = -1
+                    g = g_next[g]
+                while True:
+                    best = -1
+                    best_seq = 0
+                    g = o_groups[o]
+                    while g >= 0:
+                        c = g_cur[g]
+                        if c >= 0 and (best < 0 or w_seq[c] < best_seq):
+                            best = g
+                            best_seq = w_seq[c]
+                        g = g_next[g]
+                    if best < 0:
+                        break
+                    g = best
+                    v = g_cur[g]
+                    nxt = w_next[v]
+                    n_checked += 1
+                    tau = max(t_release[v], t0)
+                    tb = table[v]
+                    tgt = target[tb]
+                    stays = True
+                    blocked = False
+                    if tau <= t1:
+                        if (tgt == o) if tgt >= 0 else shelter_open[-tgt - 1, o]:
+                            if tgt >= 0 or shelter_room[o] > 0:
+                                state[v] = ARRIVED
+                                t_arrive[v] = tau
+                                dest_node[v] = o
+                                if tgt < 0:
+                                    shelter_room[o] -= persons[v]
+                                n_arrived += 1
+                                persons_arrived += persons[v]
+                                stays = False
+                            else:
+                                flags[v] |= FLAG_FULL_SHELTER
+                        else:
+                            m = next_link[tb, o]
+                            if m >= 0 and speed_factor[m] > 0.0 and kind[v] != 0 and green[m]:
+                                state[v] = MOVING
+                                link[v] = m
+                                t_ready[v] = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
+                                channel[q.n_channel[0]] = v
+                                q.n_channel[0] += 1
+                                n_entered += 1
+                                stays = False
+                            elif m >= 0 and count[m] < storage[m] and speed_factor[m] > 0.0:
+                                pos = head[m] + count[m]
+                                if pos >= storage[m]:
+                                    pos -= storage[m]
+                                buf[buf_off[m] + pos] = v
+                                count[m] += 1
+                                if count[m] > peak[m]:
+                                    peak[m] = count[m]
+                                state[v] = MOVING
+                                link[v] = m
+                                tr = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
+                                t_ready[v] = tr
+                                n_entered += 1
+                                if tr <= t1 and not dirty[m]:
+                                    dirty[m] = True
+                                    dirty_list[n_dirty] = m
+                                    n_dirty += 1
+                                stays = False
+                            else:
+                                # every vehicle behind it in the group has this first link
+                                blocked = True
+                    if stays:
+                        g_prev[g] = v
+                        g_cur[g] = -1 if blocked else nxt
                     else:
-                        m = next_link[tb, o]
-                        if m >= 0 and speed_factor[m] > 0.0 and kind[v] != 0 and green[m]:
-                            state[v] = MOVING
-                            link[v] = m
-                            t_ready[v] = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
-                            channel[q.n_channel[0]] = v
-                            q.n_channel[0] += 1
-                            n_entered += 1
-                            continue
-                        if m >= 0 and count[m] < storage[m] and speed_factor[m] > 0.0:
-                            pos = head[m] + count[m]
-                            if pos >= storage[m]:
-                                pos -= storage[m]
-                            buf[buf_off[m] + pos] = v
-                            count[m] += 1
-                            if count[m] > peak[m]:
-                                peak[m] = count[m]
-                            state[v] = MOVING
-                            link[v] = m
-                            tr = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
-                            t_ready[v] = tr
-                            n_entered += 1
-                            if tr <= t1 and not dirty[m]:
-                                dirty[m] = True
-                                dirty_list[n_dirty] = m
-                                n_dirty += 1
-                            continue
-                wait[j] = v
-                j += 1
-            q.n_wait[0] = j
+                        p = g_prev[g]
+                        if p < 0:
+                            g_head[g] = nxt
+                        else:
+                            w_next[p] = nxt
+                        if nxt < 0:
+                            g_tail[g] = p
+                        g_cur[g] = nxt
+                        q.n_wait[0] -= 1
+                if not waitlist.drop_empty_groups(
+                        w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next,
+                        g_cur, g_prev, o_groups, o_pos, active, counters, o):
+                    ai += 1
+            # origins were visited in no particular order: the channel keeps release order
+            n_new = q.n_channel[0] - ch0
+            if n_new > 1:
+                keys = np.empty(n_new, dtype=np.int64)
+                for i in range(n_new):
+                    keys[i] = w_seq[channel[ch0 + i]]
+                order = np.argsort(keys)
+                got = channel[ch0 : ch0 + n_new].copy()
+                for i in range(n_new):
+                    channel[ch0 + i] = got[order[i]]
 
         # ---- the channel (responders on green links), in insertion order
         j = 0
@@ -560,7 +639,9 @@ def _step_kernel(
                     link[v] = -1
                     fleet.origin[v] = node
                     t_release[v] = tau
-                    wait[q.n_wait[0]] = v
+                    waitlist.push(w_next, w_seq, g_origin, g_table, g_special, g_head,
+                                  g_tail, g_next, g_cur, g_prev, o_groups, o_pos, active,
+                                  counters, v, node, tb, np.int8(kind[v] != 0))
                     q.n_wait[0] += 1
                     n_parked += 1
                     keep = False
@@ -610,6 +691,7 @@ def _step_kernel(
     stats[4] = n_pass
     stats[5] = n_parked
     stats[6] = n_stuck
+    stats[7] = n_checked
 
 
 # --------------------------------------------------------------------------- wrappers
@@ -723,6 +805,78 @@ def release(fleet: Fleet, queues: Queues, ids: np.ndarray, t_s: float | np.ndarr
     _release_kernel(fleet, queues, ids, times)
 
 
+def waiting(queues: Queues) -> np.ndarray:
+    """The waiting vehicles (state WAITING), in the wait list's FIFO order: int32[n_wait]."""
+    return waitlist.members_in_order(queues.waiting, int(queues.n_wait[0]))
+
+
+def _check_wait(fleet: Fleet, queues: Queues) -> None:
+    """The wait list's groups agree with the fleet (see :func:`sim.core.waitlist.check`)."""
+    code = waitlist.check(queues.waiting, fleet.state, fleet.origin, fleet.table, fleet.kind,
+                          int(queues.n_wait[0]))
+    if code:
+        what = {1: "a waiting vehicle's origin, table or kind no longer matches its group "
+                   "(tables must change through set_table)",
+                2: "a vehicle in the wait list is not WAITING",
+                3: "a group is out of release order",
+                4: "n_wait differs from the vehicles in the wait list",
+                5: "the list of origins with waiting vehicles is inconsistent"}[code]
+        raise EvacsimError(f"step_vehicles: queues: {what}")
+
+
+def set_table(fleet: Fleet, queues: Queues | None, rows, tables) -> None:
+    """Give vehicles ``rows`` the routing-table rows ``tables``.
+
+    The only way to change ``fleet.table`` (it is read-only): a WAITING vehicle moves to
+    the wait-list group of its new table and keeps its place in the list's order.
+
+    Parameters
+    ----------
+    fleet
+        The fleet (or a view of its first rows, as the model's residents' fleet is).
+    queues
+        The queues the fleet steps with; may be None while no row is WAITING.
+    rows
+        Unique vehicle indices.
+    tables
+        One table row for all, or one per row.
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.int64).reshape(-1)
+    n = fleet.state.shape[0]
+    if rows.size and (rows.min() < 0 or rows.max() >= n or np.unique(rows).size != rows.size):
+        raise EvacsimError(f"set_table: rows: expected unique indices in [0, {n}), got "
+                           f"{rows[:5].tolist()}...")
+    new = np.broadcast_to(np.asarray(tables, dtype=np.int32), rows.shape).copy()
+    if new.size and new.min() < 0:
+        raise EvacsimError(f"set_table: tables: expected rows >= 0, got {new.min()}")
+    old = fleet.table[rows].copy()
+    _write_locked(fleet.table, rows, new)
+    wait = fleet.state[rows] == WAITING
+    if not wait.any():
+        return
+    if queues is None:
+        raise EvacsimError("set_table: queues: needed to regroup WAITING vehicles")
+    r = rows[wait]
+    order = np.argsort(queues.waiting.seq[r], kind="stable")
+    r = r[order]
+    waitlist.move(queues.waiting, r.astype(np.int32), fleet.origin[r],
+                  (fleet.kind[r] != 0).astype(np.int8), old[wait][order], new[wait][order])
+
+
+def _write_locked(a: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """Write into a read-only column (or a view of one), then lock it again."""
+    chain = [a]
+    while isinstance(chain[-1].base, np.ndarray):
+        chain.append(chain[-1].base)
+    for x in reversed(chain):  # the owner first: a view can be unlocked only after it
+        x.flags.writeable = True
+    try:
+        a[rows] = values
+    finally:
+        for x in chain:
+            x.flags.writeable = False
+
+
 def shelter_sets(
     who: str, shelter_open: np.ndarray, target: np.ndarray, n_nodes: int
 ) -> np.ndarray:
@@ -811,7 +965,7 @@ def step_vehicles(
     n_links = links.to_node.shape[0]
     n_nodes = links.out_ptr.shape[0] - 1
     _check_columns("step_vehicles", "fleet", fleet, _FLEET_DTYPES, fleet.state.shape[0])
-    if queues.wait.shape[0] < fleet.state.shape[0] or (
+    if queues.waiting.next.shape[0] < fleet.state.shape[0] or (
         check_values and queues.buf.shape[0] < links.storage_veh.sum()
     ):
         raise EvacsimError(
@@ -830,8 +984,15 @@ def step_vehicles(
     _need("step_vehicles", "shelter_room", shelter_room, np.int64, (n_nodes,))
     _need("step_vehicles", "speed_factor", speed_factor, np.float64, (n_links,))
     _need("step_vehicles", "queues.count", queues.count, np.int32, (n_links,))
+    if fleet.table.flags.writeable:
+        raise EvacsimError(
+            "step_vehicles: fleet.table: expected the read-only column of new_fleet (change "
+            "tables with set_table, which keeps the wait list's groups in step)"
+        )
     if check_values:
-        check_step_values("step_vehicles", next_link, speed_factor, fleet.table, n_links)
+        check_step_values("step_vehicles", next_link, speed_factor, fleet.table, n_links,
+                          links.from_node)
+        _check_wait(fleet, queues)
     if not (np.isfinite(t0_s) and np.isfinite(dt_s) and dt_s > 0):
         raise EvacsimError(
             f"step_vehicles: t0_s, dt_s: expected finite with dt_s > 0, got {t0_s!r}, {dt_s!r}"
@@ -847,7 +1008,7 @@ def step_vehicles(
             "step_vehicles: queues: expected queues from new_queues(links, n_vehicles) for "
             "these links and this fleet"
         )
-    stats = np.zeros(7, dtype=np.int64)
+    stats = np.zeros(8, dtype=np.int64)
     _step_kernel(
         links,
         queues,
@@ -868,15 +1029,35 @@ def step_vehicles(
 
 
 def check_step_values(
-    who: str, next_link: np.ndarray, speed_factor: np.ndarray, table: np.ndarray, n_links: int
+    who: str,
+    next_link: np.ndarray,
+    speed_factor: np.ndarray,
+    table: np.ndarray,
+    n_links: int,
+    from_node: np.ndarray | None = None,
 ) -> None:
-    """Value ranges of a step's routing tables, speed factors and table rows."""
+    """Value ranges of a step's routing tables, speed factors and table rows.
+
+    With ``from_node`` (the links' start nodes) every table entry ``next_link[t, n]`` must
+    also be a link leaving node ``n``: the wait list relies on a first link belonging to
+    its origin node (:mod:`sim.core.waitlist`).
+    """
     n_tables = next_link.shape[0]
     if next_link.size and (next_link.min() < -1 or next_link.max() >= n_links):
         raise EvacsimError(
             f"{who}: next_link: expected link indices in [-1, {n_links}), got "
             f"[{next_link.min()}, {next_link.max()}]"
         )
+    if from_node is not None and next_link.size:
+        t, n = np.nonzero(next_link >= 0)
+        bad = from_node[next_link[t, n]] != n
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise EvacsimError(
+                f"{who}: next_link: expected links leaving their node; row {t[k]}, node "
+                f"{n[k]} gives link {next_link[t[k], n[k]]}, which leaves node "
+                f"{from_node[next_link[t[k], n[k]]]}"
+            )
     if n_links and not (np.all(np.isfinite(speed_factor)) and speed_factor.min() >= 0):
         raise EvacsimError(f"{who}: speed_factor: expected finite values >= 0")
     if table.size and (table.min() < 0 or table.max() >= n_tables):
