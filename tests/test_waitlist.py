@@ -96,3 +96,18 @@ def test_tables_must_leave_their_node():
     with pytest.raises(EvacsimError, match="leaving their node"):
         Q.step_vehicles(links, queues, fleet, bad, np.array([2], np.int32),
                         np.zeros(3, bool), np.zeros(3, np.int64), np.ones(2), 0.0, 1.0)
+
+
+def test_a_refused_release_changes_nothing():
+    # The kernel checks "unique and IDLE" itself, before any side effect.
+    links = _chain()
+    fleet = Q.new_fleet(4, origin=np.zeros(4, np.int32))
+    queues = Q.new_queues(links, 4)
+    with pytest.raises(EvacsimError, match="appears twice"):
+        Q.release(fleet, queues, np.array([0, 2, 3, 2]), 0.0)
+    assert fleet.state.tolist() == [Q.IDLE] * 4 and int(queues.n_wait[0]) == 0
+    Q.release(fleet, queues, np.array([3]), 0.0)
+    with pytest.raises(EvacsimError, match="state 1"):
+        Q.release(fleet, queues, np.array([1, 3]), 0.0)
+    assert fleet.state.tolist() == [Q.IDLE, Q.IDLE, Q.IDLE, Q.WAITING]
+    assert Q.waiting(queues).tolist() == [3]

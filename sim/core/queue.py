@@ -335,14 +335,22 @@ def _release_kernel(fleet, q, ids, t_s):
     origin = fleet.origin
     table = fleet.table
     kind = fleet.kind
+    # every id IDLE, none twice (a repeat finds the state this loop just set): else undo
     for i in range(ids.shape[0]):
         v = ids[i]
+        if state[v] != IDLE:
+            for j in range(i):
+                state[ids[j]] = IDLE
+            return i
         state[v] = WAITING
+    for i in range(ids.shape[0]):
+        v = ids[i]
         t_release[v] = t_s[i]
         waitlist.push(w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next,
                       g_cur, g_prev, o_groups, o_pos, active, counters,
                       v, origin[v], table[v], np.int8(kind[v] != 0))
     q.n_wait[0] += ids.shape[0]
+    return -1
 
 
 @njit(cache=True)
@@ -431,7 +439,7 @@ def _step_kernel(
                 else:
                     m = next_link[tb, node]
                     if m >= 0:
-                        if kind[v] != 0 and green[m] and speed_factor[m] > 0.0:
+                        if green[m] and kind[v] != 0 and speed_factor[m] > 0.0:
                             to_channel = True
                         elif count[m] >= storage[m] or speed_factor[m] <= 0.0:
                             # blocked by the next link; stuck once it waited stuck_s
@@ -547,7 +555,7 @@ def _step_kernel(
                                 flags[v] |= FLAG_FULL_SHELTER
                         else:
                             m = next_link[tb, o]
-                            if m >= 0 and speed_factor[m] > 0.0 and kind[v] != 0 and green[m]:
+                            if m >= 0 and green[m] and kind[v] != 0 and speed_factor[m] > 0.0:
                                 state[v] = MOVING
                                 link[v] = m
                                 t_ready[v] = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
@@ -719,13 +727,19 @@ _FLEET_DTYPES = {
     "dest_node": np.int32,
     "flags": np.uint8,
 }
+# dtype instances (numpy's singletons) so the per-tick check can compare by identity
+_LINK_DTYPES = {k: np.dtype(v) for k, v in _LINK_DTYPES.items()}
+_FLEET_DTYPES = {k: np.dtype(v) for k, v in _FLEET_DTYPES.items()}
 
 
 def _check_columns(who: str, what: str, tup, dtypes: dict, n: int) -> None:
     """Every column of a NamedTuple of arrays has its dtype and length ``n``."""
+    shape = (n,)
     for name, dtype in dtypes.items():
         a = getattr(tup, name)
-        if not isinstance(a, np.ndarray) or a.dtype != dtype or a.shape != (n,):
+        if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape:
+            if isinstance(a, np.ndarray) and a.dtype == dtype and a.shape == shape:
+                continue  # a subclass or an equal, non-identical dtype object
             raise EvacsimError(
                 f"{who}: {what}.{name}: expected {np.dtype(dtype).name}[{n}], got "
                 f"{getattr(a, 'dtype', type(a).__name__)}{list(getattr(a, 'shape', ()))} "
@@ -758,8 +772,12 @@ def _need(who: str, name: str, a: np.ndarray, dtype, shape: tuple) -> None:
         )
 
 
-def _release_ids_times(who: str, state: np.ndarray, origin: np.ndarray, ids, t_s):
-    """Validate the arguments of a release; return (ids int64[k], times float64[k])."""
+def _release_ids_times(who: str, state: np.ndarray, origin: np.ndarray, ids, t_s,
+                       states: bool = True):
+    """Validate the arguments of a release; return (ids int64[k], times float64[k]).
+
+    ``states=False`` leaves "unique and IDLE" to the caller's kernel (one pass there).
+    """
     ids = np.ascontiguousarray(ids, dtype=np.int64)
     n = state.shape[0]
     if ids.ndim != 1:
@@ -770,11 +788,11 @@ def _release_ids_times(who: str, state: np.ndarray, origin: np.ndarray, ids, t_s
         )
     times = np.ascontiguousarray(np.broadcast_to(np.asarray(t_s, dtype=np.float64), ids.shape))
     if ids.size:
-        if ids.min() < 0 or ids.max() >= n or np.unique(ids).size != ids.size:
+        if ids.min() < 0 or ids.max() >= n or (states and np.unique(ids).size != ids.size):
             raise EvacsimError(
                 f"{who}: ids: expected unique indices in [0, {n}), got {ids[:5].tolist()}..."
             )
-        bad = ids[state[ids] != IDLE]
+        bad = ids[state[ids] != IDLE] if states else ids[:0]
         if bad.size:
             raise EvacsimError(f"{who}: ids: expected IDLE agents, got {bad[:5].tolist()}")
         bad = ids[origin[ids] < 0]
@@ -801,8 +819,13 @@ def release(fleet: Fleet, queues: Queues, ids: np.ndarray, t_s: float | np.ndarr
         Release time, seconds, one for all or one per id; a vehicle enters its first link
         at ``max(t_s, t0)`` of the tick that processes it.
     """
-    ids, times = _release_ids_times("release", fleet.state, fleet.origin, ids, t_s)
-    _release_kernel(fleet, queues, ids, times)
+    ids, times = _release_ids_times("release", fleet.state, fleet.origin, ids, t_s,
+                                    states=False)
+    bad = _release_kernel(fleet, queues, ids, times)
+    if bad >= 0:
+        v = int(ids[bad])
+        why = "it appears twice" if np.count_nonzero(ids == v) > 1 else f"state {fleet.state[v]}"
+        raise EvacsimError(f"release: ids: expected unique IDLE vehicles, got {v} ({why})")
 
 
 def waiting(queues: Queues) -> np.ndarray:
@@ -1025,7 +1048,7 @@ def step_vehicles(
         int(max_passes),
         stats,
     )
-    return StepStats(*(int(x) for x in stats))
+    return StepStats(*stats.tolist())
 
 
 def check_step_values(
