@@ -69,6 +69,9 @@ import workload as wl  # the sibling module; run this file as a script
 
 HERE = Path(__file__).resolve()
 UXSIM_MODES = ("cpp-5", "cpp-1", "python-5", "python-1")
+# Run only when named: UXsim C++ with every platoon held to evacsim's and SUMO's routes
+# (Vehicle.enforce_route), to tell its traffic model from its route choice.
+UXSIM_EXTRA = ("cpp-5-straight",)
 SUMO_MODES = ("meso", "micro")
 # Gross headway 2 s at 1800 veh/h, minus the 5 m vehicle + gap at 13.89 m/s (0.36 s).
 SUMO_TAU_S = 1.64
@@ -241,7 +244,7 @@ def _platoons(dem: wl.Demand, deltan: int) -> tuple[np.ndarray, np.ndarray]:
 def _child_uxsim(work: str, g: int, n: int, mode: str) -> dict:
     import uxsim
 
-    engine, deltan = mode.split("-")
+    engine, deltan, *fixed = mode.split("-")
     deltan = int(deltan)
     grid = wl.build_grid(g)
     dem = wl.build_city_demand(g, n) if work == "city" else wl.build_demand(g, n)
@@ -257,8 +260,13 @@ def _child_uxsim(work: str, g: int, n: int, mode: str) -> dict:
                       capacity_out=lanes * wl.CAPACITY_VPH_LANE / 3600.0,
                       capacity_in=lanes * wl.CAPACITY_VPH_LANE / 3600.0)
     rep, dep = _platoons(dem, deltan)
+    lookup = {(a, b): k for k, (a, b) in
+              enumerate(zip(grid.from_node.tolist(), grid.to_node.tolist(), strict=True))}
     for v, t in zip(rep.tolist(), dep.tolist(), strict=True):
-        world.addVehicle(f"n{dem.origin[v]}", f"n{dem.dest[v]}", t)
+        veh = world.addVehicle(f"n{dem.origin[v]}", f"n{dem.dest[v]}", t)
+        if fixed:  # the straight route (city) or the corner's route (corners: not offered)
+            veh.enforce_route([f"l{k}" for k in
+                               wl._straight(lookup, g, int(dem.origin[v]), int(dem.dest[v]))])
     world.exec_simulation()
     vehs = list(world.VEHICLES.values())
     tt = np.array([veh.travel_time if veh.state == "end" else np.nan for veh in vehs],
@@ -478,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="GxN pairs of the city workload (exits all round), e.g. 80x1000000")
     ap.add_argument("--peers", nargs="+", default=["all"],
                     help="all, none, or some of: " + " ".join(
-                        [f"uxsim-{m}" for m in UXSIM_MODES] + [f"sumo-{m}" for m in SUMO_MODES]))
+                        [f"uxsim-{m}" for m in UXSIM_MODES + UXSIM_EXTRA]
+                        + [f"sumo-{m}" for m in SUMO_MODES]))
     ap.add_argument("--dt", type=float, nargs="+", default=[5.0],
                     help="evacsim tick(s), s; the first is the reference for speed-ups")
     ap.add_argument("--plain-ties", action="store_true",
@@ -497,8 +506,9 @@ def main(argv: list[str] | None = None) -> int:
 
     wanted = set(args.peers)
     peers = []
-    for m in UXSIM_MODES:
-        if ({"all", f"uxsim-{m}"} & wanted) and _installed("uxsim"):
+    for m in UXSIM_MODES + UXSIM_EXTRA:
+        named = {f"uxsim-{m}"} | ({"all"} if m in UXSIM_MODES else set())
+        if (named & wanted) and _installed("uxsim"):
             peers.append(("uxsim", m))
     for m in SUMO_MODES:
         if ({"all", f"sumo-{m}"} & wanted) and _installed("sumo"):
