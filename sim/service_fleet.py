@@ -110,7 +110,6 @@ class ServiceFleet:
         # slot k lives in row table_offset + k. Capacity doubles when full.
         self._buf = np.full((self.table_offset + 8, self.n_nodes), -1, dtype=np.int32)
         self._buf_tgt = np.full(self.table_offset + 8, -1, dtype=np.int32)
-        self._base_key: tuple | None = None
         self._dest = np.full(rows.size, -1, dtype=np.int64)  # destination per vehicle
         self._local_of = {int(r): k for k, r in enumerate(rows)}
         self.version = 0
@@ -200,20 +199,20 @@ class ServiceFleet:
         """``base`` rows followed by this module's rows, as the kernel reads them.
 
         ``base_next`` must have exactly ``table_offset`` rows. The result is a view of a
-        buffer this object keeps: base rows are copied in only when the base arrays change
-        (by identity), service rows are written in place when a destination is added.
+        buffer this object keeps: the base rows are copied in on every call (the model
+        rewrites them in place, e.g. informed drivers' rows, so neither identity nor
+        ``id()`` tells whether they changed; an ``id()`` may even be reused by a new
+        array after the old one is freed), service rows are written in place when a
+        destination is added.
         """
-        key = (id(base_next), id(base_target))
-        if self._base_key != key:
-            if base_next.shape != (self.table_offset, self.n_nodes) or \
-                    base_target.shape != (self.table_offset,):
-                raise EvacsimError(f"ServiceFleet.stacked: base_next, base_target: expected "
-                                   f"shapes ({self.table_offset}, {self.n_nodes}) and "
-                                   f"({self.table_offset},), got {base_next.shape} and "
-                                   f"{base_target.shape}")
-            self._buf[: self.table_offset] = base_next
-            self._buf_tgt[: self.table_offset] = base_target
-            self._base_key = key
+        if base_next.shape != (self.table_offset, self.n_nodes) or \
+                base_target.shape != (self.table_offset,):
+            raise EvacsimError(f"ServiceFleet.stacked: base_next, base_target: expected "
+                               f"shapes ({self.table_offset}, {self.n_nodes}) and "
+                               f"({self.table_offset},), got {base_next.shape} and "
+                               f"{base_target.shape}")
+        self._buf[: self.table_offset] = base_next
+        self._buf_tgt[: self.table_offset] = base_target
         n = self.table_offset + self._n_slots
         return self._buf[:n], self._buf_tgt[:n]
 

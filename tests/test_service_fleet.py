@@ -80,7 +80,21 @@ def test_same_destination_shares_a_row_and_freed_rows_are_reused():
     assert sf.version > v
     nl, tg = sf.stacked(bn, bt)
     assert nl.shape == (3, 5) and tg.tolist() == [-1, -1, 2]
-    assert np.shares_memory(sf.stacked(bn, bt)[0], nl)  # no copy while nothing changed
+    assert np.shares_memory(sf.stacked(bn, bt)[0], nl)  # the same buffer, refilled
+
+
+def test_base_rows_changed_in_place_reach_the_stacked_table():
+    # The model rewrites rows of its table in place (informed drivers' periodic update):
+    # the kernel's stacked table must see them, whatever the array's identity says.
+    links = line_links(LENGTHS, SPEEDS)
+    fleet, queues, sf = setup(links, 5, 0, [0])
+    bn, bt = nowhere(5)
+    sf.send(0, 4, 0.0)
+    assert (sf.stacked(bn, bt)[0][:2] == -1).all()
+    bn[1] = next_hop(links, 5, np.array([4])).next_link
+    bt[1] = 4
+    nl, tg = sf.stacked(bn, bt)
+    assert nl[1].tolist() == bn[1].tolist() and tg[1] == 4
 
 
 def test_tables_grow_past_the_initial_buffer_and_match_the_trees():
