@@ -227,7 +227,9 @@ def routes(grid: Grid, next_link: np.ndarray, corner: int, nodes: np.ndarray) ->
 # measures the engines, not their junction models. Sizing (``exit_load``): at g = 50 and
 # N = 1,000,000 the busiest exit gets 10,501 vehicles, 2.9 h at 1 veh/s (two lanes), well
 # inside the 6 h horizon; one lane would need g >= 80, and UXsim's all-pairs route tables
-# then take > 10 GB (measured: 10.5 GB RSS at g = 80 with 10,000 vehicles).
+# then take > 10 GB (measured: 10.5 GB RSS at g = 80 with 10,000 vehicles). The million is
+# run at g = 40 (13,235 at the busiest exit, 3.7 h): UXsim keeps a preference per link per
+# vehicle, 15.7 GB for 200,000 platoons at g = 50, 10 GB at g = 40 (benchmarks/README.md).
 
 SIDES = 4  # exit sides, in tie-break order: i = 0, i = g - 1, j = 0, j = g - 1
 CITY_G = 50
