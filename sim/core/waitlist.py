@@ -121,8 +121,8 @@ def new_wait_list(n_vehicles: int, n_nodes: int) -> WaitList:
 
 
 # --------------------------------------------------------------------------- kernels
-# The helpers take the WaitList's arrays one by one (``*w`` at the call site after one
-# unpacking) and are inlined into their callers: reading an array out of the NamedTuple
+# The helpers take the WaitList's arrays one by one (the caller unpacks the NamedTuple
+# once) and are inlined into their callers: reading an array out of the NamedTuple
 # on every call costs a reference-count update per array, which measured ~150 ns a push
 # against ~15 ns this way.
 
