@@ -125,6 +125,8 @@ def new_wait_list(n_vehicles: int, n_nodes: int) -> WaitList:
 # once) and are inlined into their callers: reading an array out of the NamedTuple
 # on every call costs a reference-count update per array, which measured ~150 ns a push
 # against ~15 ns this way.
+# numba's on-disk cache keys a kernel on its own file only: after changing an inlined
+# helper here, touch sim/core/queue.py (or clear its __pycache__) so its kernels recompile.
 
 
 @njit(inline="always")
