@@ -284,7 +284,7 @@ def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
     # The water is painted straight into the canvas: the snapshot cell under each pixel
     # of the axes is found once, and each frame colours the wet pixels with the layer's
     # own colour map and norm (what ``water`` would draw, without resampling the raster
-    # through Agg 37 times).
+    # through Agg for every frame).
     rows, cols, cell = _pixel_cells(fig, ax, extent, depth.shape[1:])
     canvas = np.asarray(fig.canvas.buffer_rgba())
     frames = []
