@@ -206,6 +206,31 @@ def _frame(ax, segments: np.ndarray, lang: str, kw: dict) -> None:
                  font=kw)
 
 
+def _pixel_cells(fig, ax, extent, shape) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Canvas pixels inside the axes that fall on the grid, and the grid cell under each.
+
+    Returns ``(rows, cols, cell)``: buffer row (0 = top) and column of each such pixel and
+    the flat index of the cell (``row * nx + col`` of a grid of ``shape``, row 0 = south,
+    spanning ``extent`` = [x0, x1, y0, y1] in data units) under its centre.
+    """
+    width, height = fig.canvas.get_width_height()
+    box = ax.get_window_extent()
+    px = np.arange(max(0, int(np.floor(box.x0))), min(width, int(np.ceil(box.x1))))
+    py = np.arange(max(0, int(np.floor(box.y0))), min(height, int(np.ceil(box.y1))))
+    inv = ax.transData.inverted()
+    # The map axes are linear: data x depends on display x only, y on y only.
+    x = inv.transform(np.column_stack([px + 0.5, np.full(px.size, box.y0)]))[:, 0]
+    y = inv.transform(np.column_stack([np.full(py.size, box.x0), py + 0.5]))[:, 1]
+    ny, nx = shape
+    cj = np.floor((x - extent[0]) / (extent[1] - extent[0]) * nx).astype(np.int64)
+    ci = np.floor((y - extent[2]) / (extent[3] - extent[2]) * ny).astype(np.int64)
+    okx, oky = (cj >= 0) & (cj < nx), (ci >= 0) & (ci < ny)
+    gy, gx = np.meshgrid(np.flatnonzero(oky), np.flatnonzero(okx), indexing="ij")
+    gy, gx = gy.ravel(), gx.ravel()
+    rows = height - 1 - py[gy]  # display y counts from the bottom, buffer rows from the top
+    return rows, px[gx], ci[gy] * nx + cj[gx]
+
+
 def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
                   fps: int = 4) -> Path:
     """GIF of water depth, closed roads and people (outside shelters, stranded) over time.
@@ -256,17 +281,25 @@ def animate_flood(run_dir: str | Path, out_gif: str | Path, *, lang: str = "en",
     fig.canvas.draw()
     fig.set_layout_engine("none")  # keep the first layout: frames must line up
     background = fig.canvas.copy_from_bbox(fig.bbox)
+    # The water is painted straight into the canvas: the snapshot cell under each pixel
+    # of the axes is found once, and each frame colours the wet pixels with the layer's
+    # own colour map and norm (what ``water`` would draw, without resampling the raster
+    # through Agg for every frame).
+    rows, cols, cell = _pixel_cells(fig, ax, extent, depth.shape[1:])
+    canvas = np.asarray(fig.canvas.buffer_rgba())
     frames = []
     for k, t_s in enumerate(arrays["snapshot_t_s"]):
         fig.canvas.restore_region(background)
-        water.set_data(np.ma.masked_less(depth[k], _DRAW_DEPTH_M))
+        d = depth[k].ravel()[cell]
+        on = d >= _DRAW_DEPTH_M
+        canvas[rows[on], cols[on]] = water.cmap(water.norm(d[on]), bytes=True)
         shut.set_segments(segments[closed[k]])
         for dots, counts, extra in ((out_dots, people[k], 0.0), (caught, strand[k], 4.0)):
             on = counts > 0
             dots.set_offsets(np.column_stack([px[on], py[on]]))
             dots.set_sizes(counts[on] * scale + extra)
         title.set_text(t("flood.anim_title", label_lang, hours=float(t_s) / 3600.0))
-        for artist in moving:
+        for artist in moving[1:]:
             fig.draw_artist(artist)
         width, height = fig.canvas.get_width_height()
         frames.append(Image.frombuffer("RGBA", (width, height),

@@ -108,6 +108,7 @@ def main(argv=None) -> int:
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--horizon-h", type=float, default=6.0)
     args = p.parse_args(argv)
+    print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
     no_flood, flood, specs = _scenario_and_specs(args.horizon_h)
     rows = {"no flood": [], "flood": [], "flood serial": []}
     with tempfile.TemporaryDirectory() as tmp:

