@@ -75,10 +75,9 @@ class FloodParams(NamedTuple):
         Weight of a face's own discharge against the mean of its two neighbours in the
         momentum update (de Almeida et al. 2012); 1 gives Bates et al. (2010) exactly,
         which leaves deep, low-friction water sloshing for hours; 0.9 damps it (0.7 was
-        unstable with alpha = 0.7 in a deep bowl, tests/test_flood_scheme.py). Known
-        limit: at 0.9 with alpha = 0.7, a lake at rest with a pit beside a shallow shelf
-        lets round-off grow into sloshing (a strict xfail in tests/test_flood_scheme.py;
-        theta = 1 or alpha = 0.5 stay at rest).
+        unstable with alpha = 0.7 in a deep bowl, tests/test_flood_scheme.py). At 0.9 with
+        alpha = 0.7 a lake at rest with a pit beside a shallow shelf lets round-off grow
+        into sloshing; with alpha = 0.5 (the flood spec's default) it stays at rest.
     """
 
     cell_m: float

@@ -119,7 +119,9 @@ class FloodSpec(Spec):
     boundary: Literal["open", "closed"] = "open"
     manning_n: Annotated[StrictFloat, Field(gt=0.0, le=0.3)] = 0.035
     dt_max_s: Positive = 10.0
-    cfl_alpha: Annotated[StrictFloat, Field(gt=0.0, le=1.0)] = 0.7  # Bates et al. 2010
+    # Bates et al. (2010) advise 0.2-0.7; 0.7 lets round-off grow into sloshing in a lake
+    # at rest with a pit beside a shallow shelf (tests/test_flood_scheme.py), 0.5 does not.
+    cfl_alpha: Annotated[StrictFloat, Field(gt=0.0, le=1.0)] = 0.5
     theta: Annotated[StrictFloat, Field(gt=0.0, le=1.0)] = 0.9  # de Almeida et al. 2012
     froude_max: Positive = 1.0
     cadence_s: Positive = 60.0
