@@ -271,8 +271,10 @@ def _exposure_kernel(
     for i in range(c_now.shape[0]):
         cp = c_prev[i]
         cn = c_now[i]
-        cbar = 0.5 * (cp + cn)
         cin0 = ex.c_in_ppm[i]
+        if cp == 0.0 and cn == 0.0 and cin0 == 0.0:
+            continue  # clean air in and out: every sum below would add exactly zero
+        cbar = 0.5 * (cp + cn)
         cin1 = cbar + (cin0 - cbar) * decay
         ex.c_in_ppm[i] = cin1
         if indoors[i]:

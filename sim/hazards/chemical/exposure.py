@@ -93,6 +93,8 @@ class _ExposureMixin:
     def _outcomes(self, t_s: float, people: PeopleView) -> tuple[list[Incident], np.ndarray | None]:
         load = self.ex.load
         rows = np.flatnonzero(load != self._load_seen)  # only households that breathed more
+        if rows.size == 0:
+            return [], None  # nobody breathed more: no new outcome
         self._load_seen[rows] = load[rows]
         deaths = plume.count_below(
             self._tolerance, self._start, self.substance.death_probability(load[rows]), rows
