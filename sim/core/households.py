@@ -250,10 +250,11 @@ def household_positions(
     walk_link = np.full(n, -1, dtype=np.int32)
     arrived_at = np.full(n, -1, dtype=np.int64)
     waiting = np.zeros(n, dtype=np.bool_)
-    _positions_kernel(float(t_s), x, y, node_x_m, node_y_m, car_hh, cars.state, cars.link,
-                      cars.t_ready_s, cars.origin, cars.dest_node, car_home_node,
-                      drive.from_node, drive.to_node, drive.fft_s, drive_speed_factor,
-                      walk_hh, walkers.state, walkers.link, walkers.pos_m, walkers.dest_node,
-                      walk.from_node, walk.to_node, walk.length_m, drive_link, walk_link,
-                      arrived_at, waiting)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero free-flow time: frac 1
+        _positions_kernel(float(t_s), x, y, node_x_m, node_y_m, car_hh, cars.state, cars.link,
+                          cars.t_ready_s, cars.origin, cars.dest_node, car_home_node,
+                          drive.from_node, drive.to_node, drive.fft_s, drive_speed_factor,
+                          walk_hh, walkers.state, walkers.link, walkers.pos_m, walkers.dest_node,
+                          walk.from_node, walk.to_node, walk.length_m, drive_link, walk_link,
+                          arrived_at, waiting)
     return x, y, drive_link, walk_link, arrived_at >= 0, waiting
