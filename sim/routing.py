@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from scipy.sparse.csgraph import dijkstra
 
 from sim._errors import NetworkError
@@ -175,6 +176,23 @@ def reversed_graph(
     return rev, key[first], link_of_pair
 
 
+@njit(cache=True)
+def _merge_positions(nodes, pred, n, pair_key, out):  # pragma: no cover - numba
+    """``out[k]``: first index of ``pair_key`` >= ``nodes[k] * n + pred[nodes[k]]``.
+
+    ``nodes`` ascending and ``0 <= pred < n``, so the keys ascend and one pass over the
+    sorted ``pair_key`` serves them all (``np.searchsorted(..., side="left")``).
+    """
+    j = 0
+    m = pair_key.shape[0]
+    for k in range(nodes.shape[0]):
+        v = nodes[k]
+        key = v * n + pred[v]
+        while j < m and pair_key[j] < key:
+            j += 1
+        out[k] = j
+
+
 def tree_from_predecessors(
     dist: np.ndarray,
     pred: np.ndarray,
@@ -190,7 +208,11 @@ def tree_from_predecessors(
     n = dist.shape[0]
     next_link = np.full(n, -1, dtype=np.int32)
     nodes = np.flatnonzero(pred >= 0)
-    pos = np.searchsorted(pair_key, nodes.astype(np.int64) * n + pred[nodes])
+    pos = np.empty(nodes.size, dtype=np.int64)
+    # = np.searchsorted(pair_key, nodes * n + pred[nodes]): the keys rise with the node,
+    # so one merge pass finds them all (a binary search per node cost more than Dijkstra).
+    _merge_positions(nodes.astype(np.int64), np.ascontiguousarray(pred), np.int64(n),
+                     pair_key, pos)
     next_link[nodes] = link_of_pair[pos]
     target = np.where(np.isfinite(dist), source, -1).astype(np.int32)
     return NextHop(next_link, np.asarray(dist, dtype=np.float64), target)
