@@ -40,6 +40,7 @@ from sim.core.households import (
     household_positions,
     household_states,
     mover_states,
+    persons_by_state,
 )
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.chains import bind_hazards
@@ -52,7 +53,7 @@ from sim.plan import Plan, apply_to_scenario, resolve_plan
 from sim.plan_roads import ModelRoads
 from sim.population import Population, Response, build_population, sample_response
 from sim.response import HouseholdOutcome, ResponseSystem, service_vehicles
-from sim.routing import next_hop
+from sim.routing import NextHopMemo
 from sim.scenario import Scenario, default_scenario_path, load_scenario
 from sim.service_fleet import ServiceFleet
 from sim.shelters import ShelterTable, build_shelters
@@ -356,10 +357,14 @@ class EvacuationModel(mesa.Model):
         # A set whose orders avoid a zone pays more for the links inside it.
         factors = [(1.0, 1.0) if f is None else f for f in self._route_factors]
         res_cost = self.roads.evacuee_cost(drive_cost)  # roads closed to evacuees
-        self.drive_routes = [next_hop(self.net.drive, n, t, cost_s=res_cost * f[0])
-                             for t, f in zip(targets, factors, strict=True)]
-        self.walk_routes = [next_hop(self.net.walk, n, t, cost_s=walk_cost * f[1])
-                            for t, f in zip(targets, factors, strict=True)]
+        # One remembering next_hop per table: unchanged costs and targets are not rerouted.
+        memo = self.__dict__.setdefault("_route_memo", {})
+        for key in [(net, k) for net in ("drive", "walk") for k in range(len(targets))]:
+            memo.setdefault(key, NextHopMemo())
+        self.drive_routes = [memo["drive", k](self.net.drive, n, t, cost_s=res_cost * f[0])
+                             for k, (t, f) in enumerate(zip(targets, factors, strict=True))]
+        self.walk_routes = [memo["walk", k](self.net.walk, n, t, cost_s=walk_cost * f[1])
+                            for k, (t, f) in enumerate(zip(targets, factors, strict=True))]
         # Per set: is an open shelter of the set reachable from each node (for the states).
         self._drive_reach = np.stack([np.isfinite(r.cost_s) for r in self.drive_routes])
         self._walk_reach = np.stack([np.isfinite(r.cost_s) for r in self.walk_routes])
@@ -830,7 +835,8 @@ class EvacuationModel(mesa.Model):
 
     def person_counts(self) -> np.ndarray:
         """Persons per state (order of :data:`STATES`); always sums to the population."""
-        return popmod.state_counts(self.household_state(), self.pop.persons, self.dead)
+        return persons_by_state(self.household_state(), self.pop.persons, self.dead,
+                                len(STATES))
 
 
 def _state_reporter(i: int):

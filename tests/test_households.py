@@ -177,3 +177,18 @@ def test_positions_equal_the_numpy_passes_bit_for_bit(seed):
     mover = np.zeros(w.persons.size, np.int8)
     mover[w.car_hh], mover[w.walk_hh] = f.state, pw.state
     np.testing.assert_array_equal(got[5], mover == queue.WAITING)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_persons_by_state_equals_state_counts(seed):
+    from sim.core.households import persons_by_state
+    from sim.population import state_counts
+    from sim.states import N_STATES
+
+    rng = np.random.default_rng(seed)
+    persons = rng.integers(1, 6, 500).astype(np.int32)
+    dead = np.where(rng.random(500) < 0.2, rng.integers(0, 6, 500), 0).clip(0, persons)
+    state = rng.integers(0, N_STATES, 500).astype(np.int8)
+    got = persons_by_state(state, persons, dead.astype(np.int64), N_STATES)
+    np.testing.assert_array_equal(got, state_counts(state, persons, dead))
+    assert got.sum() == persons.sum()  # conservation: every person counted once

@@ -92,3 +92,32 @@ def test_tables_returns_every_row_current_even_unused():
     assert tg.tolist() == [2]
     assert np.array_equal(nl[0], tree_to(links, 4, 2, cost_s=cost).next_link)
     assert nl[0, 0] == 0
+
+
+def test_next_hop_memo_equals_next_hop_through_changes():
+    from sim.routing import NextHopMemo, next_hop
+
+    links, _, _ = _diamond()
+    memo = NextHopMemo()
+    base = LENGTH / 10.0
+    closed = base.copy()
+    closed[1] = np.inf
+    other = build_links(TO, FROM, LENGTH, np.full(5, 10.0), np.ones(5), np.ones(5),
+                        np.full(5, 50), n_nodes=4)  # every link reversed, same costs
+    steps = [(links, [3], base), (links, [3], base), (links, [2, 3], base),
+             (links, [2, 3], closed), (links, [3], closed), (other, [3], closed),
+             (links, [], base)]
+    results = []
+    for lk, targets, cost in steps:
+        got = memo(lk, 4, np.array(targets, np.int64), cost_s=cost)
+        want = next_hop(lk, 4, np.array(targets, np.int64), cost_s=cost)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+        results.append(got)
+    assert results[1] is results[0]  # same inputs: the table is not recomputed
+    assert results[2] is not results[1]
+    # Analytic: toward 3, node 0 goes 0 -> 1 (link 0, 20 s), then with 1 -> 3 closed
+    # 0 -> 2 -> 3 (link 2, 30 s); on the reversed network node 0 cannot reach 3.
+    assert results[0].next_link[0] == 0 and results[0].cost_s[0] == pytest.approx(20.0)
+    assert results[4].next_link[0] == 2 and results[4].cost_s[0] == pytest.approx(30.0)
+    assert results[5].next_link[0] == -1 and np.isinf(results[5].cost_s[0])

@@ -25,7 +25,7 @@ from numba import njit
 from sim.core.queue import ARRIVED, IDLE, MOVING, WAITING
 from sim.states import DEAD, EN_ROUTE, NOT_WARNED, SHELTERED, STAYING, STRANDED, WARNED
 
-__all__ = ["Movers", "household_positions", "household_states", "mover_states"]
+__all__ = ["Movers", "household_positions", "household_states", "mover_states", "persons_by_state"]
 
 # Kernel constants (numba freezes module globals; plain ints keep the types simple).
 _IDLE, _WAITING, _MOVING, _ARRIVED = int(IDLE), int(WAITING), int(MOVING), int(ARRIVED)
@@ -139,6 +139,28 @@ def household_states(
     out = np.empty(n, dtype=np.int8)
     _states_kernel(float(t_s), t_warned_s, complies, t_depart_s, ordered_to_stay, stranded,
                    dead, persons, mover, unreachable, out)
+    return out
+
+
+@njit(cache=True)
+def _count_kernel(state, persons, dead, dead_code, out):  # pragma: no cover - numba
+    for h in range(state.shape[0]):
+        out[state[h]] += persons[h] - dead[h]
+        out[dead_code] += dead[h]
+
+
+def persons_by_state(state: np.ndarray, persons: np.ndarray, dead: np.ndarray,
+                     n_states: int) -> np.ndarray:
+    """Persons per state code, int64[n_states], in one pass over the households.
+
+    The living count in their household's state, the dead as DEAD (as
+    :func:`sim.population.state_counts`).
+
+    ``state`` int8[H] codes in ``[0, n_states)`` (from :func:`household_states`),
+    ``persons`` household sizes, ``dead`` int[H] with ``0 <= dead <= persons``.
+    """
+    out = np.zeros(int(n_states), dtype=np.int64)
+    _count_kernel(state, persons, dead, _DEAD, out)
     return out
 
 
