@@ -62,3 +62,22 @@ def test_cell_lists_give_the_all_puff_sum(seed, floor):
     np.testing.assert_array_equal(got > 0, want > 0)  # same receptors reached
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=0.0)
     assert np.count_nonzero(got) > 100  # the puffs do reach receptors
+
+
+def test_exposure_step_leaves_clean_air_rows_alone_and_integrates_the_others():
+    # Three homes indoors: clean air throughout (skipped), a constant 10 ppm outdoors for
+    # one minute from a clean house, and clean air outdoors after the house filled.
+    ex = plume.new_exposure(3)
+    ex.c_in_ppm[2] = 4.0
+    before = [a.copy() for a in ex]
+    lam = 0.5 / 60.0  # air changes per minute
+    plume.exposure_step(ex, np.array([0.0, 10.0, 0.0]), np.array([0.0, 10.0, 0.0]),
+                        np.ones(3, bool), dt_s=60.0, air_changes_per_h=0.5, exponent=1.0)
+    for a, b in zip(ex, before, strict=True):
+        assert a[0] == b[0]  # row 0 untouched
+    # Row 1: C_in(t) = 10 (1 - e^{-λt}); dose = ∫0^1 min C_in = 10 (1 - (1 - e^{-λ})/λ).
+    assert ex.dose_ppm_min[1] == pytest.approx(10.0 * (1.0 - (1.0 - math.exp(-lam)) / lam))
+    # Row 2: C_in decays from 4: dose = 4 (1 - e^{-λ})/λ, exposed while it is > 0.
+    assert ex.dose_ppm_min[2] == pytest.approx(4.0 * (1.0 - math.exp(-lam)) / lam)
+    assert ex.c_in_ppm[2] == pytest.approx(4.0 * math.exp(-lam))
+    assert ex.t_exposed_s[2] == 60.0 and ex.t_exposed_s[0] == 0.0
