@@ -375,12 +375,15 @@ def write_run(
         for file_name, data in payload.items():
             (tmp / file_name).parent.mkdir(exist_ok=True)
             (tmp / file_name).write_bytes(data)
-        metrics = compute_metrics(tmp)
-        (tmp / "metrics.json").write_bytes(_json_bytes(metrics, "metrics"))
-        if figures:
-            from analysis.figures import write_figures
+        from analysis.tables import reuse_reads
 
-            write_figures(tmp, lang=lang)
+        with reuse_reads():  # metrics and figures read the same tables: parse them once
+            metrics = compute_metrics(tmp)
+            (tmp / "metrics.json").write_bytes(_json_bytes(metrics, "metrics"))
+            if figures:
+                from analysis.figures import write_figures
+
+                write_figures(tmp, lang=lang)
         check_out_dir(out_dir, force, lang=lang)  # it may have appeared meanwhile
         if out_dir.exists():
             os.replace(out_dir, old)
