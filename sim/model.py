@@ -815,24 +815,6 @@ class EvacuationModel(mesa.Model):
         cars, walkers = self._movers()
         return mover_states(len(self.pop.persons), cars, walkers)
 
-    def _can_reach(self, households: np.ndarray) -> np.ndarray:
-        """Per household given: can it still reach an open shelter of its set from here.
-
-        "Here" is the end of its link, or the node it waits at.
-        """
-        ok = np.ones(households.size, dtype=bool)
-        for pos, movers, links, sets, reach in (
-            (self._pos_in_car, self.fleet, self.net.drive, self._car_set, self._drive_reach),
-            (self._pos_in_walk, self.walkers, self.net.walk, self._walk_set, self._walk_reach),
-        ):
-            p = pos[households]
-            mine = p >= 0
-            i = p[mine]
-            link = movers.link[i]
-            node = np.where(link >= 0, links.to_node[np.maximum(link, 0)], movers.origin[i])
-            ok[mine] = reach[sets[i], node]
-        return ok
-
     def person_counts(self) -> np.ndarray:
         """Persons per state (order of :data:`STATES`); always sums to the population."""
         return persons_by_state(self.household_state(), self.pop.persons, self.dead,
