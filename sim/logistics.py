@@ -230,10 +230,15 @@ class Logistics:
 
     def _serve(self, p: int, short: np.ndarray, settled: bool, available: np.ndarray,
                t_s: float) -> None:
-        cost = self.sf.travel_s(self.depot_node, int(self.site_node[p]))
+        cost = None  # the tree toward the site is built only if some depot could serve it
         while short @ self.kg > 0:
             lacks = short > _EPS_UNITS
-            holds = available & np.isfinite(cost) & (self.stock[:, lacks] > _EPS_UNITS).any(axis=1)
+            holds = available & (self.stock[:, lacks] > _EPS_UNITS).any(axis=1)
+            if not holds.any():
+                return
+            if cost is None:
+                cost = self.sf.travel_s(self.depot_node, int(self.site_node[p]))
+            holds &= np.isfinite(cost)
             if not holds.any():
                 return
             level = self.depot_level[holds].min()

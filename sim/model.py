@@ -35,6 +35,13 @@ import numpy as np
 from sim import people_levers
 from sim import population as popmod
 from sim.core import queue, walk
+from sim.core.households import (
+    Movers,
+    household_positions,
+    household_states,
+    mover_states,
+    persons_by_state,
+)
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.chains import bind_hazards
 from sim.hazards.registry import build_hazards
@@ -46,7 +53,7 @@ from sim.plan import Plan, apply_to_scenario, resolve_plan
 from sim.plan_roads import ModelRoads
 from sim.population import Population, Response, build_population, sample_response
 from sim.response import HouseholdOutcome, ResponseSystem, service_vehicles
-from sim.routing import next_hop
+from sim.routing import NextHopMemo
 from sim.scenario import Scenario, default_scenario_path, load_scenario
 from sim.service_fleet import ServiceFleet
 from sim.shelters import ShelterTable, build_shelters
@@ -258,6 +265,7 @@ class EvacuationModel(mesa.Model):
         self.walkers.persons[:] = pop.persons[self.walk_hh]
         self.walkers.v0_mps[:] = pop.walk_speed_mps[self.walk_hh]
         self.walkers.table[:] = _table_of_set(self._walk_set)
+        self._car_home_node = pop.home_drive_node[self.car_hh]
         self._pos_in_car = np.full(len(pop.persons), -1, dtype=np.int64)
         self._pos_in_car[self.car_hh] = np.arange(len(self.car_hh))
         self._pos_in_walk = np.full(len(pop.persons), -1, dtype=np.int64)
@@ -350,10 +358,14 @@ class EvacuationModel(mesa.Model):
         # A set whose orders avoid a zone pays more for the links inside it.
         factors = [(1.0, 1.0) if f is None else f for f in self._route_factors]
         res_cost = self.roads.evacuee_cost(drive_cost)  # roads closed to evacuees
-        self.drive_routes = [next_hop(self.net.drive, n, t, cost_s=res_cost * f[0])
-                             for t, f in zip(targets, factors, strict=True)]
-        self.walk_routes = [next_hop(self.net.walk, n, t, cost_s=walk_cost * f[1])
-                            for t, f in zip(targets, factors, strict=True)]
+        # One remembering next_hop per table: unchanged costs and targets are not rerouted.
+        memo = self.__dict__.setdefault("_route_memo", {})
+        for key in [(net, k) for net in ("drive", "walk") for k in range(len(targets))]:
+            memo.setdefault(key, NextHopMemo())
+        self.drive_routes = [memo["drive", k](self.net.drive, n, t, cost_s=res_cost * f[0])
+                             for k, (t, f) in enumerate(zip(targets, factors, strict=True))]
+        self.walk_routes = [memo["walk", k](self.net.walk, n, t, cost_s=walk_cost * f[1])
+                            for k, (t, f) in enumerate(zip(targets, factors, strict=True))]
         # Per set: is an open shelter of the set reachable from each node (for the states).
         self._drive_reach = np.stack([np.isfinite(r.cost_s) for r in self.drive_routes])
         self._walk_reach = np.stack([np.isfinite(r.cost_s) for r in self.walk_routes])
@@ -633,62 +645,27 @@ class EvacuationModel(mesa.Model):
         self.walkers.v0_mps[peds] = 0.0
 
     def people_view(self) -> PeopleView:
-        """Where every household is now, for the hazards (projected metres)."""
-        pop, t = self.pop, self.t_s
-        x, y = pop.x_m.copy(), pop.y_m.copy()
-        nodes = self.net.nodes
-        drive_link = np.full(len(pop.persons), -1, dtype=np.int32)
-        walk_link = np.full(len(pop.persons), -1, dtype=np.int32)
+        """Where every household is now, for the hazards (projected metres).
+
+        One pass over the households (:func:`sim.core.households.household_positions`);
+        computed once per tick in which any hazard is due and shared by all of them.
+        """
+        pop = self.pop
+        x, y, drive_link, walk_link, arrived, waiting = household_positions(
+            self.t_s, home_x_m=pop.x_m, home_y_m=pop.y_m, node_x_m=self.net.nodes.x_m,
+            node_y_m=self.net.nodes.y_m, cars=self.fleet, car_hh=self.car_hh,
+            car_home_node=self._car_home_node, drive=self.net.drive,
+            drive_speed_factor=self.drive_speed_factor, walkers=self.walkers,
+            walk_hh=self.walk_hh, walk=self.net.walk)
         mover = self._mover_state()
-        # Cars: interpolate along the link by the time left to its free-flow exit.
-        f, d = self.fleet, self.net.drive
-        on = np.flatnonzero(f.state == queue.MOVING)
-        if on.size:
-            link = f.link[on]
-            fft = d.fft_s[link] / np.maximum(self.drive_speed_factor[link], 1e-6)
-            frac = np.clip(1.0 - (f.t_ready_s[on] - t) / fft, 0.0, 1.0)
-            frac[~np.isfinite(frac)] = 1.0
-            hh = self.car_hh[on]
-            x[hh] = nodes.x_m[d.from_node[link]] + frac * (
-                nodes.x_m[d.to_node[link]] - nodes.x_m[d.from_node[link]]
-            )
-            y[hh] = nodes.y_m[d.from_node[link]] + frac * (
-                nodes.y_m[d.to_node[link]] - nodes.y_m[d.from_node[link]]
-            )
-            drive_link[hh] = link
-        # Cars that pulled off the road (no route) wait at a node away from home.
-        home = self.pop.home_drive_node[self.car_hh]
-        parked = np.flatnonzero((f.state == queue.WAITING) & (f.origin != home))
-        x[self.car_hh[parked]] = nodes.x_m[f.origin[parked]]
-        y[self.car_hh[parked]] = nodes.y_m[f.origin[parked]]
-        w, wl = self.walkers, self.net.walk
-        on = np.flatnonzero(w.state == walk.MOVING)
-        if on.size:
-            link = w.link[on]
-            frac = np.clip(w.pos_m[on] / wl.length_m[link], 0.0, 1.0)
-            hh = self.walk_hh[on]
-            x[hh] = nodes.x_m[wl.from_node[link]] + frac * (
-                nodes.x_m[wl.to_node[link]] - nodes.x_m[wl.from_node[link]]
-            )
-            y[hh] = nodes.y_m[wl.from_node[link]] + frac * (
-                nodes.y_m[wl.to_node[link]] - nodes.y_m[wl.from_node[link]]
-            )
-            walk_link[hh] = link
-        dest = np.full(len(pop.persons), -1, dtype=np.int64)
-        dest[self.car_hh] = self.fleet.dest_node
-        dest[self.walk_hh] = self.walkers.dest_node
-        arrived = dest >= 0
-        at = np.maximum(dest, 0)  # np.where over all rows: faster than masked assignment
-        x = np.where(arrived, nodes.x_m[at], x)
-        y = np.where(arrived, nodes.y_m[at], y)
-        waiting = mover == queue.WAITING  # at the origin node, in the car
-        indoors = (mover == queue.IDLE) | arrived
+        # At home or at a shelter; not waiting at the origin in the car.
+        indoors = ((mover == queue.IDLE) | arrived) & ~waiting
         return PeopleView(
             x_m=x,
             y_m=y,
             persons=pop.persons,
             state=self.household_state(mover),
-            indoors=indoors & ~waiting,
+            indoors=indoors,
             has_car=pop.has_car,
             drive_link=drive_link,
             walk_link=walk_link,
@@ -814,47 +791,35 @@ class EvacuationModel(mesa.Model):
 
         A household is DEAD only when all its members died; otherwise its survivors share
         its state and :meth:`person_counts` counts the dead apart. ``mover``: the kernel
-        states of :meth:`_mover_state` when the caller has them already.
+        states of :meth:`_mover_state` when the caller has them already. One pass over the
+        households (:func:`sim.core.households.household_states`).
         """
-        state = popmod.household_state(self.resp, self.t_s)
         mover = self._mover_state() if mover is None else mover
-        travelling = (mover == queue.WAITING) | (mover == queue.MOVING)
-        state[self.ordered_to_stay & (state == popmod.WARNED)] = popmod.STAYING
-        trav = np.flatnonzero(travelling)
-        state[trav[~self._can_reach(trav)]] = popmod.STRANDED
-        state[self.stranded] = popmod.STRANDED
-        state = np.where(mover == queue.ARRIVED, popmod.SHELTERED, state)
-        all_dead = (self.dead > 0) & (self.dead == self.pop.persons)
-        return np.where(all_dead, popmod.DEAD, state).astype(np.int8)
+        resp = self.resp
+        cars, walkers = self._movers()
+        return household_states(
+            self.t_s, t_warned_s=resp.t_warned_s, complies=resp.complies,
+            t_depart_s=resp.t_depart_s, ordered_to_stay=self.ordered_to_stay,
+            stranded=self.stranded, dead=self.dead, persons=self.pop.persons, mover=mover,
+            cars=cars, walkers=walkers)
+
+    def _movers(self) -> tuple[Movers, Movers]:
+        """Cars and walking groups as :mod:`sim.core.households` reads them."""
+        f, w = self.fleet, self.walkers
+        return (Movers(self.car_hh, f.state, f.link, f.origin, self._car_set,
+                       self.net.drive.to_node, self._drive_reach),
+                Movers(self.walk_hh, w.state, w.link, w.origin, self._walk_set,
+                       self.net.walk.to_node, self._walk_reach))
 
     def _mover_state(self) -> np.ndarray:
         """Kernel state (IDLE/WAITING/MOVING/ARRIVED) per household."""
-        out = np.zeros(len(self.pop.persons), dtype=np.int8)
-        out[self.car_hh] = self.fleet.state
-        out[self.walk_hh] = self.walkers.state
-        return out
-
-    def _can_reach(self, households: np.ndarray) -> np.ndarray:
-        """Per household given: can it still reach an open shelter of its set from here.
-
-        "Here" is the end of its link, or the node it waits at.
-        """
-        ok = np.ones(households.size, dtype=bool)
-        for pos, movers, links, sets, reach in (
-            (self._pos_in_car, self.fleet, self.net.drive, self._car_set, self._drive_reach),
-            (self._pos_in_walk, self.walkers, self.net.walk, self._walk_set, self._walk_reach),
-        ):
-            p = pos[households]
-            mine = p >= 0
-            i = p[mine]
-            link = movers.link[i]
-            node = np.where(link >= 0, links.to_node[np.maximum(link, 0)], movers.origin[i])
-            ok[mine] = reach[sets[i], node]
-        return ok
+        cars, walkers = self._movers()
+        return mover_states(len(self.pop.persons), cars, walkers)
 
     def person_counts(self) -> np.ndarray:
         """Persons per state (order of :data:`STATES`); always sums to the population."""
-        return popmod.state_counts(self.household_state(), self.pop.persons, self.dead)
+        return persons_by_state(self.household_state(), self.pop.persons, self.dead,
+                                len(STATES))
 
 
 def _state_reporter(i: int):

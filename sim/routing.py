@@ -14,12 +14,13 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from scipy.sparse.csgraph import dijkstra
 
 from sim._errors import NetworkError
 from sim.core.links import Links
 
-__all__ = ["NextHop", "next_hop", "tree_to", "stack_tables"]
+__all__ = ["NextHop", "NextHopMemo", "next_hop", "tree_to", "stack_tables"]
 
 
 class NextHop(NamedTuple):
@@ -131,16 +132,57 @@ def next_hop(
     the same node pair the cheapest is used, ties to the lowest link index.
     """
     tg, cost = _check(links, n_nodes, targets, cost_s)
-    n = int(n_nodes)
+    return _next_hop(links, int(n_nodes), tg, cost, None)
+
+
+def _next_hop(links: Links, n: int, tg: np.ndarray, cost: np.ndarray, graph) -> NextHop:
+    """:func:`next_hop` on checked inputs; ``graph``: :func:`reversed_graph` of ``cost``."""
     next_link = np.full(n, -1, dtype=np.int32)
     if tg.size == 0 or n == 0:
         return NextHop(next_link, np.full(n, np.inf), np.full(n, -1, dtype=np.int32))
 
-    rev, pair_key, link_of_pair = reversed_graph(links, n, cost)
+    rev, pair_key, link_of_pair = graph if graph is not None else reversed_graph(links, n, cost)
     dist, pred, src = dijkstra(
         rev, directed=True, indices=tg, min_only=True, return_predecessors=True
     )
     return tree_from_predecessors(dist, pred, src, pair_key, link_of_pair)
+
+
+class NextHopMemo:
+    """:func:`next_hop` that remembers its last inputs and result (one per table kept).
+
+    The model recomputes every routing table when any closure changes or a shelter
+    fills; most tables see the same costs again (a closure on the roads leaves the
+    footpaths' costs as they were; a full shelter changes the targets only). Same costs:
+    the reversed graph is reused; same costs and targets: the table itself. The result is
+    exactly what :func:`next_hop` returns for those inputs (it is a pure function of
+    them); callers must not modify a returned table in place.
+    """
+
+    def __init__(self) -> None:
+        self._links: Links | None = None
+        self._n = -1
+        self._cost: np.ndarray | None = None
+        self._graph: tuple | None = None
+        self._targets: np.ndarray | None = None
+        self._result: NextHop | None = None
+
+    def __call__(self, links: Links, n_nodes: int, targets: np.ndarray, *,
+                 cost_s: np.ndarray | None = None) -> NextHop:
+        """Same as :func:`next_hop` (same parameters, errors and result)."""
+        tg, cost = _check(links, n_nodes, targets, cost_s)
+        n = int(n_nodes)
+        same_graph = (self._links is links and self._n == n and self._cost is not None
+                      and np.array_equal(cost, self._cost))
+        if not same_graph:  # (road levers replace the links: identity is part of the key)
+            self._links, self._n, self._cost = links, n, cost.copy()
+            self._graph = reversed_graph(links, n, cost)
+            self._result = None
+        elif self._result is not None and np.array_equal(tg, self._targets):
+            return self._result
+        self._targets = tg
+        self._result = _next_hop(links, n, tg, cost, self._graph)
+        return self._result
 
 
 def reversed_graph(
@@ -175,6 +217,23 @@ def reversed_graph(
     return rev, key[first], link_of_pair
 
 
+@njit(cache=True)
+def _merge_positions(nodes, pred, n, pair_key, out):  # pragma: no cover - numba
+    """``out[k]``: first index of ``pair_key`` >= ``nodes[k] * n + pred[nodes[k]]``.
+
+    ``nodes`` ascending and ``0 <= pred < n``, so the keys ascend and one pass over the
+    sorted ``pair_key`` serves them all (``np.searchsorted(..., side="left")``).
+    """
+    j = 0
+    m = pair_key.shape[0]
+    for k in range(nodes.shape[0]):
+        v = nodes[k]
+        key = v * n + pred[v]
+        while j < m and pair_key[j] < key:
+            j += 1
+        out[k] = j
+
+
 def tree_from_predecessors(
     dist: np.ndarray,
     pred: np.ndarray,
@@ -190,7 +249,11 @@ def tree_from_predecessors(
     n = dist.shape[0]
     next_link = np.full(n, -1, dtype=np.int32)
     nodes = np.flatnonzero(pred >= 0)
-    pos = np.searchsorted(pair_key, nodes.astype(np.int64) * n + pred[nodes])
+    pos = np.empty(nodes.size, dtype=np.int64)
+    # = np.searchsorted(pair_key, nodes * n + pred[nodes]): the keys rise with the node,
+    # so one merge pass finds them all (a binary search per node cost more than Dijkstra).
+    _merge_positions(nodes.astype(np.int64), np.ascontiguousarray(pred), np.int64(n),
+                     pair_key, pos)
     next_link[nodes] = link_of_pair[pos]
     target = np.where(np.isfinite(dist), source, -1).astype(np.int32)
     return NextHop(next_link, np.asarray(dist, dtype=np.float64), target)

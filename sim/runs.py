@@ -153,8 +153,7 @@ def _column_text(values: pd.Series, kind: str, where: str) -> np.ndarray:
         if bad.any():
             msg = f"{where}: expected numbers, got {values[bad].iloc[0]!r}"
             raise RunFolderError(msg)
-        # numpy's float64 -> str is the shortest round-trip form, identical to repr().
-        return np.where(np.isfinite(x), x.astype(str), "").astype(object)
+        return _float_cells(x)
     if kind in ("int", "flag"):
         if raw.dtype.kind in "iub":
             ints = raw.astype(np.int64)
@@ -169,18 +168,18 @@ def _column_text(values: pd.Series, kind: str, where: str) -> np.ndarray:
         if kind == "flag" and np.any((ints != 0) & (ints != 1)):
             msg = f"{where}: expected 0/1, got {sorted(set(ints.tolist()) - {0, 1})}"
             raise RunFolderError(msg)
-        return ints.astype(str).astype(object)
+        return ints.astype(object)  # Python ints: the csv writer prints str(int)
     if raw.dtype.kind in "iu":
-        return raw.astype(str).astype(object)
+        return raw.astype(object)
     # "id" and "str": None/NaN -> empty; integral floats (ids that passed through a float
     # column because some were missing) lose their ".0" so they match the other table.
     if raw.dtype.kind == "f":
         x = raw.astype(np.float64)
         finite = np.isfinite(x)
-        text = np.where(finite, x.astype(str), "").astype(object)
+        text = _float_cells(x)
         if kind == "id":
             whole = finite & (x == np.round(x))
-            text[whole] = x[whole].astype(np.int64).astype(str)
+            text[whole] = x[whole].astype(np.int64).astype(object)
         return text
     series = pd.Series(raw, dtype=object)
     missing = series.isna().to_numpy()
@@ -190,6 +189,18 @@ def _column_text(values: pd.Series, kind: str, where: str) -> np.ndarray:
         floats = np.fromiter((isinstance(v, float) and v.is_integer() for v in raw), bool, len(raw))
         text[floats] = [str(int(v)) for v in raw[floats]]
     return text
+
+
+def _float_cells(x: np.ndarray) -> np.ndarray:
+    """CSV cells of a float64 column: the number, or an empty cell where not finite.
+
+    Python floats, which the csv writer prints with ``repr``: the shortest round-trip
+    form, the same text as numpy's ``astype(str)`` (``tests/test_runs.py`` checks it) at a
+    fraction of the cost (a million-resident households table has millions of cells).
+    """
+    cells = x.astype(object)
+    cells[~np.isfinite(x)] = ""
+    return cells
 
 
 def _table_bytes(name: str, table: pd.DataFrame | np.ndarray) -> bytes:
@@ -364,12 +375,15 @@ def write_run(
         for file_name, data in payload.items():
             (tmp / file_name).parent.mkdir(exist_ok=True)
             (tmp / file_name).write_bytes(data)
-        metrics = compute_metrics(tmp)
-        (tmp / "metrics.json").write_bytes(_json_bytes(metrics, "metrics"))
-        if figures:
-            from analysis.figures import write_figures
+        from analysis.tables import reuse_reads
 
-            write_figures(tmp, lang=lang)
+        with reuse_reads():  # metrics and figures read the same tables: parse them once
+            metrics = compute_metrics(tmp)
+            (tmp / "metrics.json").write_bytes(_json_bytes(metrics, "metrics"))
+            if figures:
+                from analysis.figures import write_figures
+
+                write_figures(tmp, lang=lang)
         check_out_dir(out_dir, force, lang=lang)  # it may have appeared meanwhile
         if out_dir.exists():
             os.replace(out_dir, old)

@@ -105,6 +105,7 @@ class ServiceFleet:
         self._trees: OrderedDict[int, NextHop] = OrderedDict()
         self.max_trees = int(max_trees) if max_trees else max(64, int(4e7 // max(12 * n_nodes, 1)))
         self._slot_of: dict[int, int] = {}  # destination node -> slot k
+        self._stale: set[int] = set()  # slots whose row predates the current costs
         self._n_slots = 0
         # Rows 0..table_offset-1 of the buffers take the model's base rows (stacked());
         # slot k lives in row table_offset + k. Capacity doubles when full.
@@ -178,8 +179,16 @@ class ServiceFleet:
         self._nearest.clear()
         self._graph = None
         self.cost_version += 1
+        # Only the rows somebody travels on now are rebuilt; the kernel reads no other
+        # (a vehicle not travelling never looks at its table). The others are marked
+        # stale and rebuilt by _slot when a vehicle is given them again.
+        in_use = set(self._dest[self._travelling()].tolist())
         for node, k in self._slot_of.items():
-            self._buf[self.table_offset + k] = self.tree(node).next_link
+            if node in in_use:
+                self._buf[self.table_offset + k] = self.tree(node).next_link
+                self._stale.discard(node)
+            else:
+                self._stale.add(node)
         self.version += 1
         return True
 
@@ -191,6 +200,9 @@ class ServiceFleet:
         """
         if cost_s is not None:
             self.set_cost(cost_s)
+        for node in sorted(self._stale):  # every row current, also those nobody uses
+            self._buf[self.table_offset + self._slot_of[node]] = self.tree(node).next_link
+        self._stale.clear()
         a, b = self.table_offset, self.table_offset + self._n_slots
         return self._buf[a:b], self._buf_tgt[a:b]
 
@@ -219,6 +231,10 @@ class ServiceFleet:
     def _slot(self, to_node: int) -> int:
         k = self._slot_of.get(to_node)
         if k is not None:
+            if to_node in self._stale:  # costs changed while nobody travelled on it
+                self._buf[self.table_offset + k] = self.tree(to_node).next_link
+                self._stale.discard(to_node)
+                self.version += 1
             return k
         # Reuse a slot nobody travels on (its destination left every vehicle).
         in_use = set(self._dest[self._travelling()].tolist())
@@ -227,6 +243,7 @@ class ServiceFleet:
         if free:
             old, k = min(free, key=lambda p: p[1])
             del self._slot_of[old]
+            self._stale.discard(old)
         else:
             k = self._n_slots
             if self.table_offset + k >= self._buf.shape[0]:

@@ -93,6 +93,8 @@ class _ExposureMixin:
     def _outcomes(self, t_s: float, people: PeopleView) -> tuple[list[Incident], np.ndarray | None]:
         load = self.ex.load
         rows = np.flatnonzero(load != self._load_seen)  # only households that breathed more
+        if rows.size == 0:
+            return [], None  # nobody breathed more: no new outcome
         self._load_seen[rows] = load[rows]
         deaths = plume.count_below(
             self._tolerance, self._start, self.substance.death_probability(load[rows]), rows
@@ -100,10 +102,10 @@ class _ExposureMixin:
         # Injured = alive persons past the injury load; someone injured who dies later
         # moves to the deaths (reported again, as fatal), never counted twice.
         injured = np.where(load[rows] >= self.injury_load, self.persons[rows] - deaths, 0)
-        new_dead = np.zeros(self.persons.size, dtype=np.int64)
-        new_hurt = np.zeros(self.persons.size, dtype=np.int64)
-        new_dead[rows] = deaths - self.deaths[rows]
-        new_hurt[rows] = np.maximum(injured - self._hurt_reported[rows], 0)
+        # New outcomes of these rows only (the others have none): int64, as rows ascend
+        # the households below come out in household order.
+        new_dead = (deaths - self.deaths[rows]).astype(np.int64)
+        new_hurt = np.maximum(injured - self._hurt_reported[rows], 0).astype(np.int64)
         self._hurt_reported[rows] = np.maximum(self._hurt_reported[rows], injured)
         self.deaths[rows] = deaths
         self.injured[rows] = injured
@@ -112,12 +114,13 @@ class _ExposureMixin:
             ("injured", new_dead, 4, "fatal chlorine-type exposure (probit)"),
             ("exposed", new_hurt, 2, "above the AEGL-2 toxic load"),
         ):
-            hh = np.flatnonzero(counts > 0)
+            some = counts > 0
+            hh = rows[some]
             if hh.size == 0:
                 continue
             _, j = self._node_tree.query(np.column_stack([people.x_m[hh], people.y_m[hh]]))
             j = np.asarray(j, dtype=np.int64)
-            per_node = np.bincount(j, weights=counts[hh], minlength=len(self._node_ids))
+            per_node = np.bincount(j, weights=counts[some], minlength=len(self._node_ids))
             for k in np.flatnonzero(per_node):
                 incidents.append(
                     Incident(
@@ -133,7 +136,7 @@ class _ExposureMixin:
                     )
                 )
         # Survivors of a household with a death wait for help (the dead are counted apart).
-        stranded = np.flatnonzero(new_dead > 0).astype(np.int64)
+        stranded = rows[new_dead > 0].astype(np.int64)
         return incidents, (stranded if stranded.size else None)
 
     def _closures(
