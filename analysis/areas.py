@@ -14,12 +14,11 @@ share of the area's evacuees) applied to that area's rows.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from analysis.evacuation import _ete, _seconds
+from analysis.memory_run import RunSource
 from analysis.tables import SAFE_STATUSES, STATUSES
 
 __all__ = ["AREA_ETE_PERCENTS", "area_metrics", "area_table", "shelter_sources",
@@ -126,7 +125,7 @@ def area_table(hh: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _relief_by_area(run_dir: Path, hh: pd.DataFrame) -> dict[str, dict] | None:
+def _relief_by_area(run_dir: RunSource, hh: pd.DataFrame) -> dict[str, dict] | None:
     """Affected persons and those relieved within the plan's target, per area.
 
     Household groups of the relief table belong to their household's zone; incident
@@ -168,12 +167,12 @@ def _relief_by_area(run_dir: Path, hh: pd.DataFrame) -> dict[str, dict] | None:
     return out
 
 
-def area_metrics(run_dir: str | Path, hh: pd.DataFrame) -> dict:
+def area_metrics(run_dir: RunSource, hh: pd.DataFrame) -> dict:
     """The ``areas`` section of ``metrics.json``.
 
     Parameters
     ----------
-    run_dir : str or Path
+    run_dir : str, Path or MemoryRun
         The run folder (for the response tables, when the run had a plan).
     hh : pandas.DataFrame
         Its households table (:func:`analysis.metrics.read_table`).
@@ -188,7 +187,7 @@ def area_metrics(run_dir: str | Path, hh: pd.DataFrame) -> dict:
         persons relieved within ``target_h`` hours and their share).
     """
     table = area_table(hh)
-    relief = _relief_by_area(Path(run_dir), hh)
+    relief = _relief_by_area(run_dir, hh)
     causes = [s for s in STATUSES if s not in SAFE_STATUSES]
     by_zone: dict[str, dict] = {}
     for r in table.to_dict("records"):
