@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.evacuation import _ete, _seconds
+from analysis.evacuation import _TIME_COLUMNS, _ete, _seconds
 from analysis.memory_run import RunSource
 from analysis.tables import SAFE_STATUSES, STATUSES
 
@@ -30,8 +30,11 @@ AREA_ETE_PERCENTS = (50, 90, 95, 100)
 
 def _shelter_ids(column: pd.Series) -> np.ndarray:
     """Shelter ids as text, ``""`` where none (works on the model's and the file's dtype)."""
-    out = column.astype(object).where(column.notna(), "").astype(str).to_numpy(object)
-    return out
+    if column.dtype.kind in "iu":  # the model's (nullable) integers: str(int) directly
+        out = column.to_numpy(np.int64, na_value=0).astype(str).astype(object)
+        out[column.isna().to_numpy()] = ""
+        return out
+    return column.astype(object).where(column.notna(), "").astype(str).to_numpy(object)
 
 
 def shelter_sources(households: pd.DataFrame) -> pd.DataFrame:
@@ -106,9 +109,10 @@ def area_table(hh: pd.DataFrame) -> pd.DataFrame:
     departed = np.isfinite(hh["t_depart_s"].to_numpy(np.float64))
     arrived = np.isfinite(hh["t_arrive_s"].to_numpy(np.float64))
     causes = [s for s in STATUSES if s not in SAFE_STATUSES]
+    times = hh[list(_TIME_COLUMNS)]  # what _ete reads: the row selection copies only these
     for z in _zones(hh):  # a loop over areas (a handful), not households
         m = zone == z
-        ete = _ete(hh[m])
+        ete = _ete(times[m], by_mode=False)
         ete = ete[ete["group"] == "all"].set_index("pct")["t_s"]
         living = persons[m] - dead[m]
         row: dict[str, object] = {

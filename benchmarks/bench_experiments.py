@@ -8,8 +8,9 @@ Measures, on one scenario (default: the 300k default district, 6 h, no hazard):
    through ``run_experiment`` on a ``LocalCluster`` of N single-threaded worker processes
    (cluster start counted separately), runs per hour from the wall time of the
    experiment;
-3. per-task phases in this process (build the model, ``model.run()``, metrics through
-   the run-folder code): the overhead beyond the simulation;
+3. per-task phases in this process (build the model, ``model.run()``, metrics from the
+   tables in memory, and side by side the same metrics through a written run folder, as
+   ``keep_dir`` and ``evacsim run`` do): the overhead beyond the simulation, wall and CPU;
 4. resident memory of every worker after its tasks (psutil via ``client.run``).
 
 Usage (from the repository root, a quiet machine)::
@@ -115,9 +116,9 @@ def bench_engine(exp_file: Path, workers: int, tmp: Path) -> dict:
             "rss_mib": sorted(rss.values()), "worker_cpu_s": cpu_s}
 
 
-def bench_phases(exp_file: Path) -> dict:
+def bench_phases(exp_file: Path, tmp: Path) -> dict:
     """Build / run / metrics wall and CPU seconds of one task in this process (second of
-    two: warm)."""
+    two: warm); ``folder_*``: the metrics through a run folder written under ``tmp``."""
     from sim.experiments.design import design_points
     from sim.experiments.runner import build_tasks
     from sim.experiments.spec import load_experiment
@@ -134,8 +135,11 @@ def bench_phases(exp_file: Path) -> dict:
         t2, c2 = time.perf_counter(), time.process_time()
         model_metrics(model)
         t3, c3 = time.perf_counter(), time.process_time()
+        model_metrics(model, keep_dir=tmp / "phases-run")
+        t4, c4 = time.perf_counter(), time.process_time()
         out = {"build_s": t1 - t0, "run_s": t2 - t1, "metrics_s": t3 - t2,
-               "build_cpu_s": c1 - c0, "run_cpu_s": c2 - c1, "metrics_cpu_s": c3 - c2}
+               "build_cpu_s": c1 - c0, "run_cpu_s": c2 - c1, "metrics_cpu_s": c3 - c2,
+               "folder_s": t4 - t3, "folder_cpu_s": c4 - c3}
     return out
 
 
@@ -155,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(d) / "work"
         tmp.mkdir()
         exp_file = _experiment_file(tmp, a.scenario, a.runs, a.horizon_h)
-        phases = bench_phases(exp_file)
+        phases = bench_phases(exp_file, tmp)
         print(f"in-process task phases (warm): build {phases['build_s']:.2f} s, "
               f"run {phases['run_s']:.2f} s, metrics {phases['metrics_s']:.2f} s; "
               f"overhead beyond model.run(): "
@@ -164,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  CPU s: build {phases['build_cpu_s']:.2f}, run {phases['run_cpu_s']:.2f}, "
               f"metrics {phases['metrics_cpu_s']:.2f}; overhead by CPU: "
               f"{(phases['build_cpu_s'] + phases['metrics_cpu_s']) / phases['run_cpu_s']:.1%}")
+        print(f"  side by side, metrics through a written run folder (keep_dir): wall "
+              f"{phases['folder_s']:.2f} s, CPU {phases['folder_cpu_s']:.2f} s")
         print("| how | runs | wall s | CPU s | runs/hour | mean task s | cluster start s | "
               "worker RSS MiB | load 1-min |")
         print("|---|---|---|---|---|---|---|---|---|")

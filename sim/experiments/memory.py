@@ -8,8 +8,9 @@ give, from the frames in memory:
   the shortest repr that round-trips and pandas parses it back to the same double, so the
   value is the model's own;
 - int and flag columns: int64;
-- id and str columns: the writer's own text of each cell (``sim.runs._column_text``) as
-  ``str``, the dtype ``read_table`` asks for;
+- id and str columns: the writer's own text of each cell (``sim.runs._column_text``; whole
+  numbers and text without missing cells directly) as ``str``, the dtype ``read_table``
+  asks for;
 - columns beyond :data:`~analysis.tables.TABLE_COLUMNS` (``shelters.sources``): written as
   text and parsed back by pandas, as ``read_table`` keeps them "as read";
 - hazard and response CSVs: the writer's bytes (``sim.runs._extra_table_bytes``), made on
@@ -64,6 +65,26 @@ def _ints(values: pd.Series, kind: str, where: str) -> np.ndarray:
     return _column_text(values, kind, where).astype(np.int64)
 
 
+def _text(values: pd.Series, kind: str, where: str) -> pd.Series:
+    """An id or str column as read back: the writer's text of each cell, as ``str``.
+
+    Two common cases skip the writer's per-cell conversion and give the same text: whole
+    numbers (``str(int)``, empty where missing) and text without a missing cell (itself).
+    """
+    from sim.runs import _column_text
+
+    dtype = values.dtype
+    if dtype.kind in "iu":  # numpy or nullable integers
+        missing = values.isna().to_numpy()
+        text = values.to_numpy(np.int64, na_value=0).astype(str).astype(object)
+        text[missing] = ""
+    elif isinstance(dtype, pd.StringDtype) and not values.hasnans:
+        return values.astype(str).reset_index(drop=True)
+    else:
+        text = _column_text(values, kind, where)
+    return pd.Series(text, dtype=str)
+
+
 def as_read(name: str, table: pd.DataFrame | np.ndarray) -> pd.DataFrame:
     """One core table as :func:`analysis.tables.read_table` reads it after the writer.
 
@@ -105,7 +126,7 @@ def as_read(name: str, table: pd.DataFrame | np.ndarray) -> pd.DataFrame:
         elif kind in ("int", "flag"):
             out[column] = _ints(frame[column], kind, where)
         else:
-            out[column] = pd.Series(_column_text(frame[column], kind, where), dtype=str)
+            out[column] = _text(frame[column], kind, where)
     extras = [c for c in frame.columns if c not in kinds]
     result = pd.DataFrame(out)
     if extras:  # no declared type: what pandas infers from the written text
