@@ -15,7 +15,6 @@ What a :class:`MemoryRun` returns must equal what the reader would get from the 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Union
@@ -38,14 +37,14 @@ class MemoryRun:
     tables : mapping of str to DataFrame
         The core tables by name (``households``, ...), each exactly as
         :func:`analysis.tables.read_table` reads the written file.
-    files : mapping of str to bytes, callable or mapping of arrays
+    files : mapping of str to callable or mapping of arrays
         Other files by path relative to the run folder (``hazard/flood_links.csv``):
-        ``.csv`` as their bytes, or a callable giving them on first use (so a table no
-        metric reads is never serialised); ``.npz`` as their arrays.
+        ``.csv`` as a callable that takes ``pandas.read_csv``'s options and returns the
+        frame that call would read from the written file; ``.npz`` as their arrays.
     """
 
     def __init__(self, label: str, manifest: dict, tables: Mapping[str, pd.DataFrame],
-                 files: Mapping[str, bytes | Callable[[], bytes] | Mapping[str, np.ndarray]]):
+                 files: Mapping[str, Callable[..., pd.DataFrame] | Mapping[str, np.ndarray]]):
         self.label = label
         self.manifest = manifest
         self._tables = dict(tables)
@@ -59,15 +58,12 @@ class MemoryRun:
         """Whether the run folder would hold the file ``rel``."""
         return rel in self._files
 
-    def data(self, rel: str) -> bytes | Mapping[str, np.ndarray]:
-        """The bytes of a CSV file or the arrays of an .npz file (``FileNotFoundError``)."""
+    def data(self, rel: str) -> Callable[..., pd.DataFrame] | Mapping[str, np.ndarray]:
+        """A CSV file's reader or an .npz file's arrays (``FileNotFoundError`` if absent)."""
         try:
-            value = self._files[rel]
+            return self._files[rel]
         except KeyError:
             raise FileNotFoundError(str(where(self, rel))) from None
-        if callable(value):
-            value = self._files[rel] = value()
-        return value
 
     def __repr__(self) -> str:
         return f"MemoryRun({self.label!r})"
@@ -92,11 +88,11 @@ def has_file(run_dir: RunSource, rel: str) -> bool:
 def read_csv(run_dir: RunSource, rel: str, **kwargs) -> pd.DataFrame:
     """``pandas.read_csv`` of the run's file ``rel`` with the caller's options.
 
-    A memory run's file is parsed from its bytes by the same call, so the frame is the
-    one the written file gives. Raises ``FileNotFoundError`` when the run has no such file.
+    A memory run gives the frame this call would read from the written file. Raises
+    ``FileNotFoundError`` when the run has no such file.
     """
     if isinstance(run_dir, MemoryRun):
-        return pd.read_csv(io.BytesIO(run_dir.data(rel)), **kwargs)
+        return run_dir.data(rel)(**kwargs)
     return pd.read_csv(Path(run_dir) / rel, **kwargs)
 
 

@@ -106,3 +106,33 @@ def test_task_metrics_equal_metrics_json_of_evacsim_run(kind, small_district, ca
     for name in TABLE_FILES:
         pd.testing.assert_frame_equal(run.table(name), read_table(out, name), check_exact=True,
                                       obj=name)
+
+
+OPTIONS = [{}, {"keep_default_na": False, "na_values": [""]},
+           {"keep_default_na": False, "na_values": {"": [""]}}, {"keep_default_na": False},
+           {"keep_default_na": False, "na_values": {"f_gaps": [""]}}, {"dtype": {"n": str}}]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_hazard_tables_read_back_as_the_written_file(options):
+    """Every reader option in use (and two more): the frame equals the file's, dtype too."""
+    import io
+
+    from sim.experiments.memory import read_back
+    from sim.runs import _extra_table_bytes
+
+    rng = np.random.default_rng(3)
+    n = 50
+    frame = pd.DataFrame({
+        "n": np.arange(n, dtype=np.int32),
+        "flag": rng.random(n) < 0.5,
+        "f": rng.standard_normal(n) * 10.0 ** rng.integers(-8, 8, n),
+        "f_gaps": np.where(np.arange(n) % 7 == 0, np.inf, rng.random(n)),  # never reached
+        "f_none": np.full(n, np.nan),
+        "label": np.array(["NA", "None", "", "x", "3"] * 10, dtype=object),  # pandas' NA words
+        "digits": np.array(["1", "2"] * 25, dtype=object),  # text that pandas reads as ints
+    })
+    for sub in (frame, frame.iloc[:0]):
+        want = pd.read_csv(io.BytesIO(_extra_table_bytes("hazard/x.csv", sub)), **options)
+        got = read_back("hazard/x.csv", sub, **options)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)

@@ -13,9 +13,12 @@ give, from the frames in memory:
   asks for;
 - columns beyond :data:`~analysis.tables.TABLE_COLUMNS` (``shelters.sources``): written as
   text and parsed back by pandas, as ``read_table`` keeps them "as read";
-- hazard and response CSVs: the writer's bytes (``sim.runs._extra_table_bytes``), made on
-  first read and parsed by the reader's own ``pandas.read_csv`` call (exact by
-  construction; they are small next to the households table);
+- hazard, response and bus CSVs, as the reader's own ``pandas.read_csv`` options read
+  them (:func:`read_back`): int and bool columns int64, float columns float64 with
+  non-finite values NaN where those options make the empty cell NaN; every other column
+  (text, whose type pandas infers from the cells) is written by the writer
+  (``sim.runs._extra_table_bytes``) and parsed by that same call, alone with the other
+  such columns (pandas infers each column from its own cells);
 - ``.npz`` files: their arrays (``np.save`` / ``np.load`` keep dtype and shape);
 - the manifest: its JSON round trip, without the table checksums (no metric reads them).
 
@@ -26,6 +29,7 @@ that the metrics equal ``metrics.json`` of the written folder, bit for bit.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Mapping
@@ -38,7 +42,11 @@ from analysis.memory_run import MemoryRun
 from analysis.tables import FORMAT_VERSION, TABLE_COLUMNS, TABLE_FILES
 from sim._errors import RunFolderError
 
-__all__ = ["as_read", "memory_run"]
+__all__ = ["as_read", "memory_run", "read_back"]
+
+# pandas.read_csv options whose effect read_back knows; any other option parses the
+# written bytes of the whole table.
+_KNOWN_OPTIONS = frozenset({"keep_default_na", "na_values", "encoding"})
 
 
 def _floats(values: pd.Series, where: str) -> np.ndarray:
@@ -137,10 +145,61 @@ def as_read(name: str, table: pd.DataFrame | np.ndarray) -> pd.DataFrame:
     return result
 
 
-def _files(extra: Mapping[str, object]) -> dict[str, object]:
-    """Hazard outputs by path: CSV bytes made on first read, arrays of ``.npz`` files."""
+def _empty_is_na(column: str, options: Mapping[str, object]) -> bool:
+    """Whether ``pandas.read_csv`` with ``options`` reads an empty cell of ``column`` as NaN."""
+    if options.get("keep_default_na", True):
+        return True  # "" is one of pandas' default NA strings
+    na = options.get("na_values")
+    if isinstance(na, Mapping):
+        na = na.get(column)
+    if na is None:
+        return False
+    return na == "" if isinstance(na, str) else "" in list(na)
+
+
+def read_back(rel: str, frame: pd.DataFrame, **options) -> pd.DataFrame:
+    """``pandas.read_csv(<rel as written by sim.runs>, **options)``, from ``frame``.
+
+    Parameters
+    ----------
+    rel : str
+        The file's path in the run folder (``hazard/earthquake_buildings.csv``).
+    frame : DataFrame
+        The table given to :func:`sim.runs.write_run` in ``extra``.
+    **options
+        The reader's ``pandas.read_csv`` options.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The frame that call gives for the written file (see the module notes).
+    """
     from sim.runs import _extra_table_bytes
 
+    def parse(sub: pd.DataFrame) -> pd.DataFrame:
+        return pd.read_csv(io.BytesIO(_extra_table_bytes(rel, sub)), **options)
+
+    columns = list(frame.columns)
+    if (len(frame) == 0 or set(options) - _KNOWN_OPTIONS or len(set(columns)) < len(columns)
+            or not all(isinstance(c, str) and c for c in columns)):
+        return parse(frame)  # header-only files, unknown options, odd headers: as written
+    direct: dict[str, np.ndarray] = {}
+    for column in columns:
+        values = frame[column]
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iub":
+            direct[column] = values.to_numpy().astype(np.int64)  # written as whole numbers
+        elif isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
+            x = values.to_numpy(np.float64)
+            finite = np.isfinite(x)
+            if finite.all() or _empty_is_na(column, options):
+                direct[column] = np.where(finite, x, np.nan)  # repr parses back exactly
+    rest = [c for c in columns if c not in direct]
+    parsed = parse(frame[rest]) if rest else None
+    return pd.DataFrame({c: direct[c] if c in direct else parsed[c] for c in columns})
+
+
+def _files(extra: Mapping[str, object]) -> dict[str, object]:
+    """Hazard outputs by path: readers of ``.csv`` files, arrays of ``.npz`` files."""
     out: dict[str, object] = {}
     for rel, value in extra.items():
         path = PurePosixPath(rel)
@@ -153,7 +212,7 @@ def _files(extra: Mapping[str, object]) -> dict[str, object]:
             if not isinstance(value, pd.DataFrame):
                 msg = f"extra[{rel!r}]: expected a DataFrame, got {type(value)}"
                 raise RunFolderError(msg)
-            out[rel] = lambda rel=rel, value=value: _extra_table_bytes(rel, value)
+            out[rel] = functools.partial(read_back, rel, value)
         elif path.suffix == ".npz":
             arrays = {k: np.asarray(v) for k, v in value.items()}
             for key, array in arrays.items():
