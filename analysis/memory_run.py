@@ -24,6 +24,10 @@ import pandas as pd
 
 __all__ = ["MemoryRun", "RunSource", "has_file", "load_npz", "read_csv", "where"]
 
+# pandas 3 copies on write: a shallow copy is a fresh frame to its caller. Before it, a
+# caller's in-place change would reach the kept frame, so those get a deep copy.
+_DEEP_COPY = int(pd.__version__.split(".")[0]) < 3
+
 
 class MemoryRun:
     """A run's manifest, core tables (as read) and other files, in memory.
@@ -49,10 +53,25 @@ class MemoryRun:
         self.manifest = manifest
         self._tables = dict(tables)
         self._files = dict(files)
+        self._read: dict[tuple[str, str], pd.DataFrame] = {}
 
     def table(self, name: str) -> pd.DataFrame:
-        """A fresh frame of a core table: callers may add columns, as to one just read."""
-        return self._tables[name].copy(deep=False)  # copy-on-write: the data is shared
+        """A fresh frame of a core table: callers may change it, as one just read."""
+        return self._tables[name].copy(deep=_DEEP_COPY)
+
+    def csv(self, rel: str, **options) -> pd.DataFrame:
+        """A fresh frame of the CSV file ``rel`` read with ``pandas.read_csv(**options)``.
+
+        Read once per set of options (the response tables are read by several metrics).
+        """
+        key = (rel, repr(sorted(options.items())))
+        if key not in self._read:
+            reader = self.data(rel)
+            if not callable(reader):
+                msg = f"{where(self, rel)}: expected a CSV file, got arrays"
+                raise ValueError(msg)
+            self._read[key] = reader(**options)
+        return self._read[key].copy(deep=_DEEP_COPY)
 
     def has(self, rel: str) -> bool:
         """Whether the run folder would hold the file ``rel``."""
@@ -92,7 +111,7 @@ def read_csv(run_dir: RunSource, rel: str, **kwargs) -> pd.DataFrame:
     ``FileNotFoundError`` when the run has no such file.
     """
     if isinstance(run_dir, MemoryRun):
-        return run_dir.data(rel)(**kwargs)
+        return run_dir.csv(rel, **kwargs)
     return pd.read_csv(Path(run_dir) / rel, **kwargs)
 
 
