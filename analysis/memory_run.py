@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import pandas as pd
@@ -88,7 +87,7 @@ class MemoryRun:
         return f"MemoryRun({self.label!r})"
 
 
-RunSource = Union[str, Path, MemoryRun]  # noqa: UP007 - a runtime alias, readable in hints
+RunSource = str | Path | MemoryRun
 """What the readers take as ``run_dir``: a run folder or a run in memory."""
 
 
@@ -118,6 +117,10 @@ def read_csv(run_dir: RunSource, rel: str, **kwargs) -> pd.DataFrame:
 def load_npz(run_dir: RunSource, rel: str) -> dict[str, np.ndarray]:
     """Every array of the run's ``.npz`` file ``rel`` (``FileNotFoundError`` if absent)."""
     if isinstance(run_dir, MemoryRun):
-        return {k: np.asarray(v) for k, v in run_dir.data(rel).items()}
+        arrays = run_dir.data(rel)
+        if callable(arrays):
+            msg = f"{where(run_dir, rel)}: expected an .npz file, got a table"
+            raise ValueError(msg)
+        return {k: np.asarray(v) for k, v in arrays.items()}
     with np.load(Path(run_dir) / rel, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
