@@ -11,7 +11,10 @@ Measures, on one scenario (default: the 300k default district, 6 h, no hazard):
 3. per-task phases in this process (build the model, ``model.run()``, metrics from the
    tables in memory, and side by side the same metrics through a written run folder, as
    ``keep_dir`` and ``evacsim run`` do): the overhead beyond the simulation, wall and CPU;
-4. resident memory of every worker after its tasks (psutil via ``client.run``).
+4. resident memory and CPU seconds of every worker after its tasks (psutil via
+   ``client.run``; the CPU includes the worker's start and imports), and the median task
+   wall time (a worker's first task also imports the model and loads the map: the median
+   is the steady state of a long experiment).
 
 Usage (from the repository root, a quiet machine)::
 
@@ -113,6 +116,7 @@ def bench_engine(exp_file: Path, workers: int, tmp: Path) -> dict:
     rows = store.read_rows(tmp / f"ex-w{workers}")
     return {"workers": workers, "runs": res.ran, "failed": res.failed, "wall_s": wall,
             "cluster_start_s": start_s, "task_wall_s": float(rows["wall_s"].mean()),
+            "task_median_s": float(rows["wall_s"].median()),
             "rss_mib": sorted(rss.values()), "worker_cpu_s": cpu_s}
 
 
@@ -170,20 +174,21 @@ def main(argv: list[str] | None = None) -> int:
               f"{(phases['build_cpu_s'] + phases['metrics_cpu_s']) / phases['run_cpu_s']:.1%}")
         print(f"  side by side, metrics through a written run folder (keep_dir): wall "
               f"{phases['folder_s']:.2f} s, CPU {phases['folder_cpu_s']:.2f} s")
-        print("| how | runs | wall s | CPU s | runs/hour | mean task s | cluster start s | "
-              "worker RSS MiB | load 1-min |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| how | runs | wall s | CPU s | runs/hour | mean task s | median task s | "
+              "cluster start s | worker RSS MiB | load 1-min |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         if not a.skip_cli:
             wall, cpu = bench_cli(a.scenario, a.runs, a.horizon_h, tmp)
             print(f"| {a.runs} x `evacsim run --no-figures` | {a.runs} | {wall:.1f} | "
-                  f"{cpu:.1f} | {3600 * a.runs / wall:.0f} | {wall / a.runs:.1f} | - | - | "
+                  f"{cpu:.1f} | {3600 * a.runs / wall:.0f} | {wall / a.runs:.1f} | - | - | - | "
                   f"{os.getloadavg()[0]:.2f} |")
         for w in a.workers:
             r = bench_engine(exp_file, w, tmp)
             print(f"| engine, {w} worker(s) | {r['runs']} ({r['failed']} failed) | "
                   f"{r['wall_s']:.1f} | {r['worker_cpu_s']:.1f} | "
                   f"{3600 * r['runs'] / r['wall_s']:.0f} | "
-                  f"{r['task_wall_s']:.1f} | {r['cluster_start_s']:.1f} | "
+                  f"{r['task_wall_s']:.1f} | {r['task_median_s']:.1f} | "
+                  f"{r['cluster_start_s']:.1f} | "
                   f"{', '.join(f'{m:.0f}' for m in r['rss_mib'])} | "
                   f"{os.getloadavg()[0]:.2f} |")
     load = os.getloadavg()
