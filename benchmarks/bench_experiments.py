@@ -84,15 +84,17 @@ def bench_engine(exp_file: Path, workers: int, tmp: Path) -> dict:
     """Runs through the engine on a fresh LocalCluster of ``workers`` processes."""
     import logging
 
+    import dask
     from dask.distributed import Client, LocalCluster
 
     from sim.experiments import store
-    from sim.experiments.runner import run_experiment
+    from sim.experiments.runner import run_experiment, worker_config
     from sim.experiments.spec import load_experiment
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=":0", silence_logs=logging.ERROR)
+    with dask.config.set(worker_config()):  # the engine's own worker settings
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=":0", silence_logs=logging.ERROR)
     start_s = time.perf_counter() - t0
     try:
         exp = load_experiment(exp_file)

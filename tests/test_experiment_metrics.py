@@ -136,3 +136,24 @@ def test_hazard_tables_read_back_as_the_written_file(options):
         want = pd.read_csv(io.BytesIO(_extra_table_bytes("hazard/x.csv", sub)), **options)
         got = read_back("hazard/x.csv", sub, **options)
         pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_embedded_workers_run_without_profiler_and_malloc_trim():
+    """The engine's LocalCluster workers: no statistical profiler, no MALLOC_TRIM_THRESHOLD_
+    (each made a task ~1.5x slower than in-process), one BLAS/OpenMP thread each."""
+    import os
+
+    from sim.experiments.runner import _client
+
+    client, cluster = _client(None, 1)
+    try:
+        def settings() -> tuple:
+            import dask
+
+            return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"),
+                    dask.config.get("distributed.worker.profile.enabled"))
+
+        assert list(client.run(settings).values()) == [(None, "1", False)]
+    finally:
+        client.close()
+        cluster.close()
