@@ -41,6 +41,12 @@ def _rel(run_dir: RunSource, name: str) -> str | None:
     return None
 
 
+def _path(run_dir: str | Path, name: str) -> Path | None:
+    """The file of a response table in a run folder, or ``None`` (:mod:`analysis.gis`)."""
+    rel = _rel(Path(run_dir), name)
+    return None if rel is None else Path(run_dir) / rel
+
+
 def read_response_table(run_dir: RunSource, name: str) -> pd.DataFrame:
     """One response table of a run folder (see the module docstring for where).
 
