@@ -14,12 +14,11 @@ share of the area's evacuees) applied to that area's rows.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from analysis.evacuation import _ete, _seconds
+from analysis.evacuation import _TIME_COLUMNS, _ete, _seconds
+from analysis.memory_run import RunSource
 from analysis.tables import SAFE_STATUSES, STATUSES
 
 __all__ = ["AREA_ETE_PERCENTS", "area_metrics", "area_table", "shelter_sources",
@@ -31,8 +30,11 @@ AREA_ETE_PERCENTS = (50, 90, 95, 100)
 
 def _shelter_ids(column: pd.Series) -> np.ndarray:
     """Shelter ids as text, ``""`` where none (works on the model's and the file's dtype)."""
-    out = column.astype(object).where(column.notna(), "").astype(str).to_numpy(object)
-    return out
+    if column.dtype.kind in "iu":  # the model's (nullable) integers: str(int) directly
+        out = column.to_numpy(np.int64, na_value=0).astype(str).astype(object)
+        out[column.isna().to_numpy()] = ""
+        return out
+    return column.astype(object).where(column.notna(), "").astype(str).to_numpy(object)
 
 
 def shelter_sources(households: pd.DataFrame) -> pd.DataFrame:
@@ -107,9 +109,10 @@ def area_table(hh: pd.DataFrame) -> pd.DataFrame:
     departed = np.isfinite(hh["t_depart_s"].to_numpy(np.float64))
     arrived = np.isfinite(hh["t_arrive_s"].to_numpy(np.float64))
     causes = [s for s in STATUSES if s not in SAFE_STATUSES]
+    times = hh[list(_TIME_COLUMNS)]  # what _ete reads: the row selection copies only these
     for z in _zones(hh):  # a loop over areas (a handful), not households
         m = zone == z
-        ete = _ete(hh[m])
+        ete = _ete(times[m], by_mode=False)
         ete = ete[ete["group"] == "all"].set_index("pct")["t_s"]
         living = persons[m] - dead[m]
         row: dict[str, object] = {
@@ -126,7 +129,7 @@ def area_table(hh: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _relief_by_area(run_dir: Path, hh: pd.DataFrame) -> dict[str, dict] | None:
+def _relief_by_area(run_dir: RunSource, hh: pd.DataFrame) -> dict[str, dict] | None:
     """Affected persons and those relieved within the plan's target, per area.
 
     Household groups of the relief table belong to their household's zone; incident
@@ -168,12 +171,12 @@ def _relief_by_area(run_dir: Path, hh: pd.DataFrame) -> dict[str, dict] | None:
     return out
 
 
-def area_metrics(run_dir: str | Path, hh: pd.DataFrame) -> dict:
+def area_metrics(run_dir: RunSource, hh: pd.DataFrame) -> dict:
     """The ``areas`` section of ``metrics.json``.
 
     Parameters
     ----------
-    run_dir : str or Path
+    run_dir : str, Path or MemoryRun
         The run folder (for the response tables, when the run had a plan).
     hh : pandas.DataFrame
         Its households table (:func:`analysis.metrics.read_table`).
@@ -188,7 +191,7 @@ def area_metrics(run_dir: str | Path, hh: pd.DataFrame) -> dict:
         persons relieved within ``target_h`` hours and their share).
     """
     table = area_table(hh)
-    relief = _relief_by_area(Path(run_dir), hh)
+    relief = _relief_by_area(run_dir, hh)
     causes = [s for s in STATUSES if s not in SAFE_STATUSES]
     by_zone: dict[str, dict] = {}
     for r in table.to_dict("records"):

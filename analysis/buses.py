@@ -6,21 +6,21 @@ Reads ``hazard/buses_riders.csv`` (one row per rider household) and
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+
+from analysis.memory_run import RunSource, has_file, read_csv
 
 __all__ = ["bus_metrics"]
 
 
-def bus_metrics(run_dir: str | Path) -> dict | None:
+def bus_metrics(run_dir: RunSource) -> dict | None:
     """Riders, persons picked up and delivered, last pickup and last delivery.
 
     Parameters
     ----------
     run_dir
-        The run folder.
+        The run folder (or the run in memory, :mod:`analysis.memory_run`).
 
     Returns
     -------
@@ -30,12 +30,11 @@ def bus_metrics(run_dir: str | Path) -> dict | None:
         up by the end), ``trips``, ``last_pickup`` and ``last_delivery`` (``t_s``,
         ``t_min``; ``None`` if nobody), ``all_delivered``; ``None`` without buses.
     """
-    path = Path(run_dir) / "hazard" / "buses_riders.csv"
-    if not path.is_file():
+    if not has_file(run_dir, "hazard/buses_riders.csv"):
         return None
-    riders = pd.read_csv(path)
-    trips_path = Path(run_dir) / "hazard" / "buses_trips.csv"
-    trips = pd.read_csv(trips_path) if trips_path.is_file() else pd.DataFrame()
+    riders = read_csv(run_dir, "hazard/buses_riders.csv")
+    trips = (read_csv(run_dir, "hazard/buses_trips.csv")
+             if has_file(run_dir, "hazard/buses_trips.csv") else pd.DataFrame())
     want = np.isfinite(riders["t_ready_s"].to_numpy(np.float64))
     picked = np.isfinite(riders["t_pickup_s"].to_numpy(np.float64))
     done = np.isfinite(riders["t_deliver_s"].to_numpy(np.float64))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.memory_run import RunSource, read_csv, where
 from analysis.tables import read_table
 from sim._errors import RunFolderError
 from sim.i18n import t
@@ -52,7 +53,7 @@ _REQUIRED = {
 }
 
 
-def read_chemical(run_dir: str | Path, name: str) -> pd.DataFrame:
+def read_chemical(run_dir: RunSource, name: str) -> pd.DataFrame:
     """One chemical-release table of a run folder (``timeseries|exposure|receptor|zones``).
 
     Raises
@@ -62,9 +63,9 @@ def read_chemical(run_dir: str | Path, name: str) -> pd.DataFrame:
     """
     if name not in _FILES:
         raise ValueError(f"table: expected one of {', '.join(_FILES)}, got {name!r}")
-    path = Path(run_dir) / _FILES[name]
+    path = where(run_dir, _FILES[name])
     try:
-        frame = pd.read_csv(path, keep_default_na=False, na_values={"": [""]})
+        frame = read_csv(run_dir, _FILES[name], keep_default_na=False, na_values={"": [""]})
     except FileNotFoundError:
         raise RunFolderError(
             f"{path}: missing; expected the chemical {name} table of a run with a chemical hazard"
@@ -119,7 +120,7 @@ def _group_stats(persons: np.ndarray, ex: pd.DataFrame, rows: np.ndarray, aegl2_
     }
 
 
-def chemical_metrics(run_dir: str | Path) -> dict:
+def chemical_metrics(run_dir: RunSource) -> dict:
     """Headline numbers of a chemical release in one run.
 
     Returns

@@ -13,16 +13,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.memory_run import RunSource, has_file, read_csv, where
 from sim._errors import RunFolderError
 
 DAMAGE_STATES = ("none", "slight", "moderate", "extensive", "complete")
 _SEVERITY_COLS = ("casualties_s1", "casualties_s2", "casualties_s3", "casualties_s4")
 
 
-def _read_csv(run_dir: str | Path, rel: str, required: tuple[str, ...]) -> pd.DataFrame:
-    path = Path(run_dir) / rel
+def _read_csv(run_dir: RunSource, rel: str, required: tuple[str, ...]) -> pd.DataFrame:
+    path = where(run_dir, rel)
     try:
-        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        frame = read_csv(run_dir, rel, keep_default_na=False, na_values=[""])
     except FileNotFoundError:
         raise RunFolderError(f"{path}: missing; expected the earthquake output of a run with "
                              "an earthquake hazard") from None
@@ -33,14 +34,14 @@ def _read_csv(run_dir: str | Path, rel: str, required: tuple[str, ...]) -> pd.Da
     return frame
 
 
-def read_buildings(run_dir: str | Path) -> pd.DataFrame:
+def read_buildings(run_dir: RunSource) -> pd.DataFrame:
     """The per-building table (``hazard/earthquake_buildings.csv``)."""
     return _read_csv(run_dir, "hazard/earthquake_buildings.csv",
                      ("building", "x_m", "y_m", "class", "occupants", "pga_g", "damage_state",
                       "collapsed", "trapped", *_SEVERITY_COLS, "displaced"))
 
 
-def read_blocked_links(run_dir: str | Path) -> pd.DataFrame:
+def read_blocked_links(run_dir: RunSource) -> pd.DataFrame:
     """Closed or slowed links (``hazard/earthquake_links.csv``)."""
     return _read_csv(run_dir, "hazard/earthquake_links.csv",
                      ("network", "link", "from_node", "to_node", "x0_m", "y0_m", "x1_m", "y1_m",
@@ -62,7 +63,7 @@ def road_km(links: pd.DataFrame, *, closed: bool) -> float:
     return float(streets["length_m"].sum() / 1000.0)
 
 
-def earthquake_metrics(run_dir: str | Path) -> dict:
+def earthquake_metrics(run_dir: RunSource) -> dict:
     """Damage, casualties, trapped and displaced people, blocked roads of one run.
 
     Returns
@@ -81,9 +82,8 @@ def earthquake_metrics(run_dir: str | Path) -> dict:
     row = summary.iloc[0]
     counts = bld["damage_state"].value_counts()
     incidents: dict[str, int] = {}
-    inc_path = Path(run_dir) / "hazard" / "incidents.csv"
-    if inc_path.is_file():
-        inc = pd.read_csv(inc_path, keep_default_na=False)
+    if has_file(run_dir, "hazard/incidents.csv"):
+        inc = read_csv(run_dir, "hazard/incidents.csv", keep_default_na=False)
         inc = inc[inc["hazard"] == "earthquake"]
         incidents = {str(k): int(v) for k, v in inc["kind"].value_counts().sort_index().items()}
     pga = bld["pga_g"].to_numpy(np.float64)

@@ -37,19 +37,33 @@ def _weighted_time(values: np.ndarray, weights: np.ndarray, total: int,
     arithmetic so 90 % of 10 persons is exactly 9. Values of +inf (never happened) count in
     ``total`` but never reach the share. Returns ``None`` when the share is not reached.
     """
+    return _weighted_times(values, weights, total, (pct,))[0]
+
+
+def _weighted_times(values: np.ndarray, weights: np.ndarray, total: int,
+                    pcts: tuple[int, ...]) -> list[float | None]:
+    """:func:`_weighted_time` for several shares, sorting ``values`` once."""
     if total <= 0:
-        return None
+        return [None] * len(pcts)
     order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order].astype(np.int64))
-    idx = int(np.searchsorted(cum * 100, pct * int(total), side="left"))
-    if idx >= len(order) or not np.isfinite(values[order[idx]]):
-        return None
-    return float(values[order[idx]])
+    cum100 = np.cumsum(weights[order].astype(np.int64)) * 100
+    out: list[float | None] = []
+    for pct in pcts:
+        idx = int(np.searchsorted(cum100, pct * int(total), side="left"))
+        ok = idx < len(order) and np.isfinite(values[order[idx]])
+        out.append(float(values[order[idx]]) if ok else None)
+    return out
 
 
-def _groups(hh: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """("all", hh) followed by one group per travel mode."""
-    return [("all", hh)] + [(mode, hh[hh["mode"] == mode]) for mode in MODES]
+# The households columns ETE and travel times read: selecting them first keeps the
+# per-group row selection from copying the text columns (most of its cost).
+_TIME_COLUMNS = ("mode", "persons", "t_depart_s", "t_arrive_s")
+
+
+def _groups(hh: pd.DataFrame, *, by_mode: bool = True) -> list[tuple[str, pd.DataFrame]]:
+    """("all", hh) followed by one group per travel mode (the time columns only)."""
+    hh = hh[list(_TIME_COLUMNS)]
+    return [("all", hh)] + [(mode, hh[hh["mode"] == mode]) for mode in MODES if by_mode]
 
 
 def ete_table(run_dir: str | Path) -> pd.DataFrame:
@@ -78,16 +92,17 @@ def ete_table(run_dir: str | Path) -> pd.DataFrame:
     return _ete(_households(run_dir))
 
 
-def _ete(hh: pd.DataFrame) -> pd.DataFrame:
+def _ete(hh: pd.DataFrame, *, by_mode: bool = True) -> pd.DataFrame:
+    """:func:`ete_table` of a households frame (``by_mode=False``: the "all" rows only)."""
     rows = []
-    for group, sub in _groups(hh):
+    for group, sub in _groups(hh, by_mode=by_mode):
         departed = sub[np.isfinite(sub["t_depart_s"].to_numpy())]
         persons = departed["persons"].to_numpy(np.int64)
         total = int(persons.sum())
         arrive = departed["t_arrive_s"].to_numpy(np.float64)
         arrive = np.where(np.isfinite(arrive), arrive, np.inf)
-        for pct in ETE_PERCENTS:
-            t_s = _weighted_time(arrive, persons, total, pct)
+        times = _weighted_times(arrive, persons, total, ETE_PERCENTS)
+        for pct, t_s in zip(ETE_PERCENTS, times, strict=True):
             rows.append({
                 "group": group, "pct": pct, "evacuees": total,
                 "persons_needed": -(-pct * total // 100),
@@ -125,8 +140,8 @@ def _travel(hh: pd.DataFrame) -> pd.DataFrame:
         persons = sub["persons"].to_numpy(np.int64)[ok]
         total = int(persons.sum())
         row: dict[str, object] = {"group": group, "persons": total}
-        for pct in TRAVEL_PERCENTS:
-            value = _weighted_time(tt[ok], persons, total, pct)
+        values = _weighted_times(tt[ok], persons, total, TRAVEL_PERCENTS)
+        for pct, value in zip(TRAVEL_PERCENTS, values, strict=True):
             row["max_s" if pct == 100 else f"p{pct}_s"] = np.nan if value is None else value
         rows.append(row)
     return pd.DataFrame(rows)

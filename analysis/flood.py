@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.mapstyle import colorbar_extend, decorate_map
+from analysis.memory_run import RunSource, has_file, read_csv, where
 from analysis.plotting import _label_lang_and_font, _new_figure, _save
 from analysis.tables import read_table
 from sim._errors import RunFolderError
@@ -31,7 +32,7 @@ _FILES = {
 _DRAW_DEPTH_M = 0.01
 
 
-def read_flood_table(run_dir: str | Path, name: str) -> pd.DataFrame:
+def read_flood_table(run_dir: RunSource, name: str) -> pd.DataFrame:
     """One flood table of a run folder (``timeseries|links|stranded|exposure``).
 
     Raises
@@ -39,11 +40,10 @@ def read_flood_table(run_dir: str | Path, name: str) -> pd.DataFrame:
     RunFolderError
         If the run has no such table (no flood hazard in the scenario).
     """
-    path = Path(run_dir) / _FILES[name]
-    if not path.is_file():
-        raise RunFolderError(f"{path}: missing; expected a run of a scenario with a flood "
-                             "hazard ([[hazards]] kind = \"flood\")")
-    return pd.read_csv(path)
+    if not has_file(run_dir, _FILES[name]):
+        raise RunFolderError(f"{where(run_dir, _FILES[name])}: missing; expected a run of a "
+                             "scenario with a flood hazard ([[hazards]] kind = \"flood\")")
+    return read_csv(run_dir, _FILES[name])
 
 
 def read_flood_arrays(run_dir: str | Path) -> dict[str, np.ndarray]:
@@ -56,7 +56,7 @@ def read_flood_arrays(run_dir: str | Path) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
-def flood_metrics(run_dir: str | Path) -> dict:
+def flood_metrics(run_dir: RunSource) -> dict:
     """Headline flood numbers of a run.
 
     Returns

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analysis.memory_run import MemoryRun, RunSource, has_file
 
-def _present(run_dir: Path) -> list[str]:
+
+def _present(run_dir: RunSource) -> list[str]:
     from analysis.response import has_response
 
-    hazard_dir = run_dir / "hazard"
-    kinds = [k for k in ("flood", "chemical", "earthquake") if (hazard_dir / f"{k}.npz").is_file()]
+    kinds = [k for k in ("flood", "chemical", "earthquake")
+             if has_file(run_dir, f"hazard/{k}.npz")]
     if has_response(run_dir):
         kinds.append("response")
     return kinds
 
 
-def hazard_metrics(run_dir: str | Path) -> dict:
-    """Metrics of every hazard (and of the response) found in ``run_dir``, by kind."""
-    run_dir = Path(run_dir)
+def hazard_metrics(run_dir: RunSource) -> dict:
+    """Metrics of every hazard (and of the response) found in ``run_dir``, by kind.
+
+    ``run_dir`` is a run folder or a run in memory (:mod:`analysis.memory_run`).
+    """
+    run_dir = run_dir if isinstance(run_dir, MemoryRun) else Path(run_dir)
     out = {}
     for kind in _present(run_dir):
         if kind == "flood":

@@ -21,11 +21,10 @@ few per cent.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from analysis.memory_run import RunSource, load_npz, where
 from sim._errors import RunFolderError
 
 __all__ = ["LINK_LOADS_FILE", "TOP_BOTTLENECKS", "bottleneck_metrics", "link_delay_veh_h",
@@ -36,8 +35,8 @@ TOP_BOTTLENECKS = 10
 """Bottlenecks listed in ``metrics.json`` (the links with the most vehicle-hours of delay)."""
 
 
-def read_link_loads(run_dir: str | Path) -> dict[str, np.ndarray]:
-    """Read ``traffic/link_loads.npz`` of a run folder.
+def read_link_loads(run_dir: RunSource) -> dict[str, np.ndarray]:
+    """Read ``traffic/link_loads.npz`` of a run folder (or of a run in memory).
 
     Returns
     -------
@@ -50,11 +49,11 @@ def read_link_loads(run_dir: str | Path) -> dict[str, np.ndarray]:
     RunFolderError
         The file is missing or its arrays do not fit together.
     """
-    path = Path(run_dir) / LINK_LOADS_FILE
+    path = where(run_dir, LINK_LOADS_FILE)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            out = {"t_s": z["t_s"].astype(np.float64), "count": z["count"].astype(np.int64),
-                   "queue": z["queue"].astype(np.int64)}
+        z = load_npz(run_dir, LINK_LOADS_FILE)
+        out = {"t_s": z["t_s"].astype(np.float64), "count": z["count"].astype(np.int64),
+               "queue": z["queue"].astype(np.int64)}
     except FileNotFoundError:
         msg = f"{path}: missing; expected the link loads of a run folder (format version 3)"
         raise RunFolderError(msg) from None
@@ -88,14 +87,14 @@ def link_delay_veh_h(loads: dict[str, np.ndarray]) -> np.ndarray:
     return (dt @ np.asarray(loads["queue"], dtype=np.float64)[:-1]) / 3600.0
 
 
-def bottleneck_metrics(run_dir: str | Path, links: pd.DataFrame,
+def bottleneck_metrics(run_dir: RunSource, links: pd.DataFrame,
                        *, top: int = TOP_BOTTLENECKS) -> dict:
     """The ``traffic`` section of ``metrics.json``: total delay and the top bottlenecks.
 
     Parameters
     ----------
-    run_dir : str or Path
-        The run folder.
+    run_dir : str, Path or MemoryRun
+        The run folder (or the run in memory).
     links : pandas.DataFrame
         Its links table (:func:`analysis.metrics.read_table`).
     top : int, default 10

@@ -3,13 +3,14 @@
 The tables and their readers are :mod:`analysis.tables`; ETE, travel times and shelter
 loads :mod:`analysis.evacuation` (both re-exported here, with the ETE definition there);
 results by area :mod:`analysis.areas`; hazards :mod:`analysis.hazards`. Works on any run
-folder of the current format without the model.
+folder of the current format without the model, and on a run held in memory
+(:class:`analysis.memory_run.MemoryRun`: what the folder's files would give back, without
+writing and parsing them; an experiment task's metrics) by the same code.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from analysis.evacuation import (  # noqa: F401 - re-exported: the public metric
     shelter_loads,
     travel_time_table,
 )
+from analysis.memory_run import RunSource, has_file
 from analysis.tables import (  # noqa: F401 - re-exported: the public metrics API
     DECISION_PERCENT,
     ETE_PERCENTS,
@@ -77,13 +79,14 @@ def _coverage_noise(manifest: dict, persons: pd.Series, warned: int) -> dict:
                                                 and target - share <= 1.96 * se)}
 
 
-def compute_metrics(run_dir: str | Path) -> dict:
+def compute_metrics(run_dir: RunSource) -> dict:
     """All headline metrics of one run, as a JSON-ready dict (what ``metrics.json`` holds).
 
     Parameters
     ----------
-    run_dir : str or Path
-        The run folder (manifest and tables already written).
+    run_dir : str, Path or MemoryRun
+        The run folder (manifest and tables already written), or the same contents in
+        memory (:func:`sim.experiments.memory.memory_run`).
 
     Returns
     -------
@@ -174,7 +177,7 @@ def compute_metrics(run_dir: str | Path) -> dict:
     ev = read_table(run_dir, "events")
     stuck = ev[ev["kind"] == "vehicles_stuck"]
     traffic = {"vehicles_stuck": int(stuck["value"].sum()), "ticks_with_stuck": int(len(stuck))}
-    if (Path(run_dir) / LINK_LOADS_FILE).is_file():
+    if has_file(run_dir, LINK_LOADS_FILE):
         traffic.update(bottleneck_metrics(run_dir, read_table(run_dir, "links")))
     from analysis.buses import bus_metrics
 

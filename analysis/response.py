@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.memory_run import MemoryRun, RunSource, has_file, read_csv, where
 from sim._errors import RunFolderError
 
 __all__ = ["read_response_table", "response_targets", "response_metrics", "relief_measurable",
@@ -32,15 +33,21 @@ PERCENTILES = (50, 90, 95)
 CAUSES = ("wait_rescue_s", "travel_s", "wait_supplies_s")
 
 
-def _path(run_dir: Path, name: str) -> Path | None:
+def _rel(run_dir: RunSource, name: str) -> str | None:
     for rel in (f"response/{name}.csv", f"response/{name}.csv.gz", f"{name}.csv",
                 f"{name}.csv.gz", f"hazard/response_{name}.csv"):
-        if (run_dir / rel).is_file():
-            return run_dir / rel
+        if has_file(run_dir, rel):
+            return rel
     return None
 
 
-def read_response_table(run_dir: str | Path, name: str) -> pd.DataFrame:
+def _path(run_dir: str | Path, name: str) -> Path | None:
+    """The file of a response table in a run folder, or ``None`` (:mod:`analysis.gis`)."""
+    rel = _rel(Path(run_dir), name)
+    return None if rel is None else Path(run_dir) / rel
+
+
+def read_response_table(run_dir: RunSource, name: str) -> pd.DataFrame:
     """One response table of a run folder (see the module docstring for where).
 
     Raises
@@ -48,24 +55,24 @@ def read_response_table(run_dir: str | Path, name: str) -> pd.DataFrame:
     RunFolderError
         The run has no such table (it ran without a plan) or it cannot be read.
     """
-    run_dir = Path(run_dir)
-    path = _path(run_dir, name)
-    if path is None:
-        msg = (f"{run_dir}: expected a response table {name!r} (response/{name}.csv or "
+    run_dir = run_dir if isinstance(run_dir, MemoryRun) else Path(run_dir)
+    rel = _rel(run_dir, name)
+    if rel is None:
+        msg = (f"{where(run_dir, '')}: expected a response table {name!r} (response/{name}.csv or "
                f"hazard/response_{name}.csv), got none: was the run made with --plan?")
         raise RunFolderError(msg)
     try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+        return read_csv(run_dir, rel, keep_default_na=False, na_values=[""])
     except (OSError, ValueError) as exc:
-        raise RunFolderError(f"{path}: expected a CSV table, got {exc}") from None
+        raise RunFolderError(f"{where(run_dir, rel)}: expected a CSV table, got {exc}") from None
 
 
-def has_response(run_dir: str | Path) -> bool:
-    """Whether the run folder holds response tables."""
-    return _path(Path(run_dir), "incidents") is not None
+def has_response(run_dir: RunSource) -> bool:
+    """Whether the run folder (or run in memory) holds response tables."""
+    return _rel(run_dir, "incidents") is not None
 
 
-def response_targets(run_dir: str | Path) -> dict:
+def response_targets(run_dir: RunSource) -> dict:
     """The plan's targets recorded with the run: response_min, relief_h, ..., end_s."""
     df = read_response_table(run_dir, "targets")
     out: dict = {}
@@ -89,7 +96,7 @@ def _weighted_percentile(t: np.ndarray, w: np.ndarray, pct: float) -> float | No
     return float(t[ok][order][k]) if k < cum.size else None
 
 
-def response_metrics(run_dir: str | Path) -> dict:
+def response_metrics(run_dir: RunSource) -> dict:
     """Response-time percentiles, relief within target, and delay attribution.
 
     Returns

@@ -17,6 +17,7 @@ from typing import Final
 
 import pandas as pd
 
+from analysis.memory_run import MemoryRun, RunSource, where
 from sim._errors import RunFolderError
 
 FORMAT_VERSION: Final = 3  # 2: the dead; 3: areas, shelters.sources, traffic/link_loads.npz
@@ -82,13 +83,13 @@ _PANDAS_DTYPE: Final = {"int": "int64", "flag": "int64", "float": "float64", "id
                         "str": str}
 
 
-def read_manifest(run_dir: str | Path) -> dict:
+def read_manifest(run_dir: RunSource) -> dict:
     """Read ``manifest.json`` of a run folder and check its format version.
 
     Parameters
     ----------
-    run_dir : str or Path
-        The run folder.
+    run_dir : str, Path or MemoryRun
+        The run folder (or a run held in memory, :mod:`analysis.memory_run`).
 
     Returns
     -------
@@ -100,9 +101,10 @@ def read_manifest(run_dir: str | Path) -> dict:
     RunFolderError
         If the file is missing, not JSON, or of another format version.
     """
-    path = Path(run_dir) / "manifest.json"
+    path = where(run_dir, "manifest.json")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = (run_dir.manifest if isinstance(run_dir, MemoryRun)
+                    else json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         msg = f"{path}: missing; expected a run folder written by evacsim"
         raise RunFolderError(msg) from None
@@ -120,13 +122,13 @@ def read_manifest(run_dir: str | Path) -> dict:
     return manifest
 
 
-def read_table(run_dir: str | Path, name: str) -> pd.DataFrame:
+def read_table(run_dir: RunSource, name: str) -> pd.DataFrame:
     """Read one table of a run folder with the dtypes of :data:`TABLE_COLUMNS`.
 
     Parameters
     ----------
-    run_dir : str or Path
-        The run folder.
+    run_dir : str, Path or MemoryRun
+        The run folder (or a run held in memory: its table as this reads the file).
     name : {"households", "timeseries", "events", "shelters", "links"}
         Table name.
 
@@ -144,6 +146,8 @@ def read_table(run_dir: str | Path, name: str) -> pd.DataFrame:
     if name not in TABLE_FILES:
         msg = f"table: expected one of {', '.join(TABLE_FILES)}, got {name!r}"
         raise ValueError(msg)
+    if isinstance(run_dir, MemoryRun):
+        return run_dir.table(name)
     path = Path(run_dir) / TABLE_FILES[name]
     kinds = TABLE_COLUMNS[name]
     try:
@@ -197,13 +201,13 @@ def reuse_reads() -> Iterator[None]:
         _READS.reset(token)
 
 
-def _households(run_dir: str | Path) -> pd.DataFrame:
+def _households(run_dir: RunSource) -> pd.DataFrame:
     """Households table with mode and status checked against the known values."""
     hh = read_table(run_dir, "households")
     for column, allowed in (("mode", MODES), ("status", STATUSES)):
         bad = sorted(set(hh[column].unique()) - set(allowed))
         if bad:
-            path = Path(run_dir) / TABLE_FILES["households"]
+            path = where(run_dir, TABLE_FILES["households"])
             msg = f"{path}: {column}: expected one of {list(allowed)}, got {bad}"
             raise RunFolderError(msg)
     return hh

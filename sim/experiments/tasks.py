@@ -3,9 +3,10 @@
 A :class:`Task` carries everything a worker needs as plain data (the full scenario dict,
 the plan dict, the seed), so it pickles small and runs the same in any process. The
 metrics are those of the run folder's ``metrics.json``, computed by the same code
-(:func:`sim.runs.write_run` then :func:`analysis.metrics.compute_metrics`): the run's
-tables are written, without figures, to a scratch folder (in ``/dev/shm`` where there is
-one), read back and deleted. With ``keep_dir`` the folder is kept as a normal run folder.
+(:func:`analysis.metrics.compute_metrics`) from the run's tables in memory
+(:func:`sim.experiments.memory.memory_run`: what the written files would give back,
+without writing or parsing them). With ``keep_dir`` the run folder is written as
+``evacsim run`` writes it (without figures) and its ``metrics.json`` is the row's.
 
 Per worker process the compiled road network is cached (:func:`_network`), keyed by the
 map file's sha256, so a worker loads each map once; the numba kernels are compiled once
@@ -17,8 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -83,11 +82,6 @@ def as_float(value: Any) -> float:
     return float(value)
 
 
-def _scratch_root() -> str | None:
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-
-
 def build_model(task: Task):
     """The :class:`~sim.model.EvacuationModel` of a task (not yet run)."""
     from sim.model import EvacuationModel
@@ -111,24 +105,27 @@ def model_metrics(model, keep_dir: str | Path | None = None) -> dict:
     model : EvacuationModel
         A model that has run.
     keep_dir : str or Path, optional
-        Write the run folder here (kept); default a scratch folder, deleted.
+        Write the run folder here (kept) and return its ``metrics.json``; default: no
+        files, the metrics of the tables in memory.
 
     Returns
     -------
     dict
         Exactly what ``metrics.json`` of ``evacsim run`` with the same inputs holds.
     """
+    from analysis.metrics import compute_metrics
     from sim import results, runs
+    from sim.experiments.memory import memory_run
 
     man = results.manifest(model, command="evacsim experiment")
     if keep_dir is not None:
         path = runs.write_run(keep_dir, manifest=man, tables=results.tables(model), force=True,
                               figures=False, extra=results.extra(model))
         return json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-    with tempfile.TemporaryDirectory(prefix="evacsim-task-", dir=_scratch_root()) as tmp:
-        path = runs.write_run(Path(tmp) / "run", manifest=man, tables=results.tables(model),
-                              figures=False, extra=results.extra(model))
-        return json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    run = memory_run(man, results.tables(model), results.extra(model),
+                     label="<experiment task in memory>")
+    # The JSON round trip write_run does: the same types (lists, str keys), same checks.
+    return json.loads(runs._json_bytes(compute_metrics(run), "metrics"))
 
 
 def run_task(task: Task) -> dict[str, Any]:
