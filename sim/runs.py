@@ -203,8 +203,8 @@ def _float_cells(x: np.ndarray) -> np.ndarray:
     return cells
 
 
-def _table_bytes(name: str, table: pd.DataFrame | np.ndarray) -> bytes:
-    """One table as deterministic CSV bytes (gzipped when its file name says so)."""
+def _table_frame(name: str, table: pd.DataFrame | np.ndarray) -> tuple[str, pd.DataFrame, dict]:
+    """A table to write as (file name, DataFrame, column kinds), or the writer's refusal."""
     file_name = TABLE_FILES[name]
     frame = pd.DataFrame(table) if isinstance(table, np.ndarray) else table
     if not isinstance(frame, pd.DataFrame):
@@ -215,6 +215,12 @@ def _table_bytes(name: str, table: pd.DataFrame | np.ndarray) -> bytes:
     if missing:
         msg = f"{file_name}: missing columns {missing}; expected {list(kinds)}"
         raise RunFolderError(msg)
+    return file_name, frame, kinds
+
+
+def _table_bytes(name: str, table: pd.DataFrame | np.ndarray) -> bytes:
+    """One table as deterministic CSV bytes (gzipped when its file name says so)."""
+    file_name, frame, kinds = _table_frame(name, table)
     columns = list(kinds) + [c for c in frame.columns if c not in kinds]
     data = _csv_bytes(columns, [
         _column_text(frame[c], kinds.get(c, "str"), f"{file_name}: {c}") for c in columns

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.memory_run import MemoryRun
-from analysis.tables import FORMAT_VERSION, TABLE_COLUMNS, TABLE_FILES
+from analysis.tables import FORMAT_VERSION, TABLE_FILES
 from sim._errors import RunFolderError
 
 __all__ = ["as_read", "memory_run", "read_back"]
@@ -114,18 +114,9 @@ def as_read(name: str, table: pd.DataFrame | np.ndarray) -> pd.DataFrame:
     RunFolderError
         Where the writer would refuse the table.
     """
-    from sim.runs import _column_text, _csv_bytes
+    from sim.runs import _column_text, _csv_bytes, _table_frame
 
-    file_name = TABLE_FILES[name]
-    frame = pd.DataFrame(table) if isinstance(table, np.ndarray) else table
-    if not isinstance(frame, pd.DataFrame):
-        msg = f"tables[{name!r}]: expected a DataFrame or structured array, got {type(table)}"
-        raise RunFolderError(msg)
-    kinds = TABLE_COLUMNS[name]
-    missing = [c for c in kinds if c not in frame.columns]
-    if missing:
-        msg = f"{file_name}: missing columns {missing}; expected {list(kinds)}"
-        raise RunFolderError(msg)
+    file_name, frame, kinds = _table_frame(name, table)
     out: dict[str, object] = {}
     for column, kind in kinds.items():
         where = f"{file_name}: {column}"
