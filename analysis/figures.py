@@ -244,3 +244,30 @@ def write_figures(run_dir: str | Path, *, lang: str = "en") -> list[Path]:
     return [plot_congestion_map(run_dir, folder / "map.png", lang=lang),
             plot_arrivals(run_dir, folder / "arrivals.png", lang=lang),
             *hazard_figures(run_dir, lang=lang)]
+
+
+def figure_parts(run_dir: str | Path, *, lang: str = "en"):
+    """:func:`write_figures` in two parts that can be drawn at the same time.
+
+    Returns ``(here, there)``, two callables that each draw some of the figures and return
+    their paths; together they write exactly :func:`write_figures`' files.
+    :func:`sim.runs.write_run` hands ``there``, the larger part, to a second process
+    (:class:`sim.background.Background`): the hazard figures where there are any (the
+    flood's animation is the slowest figure), else the congestion map.
+    """
+    from analysis.hazards import _present, hazard_figures
+
+    folder = Path(run_dir) / "figures"
+
+    def congestion() -> list[Path]:
+        return [plot_congestion_map(run_dir, folder / "map.png", lang=lang)]
+
+    def arrivals() -> list[Path]:
+        return [plot_arrivals(run_dir, folder / "arrivals.png", lang=lang)]
+
+    def hazards() -> list[Path]:
+        return hazard_figures(run_dir, lang=lang)
+
+    if _present(Path(run_dir)):
+        return (lambda: congestion() + arrivals()), hazards
+    return arrivals, congestion

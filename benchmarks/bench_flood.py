@@ -6,14 +6,16 @@ DEM's resolution) runs in under 2x the time of the same scenario without the flo
 
 Each repetition times what ``evacsim run`` does, in-process: load the scenario, build the
 model (map from the cache), run it, build the run-folder tables and write the run folder
-(figures included). The two variants are timed alternately (no-flood, flood, ...) so that
+(figures included). The variants are timed alternately (no-flood, flood, ...) so that
 load on the machine hits both alike; medians are printed, with CPU time next to wall time
 (CPU time is the steadier figure on a shared machine). The 2-D kernel alone is timed too.
 
-A third variant, "flood serial", is the flood run with the hazard's ``prefetch`` switched
-off: the 2-D scheme then runs inside each update instead of on a thread beside the
-traffic (issue 17). Its outputs are the same bit for bit (tests/test_flood_speed.py); the
-difference is wall time where a second core is free (CPU time stays the same).
+The "serial" variants are the same runs on one core's worth: the hazard's ``prefetch``
+off (the 2-D scheme then runs inside each update instead of on a thread beside the model)
+and the figures drawn by this process alone (``write_run(background=False)``; by default
+a forked second process draws part of them, :mod:`sim.background`). Outputs are the same
+bit for bit (tests/test_flood_speed.py, tests/test_background.py); the difference is wall
+time where a second core is free. CPU time includes the figure process's.
 
 Usage::
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -58,16 +61,25 @@ def _scenario_and_specs(horizon_h: float):
     return no_flood, no_flood, specs
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (the figure process)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_once(scenario, specs, out: Path, *, serial: bool = False) -> dict:
     """One ``evacsim run`` equivalent; returns wall and CPU seconds and a few results.
 
-    ``serial``: no hazard runs ahead on a thread (``prefetch`` off).
+    ``serial``: one core's worth, as before issue 17 — no hazard runs ahead on a thread
+    (``prefetch`` off) and no second process draws figures (``background`` off). CPU time
+    includes the figure process's.
     """
     from sim import results, runs
     from sim.hazards.flood.hazard import FloodHazard
     from sim.model import EvacuationModel
 
-    w0, c0 = time.perf_counter(), time.process_time()
+    w0, c0 = time.perf_counter(), _cpu_s()
     hazards = None if specs is None else [FloodHazard.from_spec(s) for s in specs]
     model = EvacuationModel(scenario=scenario, hazards=hazards)
     if serial:
@@ -75,31 +87,11 @@ def run_once(scenario, specs, out: Path, *, serial: bool = False) -> dict:
             hz.prefetch = None  # the model looks it up with getattr: off
     model.run()
     runs.write_run(out, manifest=results.manifest(model), tables=results.tables(model),
-                   figures=True, extra=results.extra(model))
+                   figures=True, extra=results.extra(model), background=not serial)
     closed = int((model.drive_speed_factor == 0).sum())
-    return {"wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0,
+    return {"wall_s": time.perf_counter() - w0, "cpu_s": _cpu_s() - c0,
             "hazards": len(model.hazards), "incidents": len(model.incidents),
             "links_closed_at_end": closed}
-
-
-def kernel_only(specs, horizon_h: float) -> dict:
-    """The 2-D scheme alone over the horizon on the default district's grid."""
-    import numpy as np
-
-    from sim.core import flood as kernel
-    from sim.hazards.flood.hazard import FloodHazard
-    from sim.network import load_map
-
-    hz = FloodHazard.from_spec(specs[0])
-    net = load_map(specs[0].dem.parent / "default-district.osm.bz2")
-    hz.bind(net, rng=np.random.default_rng(0))
-    w0, c0 = time.perf_counter(), time.process_time()
-    steps = kernel.advance(hz.z, hz.state, hz.params, hz.inflows, horizon_h * 3600.0)
-    st = hz.state
-    storage = float(st.h.sum()) * hz.grid.cell_m ** 2
-    return {"wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0,
-            "steps": int(steps), "cells": hz.grid.nx * hz.grid.ny, "cell_m": hz.grid.cell_m,
-            "volume_error": (st.acc[1] - st.acc[2] - storage) / max(st.acc[1], 1.0)}
 
 
 def main(argv=None) -> int:
@@ -110,7 +102,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
     no_flood, flood, specs = _scenario_and_specs(args.horizon_h)
-    rows = {"no flood": [], "flood": [], "flood serial": []}
+    rows = {"no flood": [], "flood": [], "no flood serial": [], "flood serial": []}
     with tempfile.TemporaryDirectory() as tmp:
         # Warm-up: compiled map in the cache, numba kernels loaded.
         run_once(no_flood, None, Path(tmp) / "warm0")
@@ -118,16 +110,17 @@ def main(argv=None) -> int:
         for k in range(args.reps):
             rows["no flood"].append(run_once(no_flood, None, Path(tmp) / f"a{k}"))
             rows["flood"].append(run_once(flood, specs, Path(tmp) / f"b{k}"))
-            rows["flood serial"].append(run_once(flood, specs, Path(tmp) / f"c{k}", serial=True))
+            rows["no flood serial"].append(run_once(no_flood, None, Path(tmp) / f"c{k}",
+                                                    serial=True))
+            rows["flood serial"].append(run_once(flood, specs, Path(tmp) / f"d{k}", serial=True))
     med = {name: {key: statistics.median(r[key] for r in rs) for key in ("wall_s", "cpu_s")}
            for name, rs in rows.items()}
     for name, m in med.items():
-        print(f"{name:12s} median wall {m['wall_s']:7.2f} s   cpu {m['cpu_s']:7.2f} s   "
+        print(f"{name:15s} median wall {m['wall_s']:7.2f} s   cpu {m['cpu_s']:7.2f} s   "
               f"({args.reps} reps, {args.horizon_h:g} h)")
-    for name in ("flood", "flood serial"):
-        print(f"ratio {name} / no flood: wall "
-              f"{med[name]['wall_s'] / med['no flood']['wall_s']:.2f}"
-              f"   cpu {med[name]['cpu_s'] / med['no flood']['cpu_s']:.2f}   (target < 1.5)")
+    for name, base in (("flood", "no flood"), ("flood serial", "no flood serial")):
+        print(f"ratio {name} / {base}: wall {med[name]['wall_s'] / med[base]['wall_s']:.2f}"
+              f"   cpu {med[name]['cpu_s'] / med[base]['cpu_s']:.2f}   (target < 1.5)")
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print(f"flood run: {rows['flood'][-1]['incidents']} incidents, "
           f"{rows['flood'][-1]['links_closed_at_end']} drive links closed at the end")

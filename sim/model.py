@@ -494,9 +494,11 @@ class EvacuationModel(mesa.Model):
             if t_s + 1e-9 < self._hazard_due[i]:
                 continue
             self._hazard_due[i] = t_s + hz.cadence_s
+            # Before the update: a hazard that can work ahead starts toward its next update
+            # as soon as this one has what it needs, and works through all that follows.
+            self._prefetch(hz, t_s, self._hazard_due[i])
             view = view if view is not None else self.people_view()
             upd: HazardUpdate = hz.update(t_s, view)
-            self._prefetch(hz, t_s, self._hazard_due[i])
             if upd.drive_factor is not None:
                 self._drive_factors[i] = np.clip(
                     np.asarray(upd.drive_factor, dtype=np.float64), 0.0, 1.0
@@ -552,7 +554,7 @@ class EvacuationModel(mesa.Model):
             self._refresh_routes()
 
     def _prefetch(self, hz: Hazard, t_s: float, due_s: float) -> None:
-        """Tell a hazard that can work ahead (``prefetch``) the time of its next update.
+        """Tell a hazard that can work ahead (``prefetch``) when its next update but one is.
 
         The time is the first tick at or after ``due_s``, summed tick by tick exactly as
         :meth:`step` sums it; none when the run ends before it.
@@ -685,7 +687,12 @@ class EvacuationModel(mesa.Model):
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=n_ticks, unit="tick", desc="simulating", leave=False)
+            class Bar(tqdm):
+                # No monitor thread (it lives on after the bar and a forked process must
+                # not inherit threads, sim.background): the bar is updated every tick.
+                monitor_interval = 0
+
+            bar = Bar(total=n_ticks, unit="tick", desc="simulating", leave=False)
         while self.running:
             self.step()
             if bar is not None:

@@ -41,6 +41,7 @@ import pandas as pd
 
 from analysis.metrics import FORMAT_VERSION, TABLE_COLUMNS, TABLE_FILES, compute_metrics
 from sim._errors import RunFolderError
+from sim.background import Background
 from sim.i18n import check_lang, t
 
 logger = logging.getLogger(__name__)
@@ -317,6 +318,7 @@ def write_run(
     lang: str = "en",
     figures: bool = True,
     extra: Mapping[str, object] | None = None,
+    background: bool = True,
 ) -> Path:
     """Write a complete run folder atomically.
 
@@ -336,7 +338,10 @@ def write_run(
     lang : {"en", "zh"}, default "en"
         Language of figure labels and error messages.
     figures : bool, default True
-        Draw ``figures/map.png`` and ``figures/arrivals.png``.
+        Draw ``figures/map.png``, ``figures/arrivals.png`` and the hazards' figures.
+    background : bool, default True
+        Let a forked second process draw part of the figures meanwhile, where that is safe
+        (:mod:`sim.background`); the files are the same either way.
     extra : mapping, optional
         Hazard outputs by relative path: ``"hazard/<name>.csv"`` → DataFrame,
         ``"hazard/<name>.npz"`` → mapping of arrays. Written deterministically too.
@@ -384,12 +389,19 @@ def write_run(
         from analysis.tables import reuse_reads
 
         with reuse_reads():  # metrics and figures read the same tables: parse them once
-            metrics = compute_metrics(tmp)
-            (tmp / "metrics.json").write_bytes(_json_bytes(metrics, "metrics"))
+            here, there = list, list  # no figures
             if figures:
-                from analysis.figures import write_figures
+                from analysis.figures import figure_parts
 
-                write_figures(tmp, lang=lang)
+                here, there = figure_parts(tmp, lang=lang)
+            # Part of the figures is drawn by a second process (where one can be forked)
+            # while this one computes the metrics and draws the rest: the same files.
+            with Background(there, fork=background and figures,
+                            what=f"{tmp / 'figures'}: drawing the figures") as drawing:
+                metrics = compute_metrics(tmp)
+                (tmp / "metrics.json").write_bytes(_json_bytes(metrics, "metrics"))
+                here()
+                drawing.result()
         check_out_dir(out_dir, force, lang=lang)  # it may have appeared meanwhile
         if out_dir.exists():
             os.replace(out_dir, old)

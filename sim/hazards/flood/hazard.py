@@ -318,8 +318,9 @@ class FloodHazard(Hazard):
         self._snap_stranded: list[np.ndarray] = []
         self._next_snap = 0.0
         self._persons_stranded = 0
-        self._pending = None  # thread of a running prefetch
-        self._copies = None  # (h, peak) buffers of the state as of the last update
+        self._pending = None  # thread of the water running ahead (``prefetch``)
+        self._ahead_to: float | None = None  # where the next update sends the water ahead
+        self._copies: dict[str, np.ndarray] | None = None  # the state as of the last update
 
     def _bind_scheme(self, src_xy) -> None:
         from sim.core import flood as kernel
@@ -375,47 +376,54 @@ class FloodHazard(Hazard):
     def state(self):
         """The 2-D scheme's :class:`~sim.core.flood.FloodState` as of the last update.
 
-        While :meth:`prefetch` runs the water ahead, ``h``, ``peak`` and ``acc`` are copies
-        taken at the last update (the other arrays belong to the running step).
+        While the water runs ahead on a thread (:meth:`prefetch`), ``h``, ``peak``, ``acc``,
+        ``qx``, ``qy`` and ``lim`` are copies taken at the last update (the other arrays
+        belong to the running steps).
         """
         return self._seen
 
     def prefetch(self, t_next_s: float) -> None:
-        """Start advancing the water to ``t_next_s`` (s) on a thread; :meth:`update` joins it.
+        """Let the water run ahead to ``t_next_s`` (s) once the coming update has it.
 
-        The model calls this right after an update with the exact time of the next one, so
-        the 2-D scheme runs while the traffic ticks, on another core, and takes the very
-        steps it would take inside the next :meth:`update`: results are bit-identical
-        (``tests/test_flood_speed.py``). What the scheme's state showed at this update is
-        kept in :attr:`state` (depth, peak, volumes) and in :meth:`value_at`.
+        The model calls this just before an update with the exact time of the update after
+        it. That update then waits for the water of its own time, copies what it reads
+        (depth, peak, volumes, the discharges behind the flow speeds), starts the 2-D scheme
+        toward ``t_next_s`` on a thread and goes on from the copies: the scheme runs while
+        the model builds its view of the people, applies the update, reroutes and ticks
+        the traffic, on another core, and takes the very steps it would take inside the
+        next update, so results are bit-identical (``tests/test_flood_speed.py``).
         """
-        if self.spec.source != "hydrographs" or self._pending is not None:
-            return
+        if self.spec.source == "hydrographs":
+            self._ahead_to = float(t_next_s)
+
+    def _join(self) -> None:
+        """Wait for the water running ahead; ``state`` is the live state again."""
+        if self._pending is not None:
+            self._pending.join()
+            self._pending = None
+        self._seen = self._live
+
+    def _run_ahead(self):
+        """Copy what an update reads, start the scheme toward ``_ahead_to``; the copies."""
         import threading
 
         from sim.core import flood as kernel
 
         live = self._live
-        # Copies into buffers kept from one update to the next (allocating two fresh grids
-        # per update cost page faults on every one).
-        buf = self._copies
-        if buf is None or buf[0].shape != live.h.shape:
-            buf = self._copies = (np.empty_like(live.h), np.empty_like(live.peak))
-        np.copyto(buf[0], live.h)
-        np.copyto(buf[1], live.peak)
-        self._seen = live._replace(h=buf[0], peak=buf[1], acc=live.acc.copy())
-        self._last_h = self._seen.h
+        # Buffers kept from one update to the next (fresh grids each update cost page
+        # faults on every one).
+        names = ("h", "peak", "qx", "qy", "lim")
+        if self._copies is None or self._copies["h"].shape != live.h.shape:
+            self._copies = {k: np.empty_like(getattr(live, k)) for k in names}
+        for k in names:
+            np.copyto(self._copies[k], getattr(live, k))
+        self._seen = live._replace(acc=live.acc.copy(), **self._copies)
         self._pending = threading.Thread(
             target=kernel.advance, args=(self.z, live, self.params, self.inflows,
-                                         float(t_next_s)), name="flood-prefetch")
+                                         self._ahead_to), name="flood-ahead")
+        self._ahead_to = None
         self._pending.start()
-
-    def _join(self) -> None:
-        """Wait for a running :meth:`prefetch`; ``state`` is the live state again."""
-        if self._pending is not None:
-            self._pending.join()
-            self._pending = None
-            self._seen = self._live
+        return self._seen
 
     def _water(self, t_s: float) -> tuple[np.ndarray, Any]:
         """Depth grid at ``t_s`` and a function giving speed at flat cell indices."""
@@ -424,7 +432,10 @@ class FloodHazard(Hazard):
 
             self._join()
             kernel.advance(self.z, self._live, self.params, self.inflows, float(t_s))
-            st, h_min = self._live, self.params.h_min_m
+            st = self._live
+            if self._ahead_to is not None and self._ahead_to > t_s:
+                st = self._run_ahead()
+            h_min = self.params.h_min_m
 
             def speed(cells: np.ndarray) -> np.ndarray:
                 return kernel.cell_speed(st, np.ascontiguousarray(cells, np.int64), h_min)
