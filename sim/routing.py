@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import dijkstra
 from sim._errors import NetworkError
 from sim.core.links import Links
 
-__all__ = ["NextHop", "NextHopMemo", "next_hop", "tree_to", "stack_tables"]
+__all__ = ["NextHop", "NextHopMemo", "PairIndex", "next_hop", "tree_to", "stack_tables"]
 
 
 class NextHop(NamedTuple):
@@ -153,14 +153,16 @@ class NextHopMemo:
 
     The model recomputes every routing table when any closure changes or a shelter
     fills; most tables see the same costs again (a closure on the roads leaves the
-    footpaths' costs as they were; a full shelter changes the targets only). Same costs:
-    the reversed graph is reused; same costs and targets: the table itself. The result is
+    footpaths' costs as they were; a full shelter changes the targets only). New costs:
+    the reversed graph is gathered from the network's :class:`PairIndex`; same costs: it is
+    reused; same costs and targets: the table itself. The result is
     exactly what :func:`next_hop` returns for those inputs (it is a pure function of
     them); callers must not modify a returned table in place.
     """
 
     def __init__(self) -> None:
         self._links: Links | None = None
+        self._pairs: PairIndex | None = None
         self._n = -1
         self._cost: np.ndarray | None = None
         self._graph: tuple | None = None
@@ -175,8 +177,10 @@ class NextHopMemo:
         same_graph = (self._links is links and self._n == n and self._cost is not None
                       and np.array_equal(cost, self._cost))
         if not same_graph:  # (road levers replace the links: identity is part of the key)
+            if self._pairs is None or self._pairs.links is not links or self._pairs.n_nodes != n:
+                self._pairs = PairIndex(links, n)
             self._links, self._n, self._cost = links, n, cost.copy()
-            self._graph = reversed_graph(links, n, cost)
+            self._graph = self._pairs.graph(cost)
             self._result = None
         elif self._result is not None and np.array_equal(tg, self._targets):
             return self._result
@@ -185,36 +189,76 @@ class NextHopMemo:
         return self._result
 
 
+class PairIndex:
+    """The links of a network grouped by node pair, for :func:`reversed_graph`.
+
+    Built once per network (sorting is the costly part of the graph); the reversed graph
+    of any costs is then gathered from it without a sort. Parallel links between the same
+    pair are a group, in link order.
+
+    Parameters
+    ----------
+    links
+        The directed links.
+    n_nodes
+        Number of nodes.
+    """
+
+    def __init__(self, links: Links, n_nodes: int) -> None:
+        n = int(n_nodes)
+        f = links.from_node.astype(np.int64)
+        t = links.to_node.astype(np.int64)
+        self.links, self.n_nodes = links, n
+        self.order = np.lexsort((np.arange(f.size), t, f))  # by (from, to, link)
+        key = f[self.order] * n + t[self.order]
+        first = np.ones(key.size, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        self.start = np.flatnonzero(first)  # first position of each pair's group
+        self.key = key[first]  # from * n + to of each pair, ascending
+        self.group = np.cumsum(first) - 1  # pair of each position
+        self.from_node, self.to_node = f[self.order][first], t[self.order][first]
+        # The matrix holds rev[to, from]: pairs by (to, from) give its rows in order.
+        self.by_row = np.lexsort((self.from_node, self.to_node))
+
+    def graph(self, cost_s: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """:func:`reversed_graph` of ``cost_s`` (float64[L], s; ``inf`` = closed)."""
+        c = cost_s[self.order]
+        low = np.minimum.reduceat(c, self.start) if c.size else np.zeros(0)  # per pair
+        # Per pair, the first position holding its least cost: the lowest link index
+        # among equally cheap parallel links (positions run in link order in a group).
+        hit = np.flatnonzero(c == low[self.group])
+        first = np.ones(hit.size, dtype=bool)
+        first[1:] = self.group[hit[1:]] != self.group[hit[:-1]]
+        cheapest = self.order[hit[first]]
+        open_pair = np.isfinite(low)  # all its links closed: no edge
+        rows = self.by_row[open_pair[self.by_row]]
+        indptr = np.zeros(self.n_nodes + 1, dtype=np.int32)
+        np.cumsum(np.bincount(self.to_node[rows], minlength=self.n_nodes), out=indptr[1:])
+        rev = sp.csr_matrix((low[rows], self.from_node[rows].astype(np.int32), indptr),
+                            shape=(self.n_nodes, self.n_nodes))
+        return rev, self.key[open_pair], cheapest[open_pair]
+
+
 def reversed_graph(
     links: Links, n_nodes: int, cost_s: np.ndarray
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """The reversed graph Dijkstra runs on, one edge per node pair.
 
     Among parallel links the cheapest is kept, ties to the lowest link index; closed
-    links (``inf`` cost) are dropped (csr_matrix would otherwise sum duplicate entries).
+    links (``inf`` cost) are dropped. Callers that build it for many costs on one network
+    keep a :class:`PairIndex` and call its ``graph`` (the same result, without a sort).
 
     Returns
     -------
     rev : csr_matrix
-        ``rev[to, from]`` = cost of the kept link ``from -> to``, seconds. scipy keeps
-        explicit zeros of a CSR matrix as zero-cost edges.
+        ``rev[to, from]`` = cost of the kept link ``from -> to``, seconds, each row's
+        columns ascending. scipy keeps explicit zeros of a CSR matrix as zero-cost edges.
     pair_key : int64[K]
         ``from * n_nodes + to`` of each kept link, sorted.
     link_of_pair : int64[K]
         The link index kept for each pair.
     """
-    n = int(n_nodes)
-    idx = np.flatnonzero(np.isfinite(cost_s))
-    f = links.from_node[idx].astype(np.int64)
-    t = links.to_node[idx].astype(np.int64)
-    order = np.lexsort((idx, cost_s[idx], t, f))
-    key = f[order] * n + t[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    keep = order[first]
-    link_of_pair = idx[keep]
-    rev = sp.csr_matrix((cost_s[link_of_pair], (t[keep], f[keep])), shape=(n, n))
-    return rev, key[first], link_of_pair
+    return PairIndex(links, n_nodes).graph(np.asarray(cost_s, dtype=np.float64))
 
 
 @njit(cache=True)

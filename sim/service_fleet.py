@@ -31,7 +31,7 @@ from scipy.sparse.csgraph import dijkstra
 from sim._errors import EvacsimError
 from sim.core import queue
 from sim.core.links import Links
-from sim.routing import NextHop, next_hop, reversed_graph, tree_from_predecessors
+from sim.routing import NextHop, PairIndex, next_hop, tree_from_predecessors
 
 __all__ = ["ServiceFleet"]
 
@@ -116,6 +116,7 @@ class ServiceFleet:
         self.version = 0
         self._nearest: dict[str, NextHop] = {}
         self._graph: tuple | None = None
+        self._pairs: PairIndex | None = None  # the links by node pair, built at first use
         self.n_trees_built = 0
         self.cost_version = 0
 
@@ -137,12 +138,14 @@ class ServiceFleet:
     def _tree(self, to_node: int) -> NextHop:
         """:func:`sim.routing.tree_to` on a reversed graph kept per cost version.
 
-        The graph of :func:`sim.routing.reversed_graph`, built once per cost change
+        The graph of :func:`sim.routing.reversed_graph`, gathered once per cost change
         instead of once per tree; ``tests/test_service_fleet.py`` checks the result equals
         :func:`sim.routing.tree_to` exactly.
         """
         if self._graph is None:
-            self._graph = reversed_graph(self.links, self.n_nodes, self._cost)
+            if self._pairs is None:
+                self._pairs = PairIndex(self.links, self.n_nodes)
+            self._graph = self._pairs.graph(self._cost)
         rev, pair_key, link_of_pair = self._graph
         dist, pred = dijkstra(rev, directed=True, indices=int(to_node),
                               return_predecessors=True)
