@@ -320,7 +320,7 @@ class FloodHazard(Hazard):
         self._persons_stranded = 0
         self._pending = None  # thread of the water running ahead (``prefetch``)
         self._ahead_to: float | None = None  # where the next update sends the water ahead
-        self._copies: dict[str, np.ndarray] | None = None  # the state as of the last update
+        self._copies: tuple[np.ndarray, np.ndarray] | None = None  # h, peak at the last update
 
     def _bind_scheme(self, src_xy) -> None:
         from sim.core import flood as kernel
@@ -376,9 +376,9 @@ class FloodHazard(Hazard):
     def state(self):
         """The 2-D scheme's :class:`~sim.core.flood.FloodState` as of the last update.
 
-        While the water runs ahead on a thread (:meth:`prefetch`), ``h``, ``peak``, ``acc``,
-        ``qx``, ``qy`` and ``lim`` are copies taken at the last update (the other arrays
-        belong to the running steps).
+        While the water runs ahead on a thread (:meth:`prefetch`), ``h``, ``peak`` and
+        ``acc`` are copies taken at the last update (the other arrays belong to the running
+        steps).
         """
         return self._seen
 
@@ -387,7 +387,7 @@ class FloodHazard(Hazard):
 
         The model calls this just before an update with the exact time of the update after
         it. That update then waits for the water of its own time, copies what it reads
-        (depth, peak, volumes, the discharges behind the flow speeds), starts the 2-D scheme
+        (depth, peak, volumes, the flow speed of every wet cell), starts the 2-D scheme
         toward ``t_next_s`` on a thread and goes on from the copies: the scheme runs while
         the model builds its view of the people, applies the update, reroutes and ticks
         the traffic, on another core, and takes the very steps it would take inside the
@@ -403,27 +403,43 @@ class FloodHazard(Hazard):
             self._pending = None
         self._seen = self._live
 
-    def _run_ahead(self):
-        """Copy what an update reads, start the scheme toward ``_ahead_to``; the copies."""
+    def _run_ahead(self) -> tuple[Any, Any]:
+        """Copy what an update reads, start the scheme toward ``_ahead_to``.
+
+        Returns the copied state and a speed function over the copies.
+        """
         import threading
 
         from sim.core import flood as kernel
 
-        live = self._live
+        live, h_min = self._live, self.params.h_min_m
         # Buffers kept from one update to the next (fresh grids each update cost page
         # faults on every one).
-        names = ("h", "peak", "qx", "qy", "lim")
-        if self._copies is None or self._copies["h"].shape != live.h.shape:
-            self._copies = {k: np.empty_like(getattr(live, k)) for k in names}
-        for k in names:
-            np.copyto(self._copies[k], getattr(live, k))
-        self._seen = live._replace(acc=live.acc.copy(), **self._copies)
+        if self._copies is None or self._copies[0].shape != live.h.shape:
+            self._copies = (np.empty_like(live.h), np.empty_like(live.peak))
+        h, peak = self._copies
+        np.copyto(h, live.h)
+        np.copyto(peak, live.peak)
+        self._seen = live._replace(h=h, peak=peak, acc=live.acc.copy())
+        # The speeds of the wet cells now (a few thousand), not copies of the discharge
+        # grids: a dry cell's speed is 0 (kernel.cell_speed).
+        wet = np.flatnonzero(h.ravel() > h_min)
+        wet_speed = kernel.cell_speed(live, wet, h_min)
+
+        def speed(cells: np.ndarray) -> np.ndarray:
+            cells = np.asarray(cells, np.int64)
+            k = np.minimum(np.searchsorted(wet, cells), max(wet.size - 1, 0))
+            out = np.zeros(cells.shape)
+            hit = wet[k] == cells if wet.size else np.zeros(cells.shape, bool)
+            out[hit] = wet_speed[k[hit]]
+            return out
+
         self._pending = threading.Thread(
             target=kernel.advance, args=(self.z, live, self.params, self.inflows,
                                          self._ahead_to), name="flood-ahead")
         self._ahead_to = None
         self._pending.start()
-        return self._seen
+        return self._seen, speed
 
     def _water(self, t_s: float) -> tuple[np.ndarray, Any]:
         """Depth grid at ``t_s`` and a function giving speed at flat cell indices."""
@@ -432,10 +448,10 @@ class FloodHazard(Hazard):
 
             self._join()
             kernel.advance(self.z, self._live, self.params, self.inflows, float(t_s))
-            st = self._live
             if self._ahead_to is not None and self._ahead_to > t_s:
-                st = self._run_ahead()
-            h_min = self.params.h_min_m
+                st, speed = self._run_ahead()
+                return st.h, speed
+            st, h_min = self._live, self.params.h_min_m
 
             def speed(cells: np.ndarray) -> np.ndarray:
                 return kernel.cell_speed(st, np.ascontiguousarray(cells, np.int64), h_min)
