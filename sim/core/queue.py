@@ -86,6 +86,7 @@ from numba import njit
 from sim._errors import EvacsimError
 from sim.core import waitlist
 from sim.core.links import Links
+from sim.core.prefetch import prefetch
 from sim.core.waitlist import WaitList
 
 __all__ = [
@@ -101,6 +102,7 @@ __all__ = [
     "new_fleet",
     "new_queues",
     "check_step_values",
+    "check_head_ready",
     "release",
     "set_table",
     "shelter_sets",
@@ -197,6 +199,13 @@ class Queues(NamedTuple):
         Responders on the reserved lane of a green link, in insertion order.
     n_channel : int64[1]
         Length of the channel list.
+    head_ready_s : float64[L]
+        ``t_ready_s`` of each link's head vehicle, ``inf`` on an empty link: the kernel
+        keeps it exact, so a link whose head cannot leave in a tick costs one compare on
+        link data instead of a read in the fleet's columns. Outside the kernel it must
+        stay a lower bound of the head's ``t_ready_s``: raising a queued vehicle's
+        ``t_ready_s`` (stopping it) is safe, lowering it is not (checked by
+        :func:`step_vehicles` with ``check_values``).
     """
 
     count: np.ndarray
@@ -211,6 +220,7 @@ class Queues(NamedTuple):
     stuck: np.ndarray
     channel: np.ndarray
     n_channel: np.ndarray
+    head_ready_s: np.ndarray
 
 
 class StepStats(NamedTuple):
@@ -317,6 +327,7 @@ def new_queues(links: Links, n_vehicles: int) -> Queues:
         stuck=np.zeros(n_links, dtype=np.int64),
         channel=np.full(int(n_vehicles), -1, dtype=np.int32),
         n_channel=np.zeros(1, dtype=np.int64),
+        head_ready_s=np.full(n_links, np.inf),
     )
 
 
@@ -383,6 +394,7 @@ def _step_kernel(
     last_exit = q.last_exit_s
     peak = q.peak_count
     exits = q.exits
+    head_ready = q.head_ready_s
     (w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next, g_cur, g_prev,
      o_groups, o_pos, active, counters) = q.waiting
     channel = q.channel
@@ -413,15 +425,53 @@ def _step_kernel(
 
     n_pass = 0
     n_items = n_links
+    pf_lk = -1  # the main pass has asked for the head vehicles of links up to pf_lk
     while True:
         # ---- one pass over links: all of them (pass 0) or the dirty ones (later passes)
         for item in range(n_items):
             lk = item if n_pass == 0 else cur[item]
-            if count[lk] == 0:
+            # tau = max(t_ready[head], last_exit + headway, t0) > t1 on link data alone
+            # (empty links hold inf): most links cost this compare and no fleet read
+            if head_ready[lk] > t1:
+                continue
+            headway = 1.0 / capacity[lk]
+            if last_exit[lk] + headway > t1:
                 continue
             node = to_node[lk]
-            headway = 1.0 / capacity[lk]
+            # prefetch hints (no effect on results): the fleet rows of the head vehicles
+            # of the next two links the main pass will work on, and of the vehicle behind
+            # this head, so that their cache misses overlap this link's work
+            if n_pass == 0:
+                steps = 1
+                if pf_lk <= lk:
+                    pf_lk = lk
+                    steps = 2
+                for _ in range(steps):
+                    pf_lk += 1
+                    while pf_lk < n_links and head_ready[pf_lk] > t1:
+                        pf_lk += 1
+                    if pf_lk < n_links:
+                        u = buf[buf_off[pf_lk] + head[pf_lk]]
+                        prefetch(t_ready, u)
+                        prefetch(table, u)
+                        prefetch(link, u)
+            if count[lk] > 1:
+                pos = head[lk] + 1
+                if pos >= storage[lk]:
+                    pos -= storage[lk]
+                u = buf[buf_off[lk] + pos]
+                prefetch(t_ready, u)
+                prefetch(table, u)
+                prefetch(link, u)
             while count[lk] > 0:
+                if count[lk] > 2:
+                    pos = head[lk] + 2
+                    if pos >= storage[lk]:
+                        pos -= storage[lk]
+                    u = buf[buf_off[lk] + pos]
+                    prefetch(t_ready, u)
+                    prefetch(table, u)
+                    prefetch(link, u)
                 v = buf[buf_off[lk] + head[lk]]
                 tau = max(t_ready[v], last_exit[lk] + headway, t0)
                 if tau > t1:
@@ -493,6 +543,8 @@ def _step_kernel(
                     q.n_channel[0] += 1
                     continue
                 # enter link m at tau (FIFO push)
+                if count[m] == 0:
+                    head_ready[m] = tr
                 pos = head[m] + count[m]
                 if pos >= storage[m]:
                     pos -= storage[m]
@@ -505,6 +557,11 @@ def _step_kernel(
                     dirty[m] = True
                     dirty_list[n_dirty] = m
                     n_dirty += 1
+            # the head changed or cannot leave: keep head_ready exact
+            if count[lk] > 0:
+                head_ready[lk] = t_ready[buf[buf_off[lk] + head[lk]]]
+            else:
+                head_ready[lk] = np.inf
 
         if n_pass == 0:
             # ---- the origin wait list, FIFO in release order (sim.core.waitlist): origin
@@ -564,6 +621,9 @@ def _step_kernel(
                                 n_entered += 1
                                 stays = False
                             elif m >= 0 and count[m] < storage[m] and speed_factor[m] > 0.0:
+                                tr = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
+                                if count[m] == 0:
+                                    head_ready[m] = tr
                                 pos = head[m] + count[m]
                                 if pos >= storage[m]:
                                     pos -= storage[m]
@@ -573,7 +633,6 @@ def _step_kernel(
                                     peak[m] = count[m]
                                 state[v] = MOVING
                                 link[v] = m
-                                tr = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
                                 t_ready[v] = tr
                                 n_entered += 1
                                 if tr <= t1 and not dirty[m]:
@@ -663,6 +722,8 @@ def _step_kernel(
                 n_moved += 1
                 if green[m]:
                     continue
+                if count[m] == 0:
+                    head_ready[m] = tr
                 pos = head[m] + count[m]
                 if pos >= storage[m]:
                     pos -= storage[m]
@@ -847,6 +908,27 @@ def _check_wait(fleet: Fleet, queues: Queues) -> None:
         raise EvacsimError(f"step_vehicles: queues: {what}")
 
 
+def check_head_ready(who: str, fleet: Fleet, queues: Queues) -> None:
+    """``queues.head_ready_s`` is a lower bound of every head vehicle's ``t_ready_s``.
+
+    The kernel skips a link whose ``head_ready_s`` lies beyond the tick without reading
+    its head vehicle, so a head whose ``t_ready_s`` was lowered outside the kernel (a
+    raw write to ``fleet.t_ready_s``) would be held too long: refuse that state.
+    Raising it (stopping a vehicle, ``inf``) is allowed. O(links).
+    """
+    busy = np.flatnonzero(queues.count > 0)
+    heads = queues.buf[queues.buf_off[busy] + queues.head[busy]]
+    bad = queues.head_ready_s[busy] > fleet.t_ready_s[heads]
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise EvacsimError(
+            f"{who}: fleet.t_ready_s: vehicle {int(heads[k])} at the head of link "
+            f"{int(busy[k])} is ready at {fleet.t_ready_s[heads[k]]!r} s, before "
+            f"queues.head_ready_s {queues.head_ready_s[busy[k]]!r} s (t_ready_s of a vehicle "
+            f"on a link may only be raised outside sim.core.queue)"
+        )
+
+
 def set_table(fleet: Fleet, queues: Queues | None, rows, tables) -> None:
     """Give vehicles ``rows`` the routing-table rows ``tables``.
 
@@ -1007,6 +1089,7 @@ def step_vehicles(
     _need("step_vehicles", "shelter_room", shelter_room, np.int64, (n_nodes,))
     _need("step_vehicles", "speed_factor", speed_factor, np.float64, (n_links,))
     _need("step_vehicles", "queues.count", queues.count, np.int32, (n_links,))
+    _need("step_vehicles", "queues.head_ready_s", queues.head_ready_s, np.float64, (n_links,))
     if fleet.table.flags.writeable:
         raise EvacsimError(
             "step_vehicles: fleet.table: expected the read-only column of new_fleet (change "
@@ -1016,6 +1099,7 @@ def step_vehicles(
         check_step_values("step_vehicles", next_link, speed_factor, fleet.table, n_links,
                           links.from_node)
         _check_wait(fleet, queues)
+        check_head_ready("step_vehicles", fleet, queues)
     if not (np.isfinite(t0_s) and np.isfinite(dt_s) and dt_s > 0):
         raise EvacsimError(
             f"step_vehicles: t0_s, dt_s: expected finite with dt_s > 0, got {t0_s!r}, {dt_s!r}"
