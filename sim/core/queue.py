@@ -455,23 +455,7 @@ def _step_kernel(
                         prefetch(t_ready, u)
                         prefetch(table, u)
                         prefetch(link, u)
-            if count[lk] > 1:
-                pos = head[lk] + 1
-                if pos >= storage[lk]:
-                    pos -= storage[lk]
-                u = buf[buf_off[lk] + pos]
-                prefetch(t_ready, u)
-                prefetch(table, u)
-                prefetch(link, u)
             while count[lk] > 0:
-                if count[lk] > 2:
-                    pos = head[lk] + 2
-                    if pos >= storage[lk]:
-                        pos -= storage[lk]
-                    u = buf[buf_off[lk] + pos]
-                    prefetch(t_ready, u)
-                    prefetch(table, u)
-                    prefetch(link, u)
                 v = buf[buf_off[lk] + head[lk]]
                 tau = max(t_ready[v], last_exit[lk] + headway, t0)
                 if tau > t1:
@@ -500,6 +484,14 @@ def _step_kernel(
                             else:
                                 break
                 # leave link l at tau (FIFO pop)
+                for j in range(1, min(count[lk], 3)):
+                    pos = head[lk] + j
+                    if pos >= storage[lk]:
+                        pos -= storage[lk]
+                    u = buf[buf_off[lk] + pos]
+                    prefetch(t_ready, u)
+                    prefetch(table, u)
+                    prefetch(link, u)
                 h = head[lk] + 1
                 if h >= storage[lk]:
                     h = 0
