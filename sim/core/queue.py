@@ -354,19 +354,29 @@ def _release_kernel(fleet, q, ids, t_s):
                 state[ids[j]] = IDLE
             return i
         state[v] = WAITING
+    seq0 = counters[waitlist.SEQ]
     for i in range(ids.shape[0]):
         v = ids[i]
         t_release[v] = t_s[i]
-        # = waitlist.push, written out: few arrays per helper call (see sim.core.waitlist)
+        # = waitlist.push, written out: every array argument of an inlined helper costs
+        # a reference-count update per call (sim.core.waitlist), 36 -> 10 ms at 1M
         o = origin[v]
         tb = table[v]
         special = np.int8(kind[v] != 0)
-        g = waitlist.find_group(o_hint, g_origin, g_table, g_special, o, tb, special)
-        if g < 0:
+        g = o_hint[np.int64(o) * waitlist.HINTS + (tb + special) % waitlist.HINTS]
+        if not (g >= 0 and g_origin[g] == o and g_table[g] == tb and g_special[g] == special):
             g = waitlist.group_of(w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail,
                                   g_next, g_cur, g_prev, o_groups, o_pos, o_hint, active,
                                   counters, o, tb, special)
-        waitlist.append(w_next, w_seq, g_head, g_tail, counters, v, g)
+        w_next[v] = -1
+        w_seq[v] = seq0 + i
+        t = g_tail[g]
+        if t < 0:
+            g_head[g] = v
+        else:
+            w_next[t] = v
+        g_tail[g] = v
+    counters[waitlist.SEQ] = seq0 + ids.shape[0]
     q.n_wait[0] += ids.shape[0]
     return -1
 

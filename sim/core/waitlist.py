@@ -42,6 +42,7 @@ __all__ = ["WaitList", "new_wait_list"]
 # counters[...]
 _N_ACTIVE = 0  # origins with at least one group
 _SEQ = 1  # next release sequence number
+SEQ = _SEQ  # (for kernels that append vehicles themselves)
 _FREE = 2  # head of the free list of groups (-1: none)
 _HWM = 3  # groups ever allocated (slots below it are in use or free)
 # guesses kept per origin node (o_hint): the tables of the four sides, or of the
