@@ -78,6 +78,7 @@ queue model", STRC 2003 (storage constraint, spillback, MATSim's QSim).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -1019,7 +1020,9 @@ def shelter_sets(
             f"{list(getattr(shelter_open, 'shape', ()))}"
         )
     n_sets = shelter_open.shape[0]
-    if target.size and (target.min() < -n_sets or target.max() >= n_nodes):
+    # (a few tables: Python's min/max of the list beat two numpy reductions per tick)
+    t = target.tolist()
+    if t and (min(t) < -n_sets or max(t) >= n_nodes):
         raise EvacsimError(
             f"{who}: target: expected node indices in [0, {n_nodes}) or shelter sets "
             f"-1..-{n_sets}, got {target}"
@@ -1114,7 +1117,7 @@ def step_vehicles(
                           links.from_node)
         _check_wait(fleet, queues)
         check_head_ready("step_vehicles", fleet, queues)
-    if not (np.isfinite(t0_s) and np.isfinite(dt_s) and dt_s > 0):
+    if not (math.isfinite(t0_s) and math.isfinite(dt_s) and dt_s > 0):
         raise EvacsimError(
             f"step_vehicles: t0_s, dt_s: expected finite with dt_s > 0, got {t0_s!r}, {dt_s!r}"
         )
