@@ -273,7 +273,17 @@ def exits(g: int) -> np.ndarray:
 def nearest_side(g: int, node: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest side of each interior node: (side 0..3, exit node, hops)."""
     g = _check_g(g)
-    i, j = np.divmod(np.asarray(node, dtype=np.int64), g)
+    node = np.asarray(node, dtype=np.int64)
+    if node.size > g * g and node.min() >= 0 and node.max() < g * g:
+        # a million vehicles on g*g nodes: answer per node, then look up (0.17 s -> 5 ms
+        # of every peer's process at 1M; the same arrays)
+        side, dest, hops = _nearest_side(g, np.arange(g * g))
+        return side[node], dest[node], hops[node]
+    return _nearest_side(g, node)
+
+
+def _nearest_side(g: int, node: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    i, j = np.divmod(node, g)
     d = np.stack([i, g - 1 - i, j, g - 1 - j])
     side = d.argmin(axis=0)  # first minimum on a tie
     exit_i = np.choose(side, [np.zeros_like(i), np.full_like(i, g - 1), i, i])

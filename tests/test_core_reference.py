@@ -176,6 +176,9 @@ def _run_case(seed: int, *, compare: bool) -> dict[str, int]:
         for i, lk in enumerate(ref.links):
             pos = (queues.head[i] + np.arange(queues.count[i])) % links.storage_veh[i]
             assert queues.buf[queues.buf_off[i] + pos].tolist() == list(lk.queue)
+            # the kernel's per-link cache of the head's ready time is exact after a tick
+            want = ref.veh[lk.queue[0]].t_ready if lk.queue else np.inf
+            assert queues.head_ready_s[i] == want, f"tick {k}, link {i}"
         moving = fleet.state == Q.MOVING
         np.testing.assert_allclose(
             fleet.t_ready_s[moving],

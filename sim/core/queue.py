@@ -78,6 +78,7 @@ queue model", STRC 2003 (storage constraint, spillback, MATSim's QSim).
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -86,6 +87,7 @@ from numba import njit
 from sim._errors import EvacsimError
 from sim.core import waitlist
 from sim.core.links import Links
+from sim.core.prefetch import prefetch
 from sim.core.waitlist import WaitList
 
 __all__ = [
@@ -101,6 +103,7 @@ __all__ = [
     "new_fleet",
     "new_queues",
     "check_step_values",
+    "check_head_ready",
     "release",
     "set_table",
     "shelter_sets",
@@ -197,6 +200,13 @@ class Queues(NamedTuple):
         Responders on the reserved lane of a green link, in insertion order.
     n_channel : int64[1]
         Length of the channel list.
+    head_ready_s : float64[L]
+        ``t_ready_s`` of each link's head vehicle, ``inf`` on an empty link: the kernel
+        keeps it exact, so a link whose head cannot leave in a tick costs one compare on
+        link data instead of a read in the fleet's columns. Outside the kernel it must
+        stay a lower bound of the head's ``t_ready_s``: raising a queued vehicle's
+        ``t_ready_s`` (stopping it) is safe, lowering it is not (checked by
+        :func:`step_vehicles` with ``check_values``).
     """
 
     count: np.ndarray
@@ -211,6 +221,7 @@ class Queues(NamedTuple):
     stuck: np.ndarray
     channel: np.ndarray
     n_channel: np.ndarray
+    head_ready_s: np.ndarray
 
 
 class StepStats(NamedTuple):
@@ -317,6 +328,7 @@ def new_queues(links: Links, n_vehicles: int) -> Queues:
         stuck=np.zeros(n_links, dtype=np.int64),
         channel=np.full(int(n_vehicles), -1, dtype=np.int32),
         n_channel=np.zeros(1, dtype=np.int64),
+        head_ready_s=np.full(n_links, np.inf),
     )
 
 
@@ -329,7 +341,7 @@ def new_queues(links: Links, n_vehicles: int) -> Queues:
 @njit(cache=True)
 def _release_kernel(fleet, q, ids, t_s):
     (w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next, g_cur, g_prev,
-     o_groups, o_pos, active, counters) = q.waiting
+     o_groups, o_pos, o_hint, active, counters) = q.waiting
     state = fleet.state
     t_release = fleet.t_release_s
     origin = fleet.origin
@@ -343,12 +355,29 @@ def _release_kernel(fleet, q, ids, t_s):
                 state[ids[j]] = IDLE
             return i
         state[v] = WAITING
+    seq0 = counters[waitlist.SEQ]
     for i in range(ids.shape[0]):
         v = ids[i]
         t_release[v] = t_s[i]
-        waitlist.push(w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next,
-                      g_cur, g_prev, o_groups, o_pos, active, counters,
-                      v, origin[v], table[v], np.int8(kind[v] != 0))
+        # = waitlist.push, written out: every array argument of an inlined helper costs
+        # a reference-count update per call (sim.core.waitlist), 36 -> 10 ms at 1M
+        o = origin[v]
+        tb = table[v]
+        special = np.int8(kind[v] != 0)
+        g = o_hint[np.int64(o) * waitlist.HINTS + (tb + special) % waitlist.HINTS]
+        if not (g >= 0 and g_origin[g] == o and g_table[g] == tb and g_special[g] == special):
+            g = waitlist.group_of(w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail,
+                                  g_next, g_cur, g_prev, o_groups, o_pos, o_hint, active,
+                                  counters, o, tb, special)
+        w_next[v] = -1
+        w_seq[v] = seq0 + i
+        t = g_tail[g]
+        if t < 0:
+            g_head[g] = v
+        else:
+            w_next[t] = v
+        g_tail[g] = v
+    counters[waitlist.SEQ] = seq0 + ids.shape[0]
     q.n_wait[0] += ids.shape[0]
     return -1
 
@@ -383,8 +412,9 @@ def _step_kernel(
     last_exit = q.last_exit_s
     peak = q.peak_count
     exits = q.exits
+    head_ready = q.head_ready_s
     (w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next, g_cur, g_prev,
-     o_groups, o_pos, active, counters) = q.waiting
+     o_groups, o_pos, o_hint, active, counters) = q.waiting
     channel = q.channel
     stuck = q.stuck
     state = fleet.state
@@ -413,14 +443,36 @@ def _step_kernel(
 
     n_pass = 0
     n_items = n_links
+    pf_lk = -1  # the main pass has asked for the head vehicles of links up to pf_lk
     while True:
         # ---- one pass over links: all of them (pass 0) or the dirty ones (later passes)
         for item in range(n_items):
             lk = item if n_pass == 0 else cur[item]
-            if count[lk] == 0:
+            # tau = max(t_ready[head], last_exit + headway, t0) > t1 on link data alone
+            # (empty links hold inf): most links cost this compare and no fleet read
+            if head_ready[lk] > t1:
+                continue
+            headway = 1.0 / capacity[lk]
+            if last_exit[lk] + headway > t1:
                 continue
             node = to_node[lk]
-            headway = 1.0 / capacity[lk]
+            # prefetch hints (no effect on results): the fleet rows of the head vehicles
+            # of the next two links the main pass will work on, and of the vehicle behind
+            # this head, so that their cache misses overlap this link's work
+            if n_pass == 0:
+                steps = 1
+                if pf_lk <= lk:
+                    pf_lk = lk
+                    steps = 2
+                for _ in range(steps):
+                    pf_lk += 1
+                    while pf_lk < n_links and head_ready[pf_lk] > t1:
+                        pf_lk += 1
+                    if pf_lk < n_links:
+                        u = buf[buf_off[pf_lk] + head[pf_lk]]
+                        prefetch(t_ready, u)
+                        prefetch(table, u)
+                        prefetch(link, u)
             while count[lk] > 0:
                 v = buf[buf_off[lk] + head[lk]]
                 tau = max(t_ready[v], last_exit[lk] + headway, t0)
@@ -450,6 +502,15 @@ def _step_kernel(
                             else:
                                 break
                 # leave link l at tau (FIFO pop)
+                for j in range(1, min(count[lk], 3)):
+                    pos = head[lk] + j
+                    if pos >= storage[lk]:
+                        pos -= storage[lk]
+                    u = buf[buf_off[lk] + pos]
+                    prefetch(t_ready, u)
+                    prefetch(table, u)
+                    prefetch(link, u)
+                    prefetch(persons, u)
                 h = head[lk] + 1
                 if h >= storage[lk]:
                     h = 0
@@ -474,7 +535,7 @@ def _step_kernel(
                     fleet.origin[v] = node
                     t_release[v] = tau
                     waitlist.push(w_next, w_seq, g_origin, g_table, g_special, g_head,
-                                  g_tail, g_next, g_cur, g_prev, o_groups, o_pos, active,
+                                  g_tail, g_next, g_cur, g_prev, o_groups, o_pos, o_hint, active,
                                   counters, v, node, tb, np.int8(kind[v] != 0))
                     q.n_wait[0] += 1
                     if is_stuck:
@@ -493,6 +554,8 @@ def _step_kernel(
                     q.n_channel[0] += 1
                     continue
                 # enter link m at tau (FIFO push)
+                if count[m] == 0:
+                    head_ready[m] = tr
                 pos = head[m] + count[m]
                 if pos >= storage[m]:
                     pos -= storage[m]
@@ -505,6 +568,11 @@ def _step_kernel(
                     dirty[m] = True
                     dirty_list[n_dirty] = m
                     n_dirty += 1
+            # the head changed or cannot leave: keep head_ready exact
+            if count[lk] > 0:
+                head_ready[lk] = t_ready[buf[buf_off[lk] + head[lk]]]
+            else:
+                head_ready[lk] = np.inf
 
         if n_pass == 0:
             # ---- the origin wait list, FIFO in release order (sim.core.waitlist): origin
@@ -514,6 +582,7 @@ def _step_kernel(
             ai = 0
             while ai < counters[0]:
                 o = active[ai]
+                emptied = False  # a group of o lost its last vehicle
                 g = o_groups[o]
                 while g >= 0:
                     g_cur[g] = g_head[g]
@@ -564,6 +633,9 @@ def _step_kernel(
                                 n_entered += 1
                                 stays = False
                             elif m >= 0 and count[m] < storage[m] and speed_factor[m] > 0.0:
+                                tr = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
+                                if count[m] == 0:
+                                    head_ready[m] = tr
                                 pos = head[m] + count[m]
                                 if pos >= storage[m]:
                                     pos -= storage[m]
@@ -573,7 +645,6 @@ def _step_kernel(
                                     peak[m] = count[m]
                                 state[v] = MOVING
                                 link[v] = m
-                                tr = tau + length_m[m] / (ffs_mps[m] * speed_factor[m])
                                 t_ready[v] = tr
                                 n_entered += 1
                                 if tr <= t1 and not dirty[m]:
@@ -591,15 +662,18 @@ def _step_kernel(
                         p = g_prev[g]
                         if p < 0:
                             g_head[g] = nxt
+                            emptied = emptied or nxt < 0
                         else:
                             w_next[p] = nxt
                         if nxt < 0:
                             g_tail[g] = p
                         g_cur[g] = nxt
                         q.n_wait[0] -= 1
-                if not waitlist.drop_empty_groups(
+                # groups are never empty outside the scan, so with none emptied here there
+                # is nothing to free (and the call, 15 arrays, costs ~40 ns an origin)
+                if not (emptied and waitlist.drop_empty_groups(
                         w_next, w_seq, g_origin, g_table, g_special, g_head, g_tail, g_next,
-                        g_cur, g_prev, o_groups, o_pos, active, counters, o):
+                        g_cur, g_prev, o_groups, o_pos, o_hint, active, counters, o)):
                     ai += 1
             # origins were visited in no particular order: the channel keeps release order
             n_new = q.n_channel[0] - ch0
@@ -648,7 +722,7 @@ def _step_kernel(
                     fleet.origin[v] = node
                     t_release[v] = tau
                     waitlist.push(w_next, w_seq, g_origin, g_table, g_special, g_head,
-                                  g_tail, g_next, g_cur, g_prev, o_groups, o_pos, active,
+                                  g_tail, g_next, g_cur, g_prev, o_groups, o_pos, o_hint, active,
                                   counters, v, node, tb, np.int8(kind[v] != 0))
                     q.n_wait[0] += 1
                     n_parked += 1
@@ -663,6 +737,8 @@ def _step_kernel(
                 n_moved += 1
                 if green[m]:
                     continue
+                if count[m] == 0:
+                    head_ready[m] = tr
                 pos = head[m] + count[m]
                 if pos >= storage[m]:
                     pos -= storage[m]
@@ -847,6 +923,27 @@ def _check_wait(fleet: Fleet, queues: Queues) -> None:
         raise EvacsimError(f"step_vehicles: queues: {what}")
 
 
+def check_head_ready(who: str, fleet: Fleet, queues: Queues) -> None:
+    """``queues.head_ready_s`` is a lower bound of every head vehicle's ``t_ready_s``.
+
+    The kernel skips a link whose ``head_ready_s`` lies beyond the tick without reading
+    its head vehicle, so a head whose ``t_ready_s`` was lowered outside the kernel (a
+    raw write to ``fleet.t_ready_s``) would be held too long: refuse that state.
+    Raising it (stopping a vehicle, ``inf``) is allowed. O(links).
+    """
+    busy = np.flatnonzero(queues.count > 0)
+    heads = queues.buf[queues.buf_off[busy] + queues.head[busy]]
+    bad = queues.head_ready_s[busy] > fleet.t_ready_s[heads]
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise EvacsimError(
+            f"{who}: fleet.t_ready_s: vehicle {int(heads[k])} at the head of link "
+            f"{int(busy[k])} is ready at {fleet.t_ready_s[heads[k]]!r} s, before "
+            f"queues.head_ready_s {queues.head_ready_s[busy[k]]!r} s (t_ready_s of a vehicle "
+            f"on a link may only be raised outside sim.core.queue)"
+        )
+
+
 def set_table(fleet: Fleet, queues: Queues | None, rows, tables) -> None:
     """Give vehicles ``rows`` the routing-table rows ``tables``.
 
@@ -923,7 +1020,9 @@ def shelter_sets(
             f"{list(getattr(shelter_open, 'shape', ()))}"
         )
     n_sets = shelter_open.shape[0]
-    if target.size and (target.min() < -n_sets or target.max() >= n_nodes):
+    # (a few tables: Python's min/max of the list beat two numpy reductions per tick)
+    t = target.tolist()
+    if t and (min(t) < -n_sets or max(t) >= n_nodes):
         raise EvacsimError(
             f"{who}: target: expected node indices in [0, {n_nodes}) or shelter sets "
             f"-1..-{n_sets}, got {target}"
@@ -1007,6 +1106,7 @@ def step_vehicles(
     _need("step_vehicles", "shelter_room", shelter_room, np.int64, (n_nodes,))
     _need("step_vehicles", "speed_factor", speed_factor, np.float64, (n_links,))
     _need("step_vehicles", "queues.count", queues.count, np.int32, (n_links,))
+    _need("step_vehicles", "queues.head_ready_s", queues.head_ready_s, np.float64, (n_links,))
     if fleet.table.flags.writeable:
         raise EvacsimError(
             "step_vehicles: fleet.table: expected the read-only column of new_fleet (change "
@@ -1016,7 +1116,8 @@ def step_vehicles(
         check_step_values("step_vehicles", next_link, speed_factor, fleet.table, n_links,
                           links.from_node)
         _check_wait(fleet, queues)
-    if not (np.isfinite(t0_s) and np.isfinite(dt_s) and dt_s > 0):
+        check_head_ready("step_vehicles", fleet, queues)
+    if not (math.isfinite(t0_s) and math.isfinite(dt_s) and dt_s > 0):
         raise EvacsimError(
             f"step_vehicles: t0_s, dt_s: expected finite with dt_s > 0, got {t0_s!r}, {dt_s!r}"
         )
