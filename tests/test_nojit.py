@@ -22,7 +22,8 @@ def test_kernel_suites_pass_without_jit():
         "tests/test_flood_scheme.py::test_kernel_matches_the_plain_python_reference_on_6x6",
         "tests/test_flood_scheme.py::test_lake_at_rest_stays_at_rest",
         "tests/test_flood_scheme.py::test_depression_behind_a_ridge_stays_dry",
-        "tests/test_profiles.py", "tests/test_households.py",
+        "tests/test_profiles.py", "tests/test_households.py", "tests/test_kernel_caches.py",
+        "tests/test_waitlist.py",
     ]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *targets],

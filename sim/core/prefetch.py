@@ -19,7 +19,7 @@ touch the modules that use it (sim/core/queue.py) so their kernels recompile.
 from __future__ import annotations
 
 from llvmlite import ir
-from numba import types
+from numba import config, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -49,3 +49,9 @@ def prefetch(typingctx, arr, idx):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: the kernels run as Python, a hint is nothing
+
+    def prefetch(arr, idx):  # noqa: F811 - the pure-Python stand-in
+        """No-op: without the JIT there is no cache line to ask for."""
