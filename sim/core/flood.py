@@ -113,9 +113,18 @@ class FloodState(NamedTuple):
         The same after the step before (a tile stays active one step after it dries,
         so the outflow factors of its cells are all zero by the time it is left alone).
     px, py : float64, shapes of ``qx``, ``qy``
-        Scratch: last step's discharges (the momentum update reads its neighbours').
+        Scratch: this step's discharges while last step's are still being read.
     acc : float64[5]
         ``[t_s, inflow_m3, outflow_m3, steps, h_max_m]``.
+    live : int64, shape of ``tile_wet``
+        Per tile, a bit per cell (``4·r + c``, ``TILE`` = 4) that is live: ``h > 0``, or
+        a discharge on one of its own faces, or an outflow factor not 0.
+    act : int64[2 · tiles]
+        Scratch: the active tiles (row, column pairs).
+    voff : int64[tiles + 1]
+        Scratch: where each active tile's cells start in ``vcell``.
+    vcell : int64[2 · ny · nx]
+        Scratch: the cells visited this step (row, column pairs).
     """
 
     h: np.ndarray
@@ -128,6 +137,10 @@ class FloodState(NamedTuple):
     acc: np.ndarray
     px: np.ndarray
     py: np.ndarray
+    live: np.ndarray
+    act: np.ndarray
+    vcell: np.ndarray
+    voff: np.ndarray
 
 
 class Inflows(NamedTuple):
@@ -158,13 +171,19 @@ def new_state(h0: np.ndarray) -> FloodState:
     ny, nx = h.shape
     nty, ntx = -(-ny // TILE), -(-nx // TILE)
     wet = np.zeros((nty, ntx), dtype=np.bool_)
+    live = np.zeros((nty, ntx), dtype=np.int64)
     for ti in range(nty):
         for tj in range(ntx):
-            wet[ti, tj] = (h[ti * TILE:(ti + 1) * TILE, tj * TILE:(tj + 1) * TILE] > 0).any()
+            cells = h[ti * TILE:(ti + 1) * TILE, tj * TILE:(tj + 1) * TILE] > 0
+            wet[ti, tj] = cells.any()
+            for r, c in zip(*np.nonzero(cells)):
+                live[ti, tj] |= 1 << (TILE * int(r) + int(c))
     # (> 0 rather than > h_min here: any water at the start is looked at once.)
     st = FloodState(h, np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx)), h.copy(),
                     (h > 0).astype(np.float64), wet, wet.copy(), np.zeros(5),
-                    np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx)))
+                    np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx)), live,
+                    np.zeros(2 * nty * ntx, np.int64), np.zeros(2 * ny * nx, np.int64),
+                    np.zeros(nty * ntx + 1, np.int64))
     st.acc[4] = h.max() if h.size else 0.0
     return st
 
@@ -276,6 +295,39 @@ def _scaled(q, lim_neg, lim_pos):
     return q * lim_neg
 
 
+# Bits of a tile's 16-bit cell mask (bit 4·r + c for the cell in row r, column c of the
+# tile; TILE = 4): its first and last column and row.
+_COL0 = 0x1111
+_COL3 = 0x8888
+_ROW0 = 0x000F
+_ROW3 = 0xF000
+
+
+@njit(cache=True)
+def _valid_bits(ny, nx, i0, j0):
+    """Mask of the cells a tile at (i0, j0) really has (tiles on the north / east edge
+    may be cut)."""
+    rows = min(TILE, ny - i0)
+    cols = min(TILE, nx - j0)
+    row = (1 << cols) - 1
+    m = 0
+    for r in range(rows):
+        m |= row << (TILE * r)
+    return m
+
+
+@njit(cache=True)
+def _visit_bits(m, m_w, m_e, m_s, m_n, valid):
+    """Cells of a tile the step must visit: its live cells ``m`` and their 4 edge
+    neighbours, also those next to the live cells of the tiles to the west, east, south
+    and north (their masks), cut to the cells the tile has (``valid``)."""
+    v = (m | ((m << 1) & ~_COL0 & 0xFFFF) | ((m >> 1) & ~_COL3) | ((m << 4) & 0xFFFF)
+         | (m >> 4))
+    v |= ((m_w & _COL3) >> 3) | ((m_e & _COL0) << 3) | ((m_s & _ROW3) >> 12)
+    v |= (m_n & _ROW0) << 12
+    return v & valid
+
+
 @njit(cache=True)
 def step(z, st, p, src, dt):
     """Advance the state by one step of ``dt`` seconds (no CFL check here).
@@ -292,15 +344,23 @@ def step(z, st, p, src, dt):
 
     Notes
     -----
-    Work is done tile by tile (``TILE`` × ``TILE`` cells). A tile is active when it or
-    one of its four edge neighbours held water deeper than ``h_min_m`` after one of the
-    last two steps (films can neither flow out nor be left with a live outflow factor).
-    A tile owns the west and south faces of its cells (and the east / north grid edge
-    where it touches it). Every face carrying flow
-    has a wet donor, so both tiles next to it are active; a face of an inactive tile may
-    keep a discharge, but its donor is dry and has ``lim = 0``, so nothing moves.
+    Which cells are visited (the results are those of visiting every cell of the grid;
+    ``tests/test_flood_kernel.py`` checks them bit for bit against the plain tile scan):
+
+    * tiles of ``TILE`` × ``TILE`` cells: a tile is active when it or one of its four
+      edge neighbours held water deeper than ``h_min_m`` after one of the last two steps
+      (films can neither flow out nor be left with a live outflow factor); a tile owns
+      the west and south faces of its cells (and the east / north grid edge where it
+      touches it). Every face carrying flow has a wet donor, so both tiles next to it are
+      active; a face of an inactive tile may keep a discharge, but its donor is dry and
+      has ``lim = 0``, so nothing moves;
+    * inside an active tile, only the cells that are *live* (``h > 0``, or a discharge on
+      an owned face or an outflow factor not yet set back to 0), and their 4 edge
+      neighbours: at any other cell the step would write the zeros that are already
+      there and add zero fluxes.
     """
     h, qx, qy, lim, wet, prev = st.h, st.qx, st.qy, st.lim, st.tile_wet, st.tile_prev
+    live, act, vcell, voff = st.live, st.act, st.vcell, st.voff
     ny, nx = h.shape
     nty, ntx = wet.shape
     dx = p.cell_m
@@ -309,7 +369,7 @@ def step(z, st, p, src, dt):
     hmin, frmax, nman = p.h_min_m, p.froude_max, p.manning_n
     opn = p.open_boundary
     t = st.acc[0]
-    # 1. sources (their tiles become wet)
+    # 1. sources (their tiles become wet, their cells live)
     for k in range(src.row.shape[0]):
         v = hydrograph_volume(src.t_s[k], src.q_m3s[k], src.npts[k], t, t + dt)
         if v > 0.0:
@@ -317,11 +377,13 @@ def step(z, st, p, src, dt):
             h[i, j] += v / area
             st.acc[1] += v
             wet[i // TILE, j // TILE] = True
+            live[i // TILE, j // TILE] |= 1 << (TILE * (i % TILE) + j % TILE)
     # Active tiles: wet ones and their 4 edge neighbours (a diagonal tile shares no face
-    # with a wet one, so no water can reach it in one step).
-    act_i = np.empty(nty * ntx, np.int64)
-    act_j = np.empty(nty * ntx, np.int64)
+    # with a wet one, so no water can reach it in one step); in each, the cells to visit,
+    # tile by tile in row-major order (cells likewise), the order of the plain scan (the
+    # outflow across the open edges is summed in it).
     na = 0
+    nv = 0
     for ti in range(nty):
         for tj in range(ntx):
             on = wet[ti, tj] or prev[ti, tj]
@@ -334,121 +396,131 @@ def step(z, st, p, src, dt):
             if not on and ti + 1 < nty:
                 on = wet[ti + 1, tj] or prev[ti + 1, tj]
             if on:
-                act_i[na] = ti
-                act_j[na] = tj
-                na += 1
-    # Last step's discharges of the active tiles' faces and their neighbours (one face of
-    # halo), before any is overwritten.
-    px, py = st.px, st.py
-    for k in range(na):
-        i0, j0 = act_i[k] * TILE, act_j[k] * TILE
-        i1, j1 = min(i0 + TILE, ny), min(j0 + TILE, nx)
-        for i in range(i0, i1):
-            for j in range(max(j0 - 1, 0), min(j1 + 1, nx) + 1):
-                px[i, j] = qx[i, j]
-        for i in range(max(i0 - 1, 0), min(i1 + 1, ny) + 1):
-            for j in range(j0, j1):
-                py[i, j] = qy[i, j]
+                act[na] = ti
+                act[na + 1] = tj
+                voff[na // 2] = nv
+                na += 2
+                i0, j0 = ti * TILE, tj * TILE
+                m = _visit_bits(live[ti, tj], live[ti, tj - 1] if tj > 0 else 0,
+                                live[ti, tj + 1] if tj + 1 < ntx else 0,
+                                live[ti - 1, tj] if ti > 0 else 0,
+                                live[ti + 1, tj] if ti + 1 < nty else 0,
+                                _valid_bits(ny, nx, i0, j0))
+                for r in range(TILE):
+                    row = (m >> (TILE * r)) & 0xF
+                    if row == 0:
+                        continue
+                    for c in range(TILE):
+                        if (row >> c) & 1:
+                            vcell[nv] = i0 + r
+                            vcell[nv + 1] = j0 + c
+                            nv += 2
+    voff[na // 2] = nv
     th = p.theta
-    # 2. face discharges (faces owned by active tiles); last step's discharges enter the
-    # momentum equation scaled by their donors' factors.
-    for k in range(na):
-        i0, j0 = act_i[k] * TILE, act_j[k] * TILE
-        i1, j1 = min(i0 + TILE, ny), min(j0 + TILE, nx)
-        je = j1 + 1 if j1 == nx else j1
-        ie = i1 + 1 if i1 == ny else i1
-        for i in range(i0, i1):
-            for j in range(j0, je):
-                if j == 0:
-                    qx[i, 0] = 0.0
-                    if opn and nx > 1:
-                        qx[i, 0] = -_edge_q(h[i, 0], _out_slope(z[i, 1], h[i, 1], z[i, 0],
-                                            h[i, 0], dx), dx, nman, hmin, frmax)
-                elif j == nx:
-                    qx[i, nx] = 0.0
-                    if opn and nx > 1:
-                        qx[i, nx] = _edge_q(h[i, nx - 1], _out_slope(z[i, nx - 2], h[i, nx - 2],
-                                            z[i, nx - 1], h[i, nx - 1], dx), dx, nman, hmin,
-                                            frmax)
-                elif ((h[i, j] > 0.0 or h[i, j - 1] > 0.0)
-                      and _depth_f(z[i, j - 1], z[i, j], h[i, j - 1], h[i, j]) > hmin):
-                    q0 = _scaled(px[i, j], lim[i, j], lim[i, j - 1])
-                    qw = _scaled(px[i, j - 1], lim[i, j - 1], lim[i, j - 2] if j > 1 else 0.0)
-                    qe = _scaled(px[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lim[i, j])
-                    qx[i, j] = _face_q(q0, 0.5 * (qw + qe), th, z[i, j - 1], z[i, j],
-                                       h[i, j - 1], h[i, j], dt, dx, n2, hmin, frmax)
-                else:
-                    qx[i, j] = 0.0
-        for i in range(i0, ie):
-            for j in range(j0, j1):
-                if i == 0:
-                    qy[0, j] = 0.0
-                    if opn and ny > 1:
-                        qy[0, j] = -_edge_q(h[0, j], _out_slope(z[1, j], h[1, j], z[0, j],
-                                            h[0, j], dx), dx, nman, hmin, frmax)
-                elif i == ny:
-                    qy[ny, j] = 0.0
-                    if opn and ny > 1:
-                        qy[ny, j] = _edge_q(h[ny - 1, j], _out_slope(z[ny - 2, j], h[ny - 2, j],
-                                            z[ny - 1, j], h[ny - 1, j], dx), dx, nman, hmin,
-                                            frmax)
-                elif ((h[i, j] > 0.0 or h[i - 1, j] > 0.0)
-                      and _depth_f(z[i - 1, j], z[i, j], h[i - 1, j], h[i, j]) > hmin):
-                    q0 = _scaled(py[i, j], lim[i, j], lim[i - 1, j])
-                    qs = _scaled(py[i - 1, j], lim[i - 1, j], lim[i - 2, j] if i > 1 else 0.0)
-                    qn = _scaled(py[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lim[i, j])
-                    qy[i, j] = _face_q(q0, 0.5 * (qs + qn), th, z[i - 1, j], z[i, j],
-                                       h[i - 1, j], h[i, j], dt, dx, n2, hmin, frmax)
-                else:
-                    qy[i, j] = 0.0
+    # 2. face discharges (west and south faces of the cells visited, and the east / north
+    # edge), into the scratch px / py first: each reads last step's discharges of its
+    # neighbours, scaled by their donors' factors.
+    px, py = st.px, st.py
+    for k in range(0, nv, 2):
+        i, j = vcell[k], vcell[k + 1]
+        if j == 0:
+            px[i, 0] = 0.0
+            if opn and nx > 1:
+                px[i, 0] = -_edge_q(h[i, 0], _out_slope(z[i, 1], h[i, 1], z[i, 0], h[i, 0], dx),
+                                    dx, nman, hmin, frmax)
+        elif ((h[i, j] > 0.0 or h[i, j - 1] > 0.0)
+              and _depth_f(z[i, j - 1], z[i, j], h[i, j - 1], h[i, j]) > hmin):
+            q0 = _scaled(qx[i, j], lim[i, j], lim[i, j - 1])
+            qw = _scaled(qx[i, j - 1], lim[i, j - 1], lim[i, j - 2] if j > 1 else 0.0)
+            qe = _scaled(qx[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lim[i, j])
+            px[i, j] = _face_q(q0, 0.5 * (qw + qe), th, z[i, j - 1], z[i, j], h[i, j - 1],
+                               h[i, j], dt, dx, n2, hmin, frmax)
+        else:
+            px[i, j] = 0.0
+        if j == nx - 1:
+            px[i, nx] = 0.0
+            if opn and nx > 1:
+                px[i, nx] = _edge_q(h[i, nx - 1], _out_slope(z[i, nx - 2], h[i, nx - 2],
+                                    z[i, nx - 1], h[i, nx - 1], dx), dx, nman, hmin, frmax)
+        if i == 0:
+            py[0, j] = 0.0
+            if opn and ny > 1:
+                py[0, j] = -_edge_q(h[0, j], _out_slope(z[1, j], h[1, j], z[0, j], h[0, j], dx),
+                                    dx, nman, hmin, frmax)
+        elif ((h[i, j] > 0.0 or h[i - 1, j] > 0.0)
+              and _depth_f(z[i - 1, j], z[i, j], h[i - 1, j], h[i, j]) > hmin):
+            q0 = _scaled(qy[i, j], lim[i, j], lim[i - 1, j])
+            qs = _scaled(qy[i - 1, j], lim[i - 1, j], lim[i - 2, j] if i > 1 else 0.0)
+            qn = _scaled(qy[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lim[i, j])
+            py[i, j] = _face_q(q0, 0.5 * (qs + qn), th, z[i - 1, j], z[i, j], h[i - 1, j],
+                               h[i, j], dt, dx, n2, hmin, frmax)
+        else:
+            py[i, j] = 0.0
+        if i == ny - 1:
+            py[ny, j] = 0.0
+            if opn and ny > 1:
+                py[ny, j] = _edge_q(h[ny - 1, j], _out_slope(z[ny - 2, j], h[ny - 2, j],
+                                    z[ny - 1, j], h[ny - 1, j], dx), dx, nman, hmin, frmax)
+    for k in range(0, nv, 2):
+        i, j = vcell[k], vcell[k + 1]
+        qx[i, j] = px[i, j]
+        if j == nx - 1:
+            qx[i, nx] = px[i, nx]
+        qy[i, j] = py[i, j]
+        if i == ny - 1:
+            qy[ny, j] = py[ny, j]
     # 3. outflow limiter: a cell sends at most the water it holds; a dry cell sends
     # nothing (whatever momentum its faces kept).
-    for k in range(na):
-        i0, j0 = act_i[k] * TILE, act_j[k] * TILE
-        for i in range(i0, min(i0 + TILE, ny)):
-            for j in range(j0, min(j0 + TILE, nx)):
-                if h[i, j] <= hmin:
-                    lim[i, j] = 0.0  # too shallow to flow out (every face has h_f <= h)
-                    continue
-                out = (max(-qx[i, j], 0.0) + max(qx[i, j + 1], 0.0)
-                       + max(-qy[i, j], 0.0) + max(qy[i + 1, j], 0.0)) * dt * dx
-                have = h[i, j] * area
-                lim[i, j] = 1.0 if out <= have else have / out
-    # 4. depths from the scaled discharges; outflow across open edges; wet tiles, peak,
-    # deepest cell.
+    for k in range(0, nv, 2):
+        i, j = vcell[k], vcell[k + 1]
+        if h[i, j] <= hmin:
+            lim[i, j] = 0.0  # too shallow to flow out (every face has h_f <= h)
+            continue
+        out = (max(-qx[i, j], 0.0) + max(qx[i, j + 1], 0.0)
+               + max(-qy[i, j], 0.0) + max(qy[i + 1, j], 0.0)) * dt * dx
+        have = h[i, j] * area
+        lim[i, j] = 1.0 if out <= have else have / out
+    # 4. depths from the scaled discharges; outflow across open edges; wet tiles, live
+    # cells, peak, deepest cell.
     hmax = 0.0
     out_v = 0.0
     r = dt / dx
-    for k in range(na):
-        ti, tj = act_i[k], act_j[k]
+    for a in range(0, na, 2):
+        ti, tj = act[a], act[a + 1]
         i0, j0 = ti * TILE, tj * TILE
         any_wet = False
-        for i in range(i0, min(i0 + TILE, ny)):
-            for j in range(j0, min(j0 + TILE, nx)):
-                lc = lim[i, j]
-                w = _scaled(qx[i, j], lc, lim[i, j - 1] if j > 0 else 0.0)
-                e = _scaled(qx[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lc)
-                s_ = _scaled(qy[i, j], lc, lim[i - 1, j] if i > 0 else 0.0)
-                n_ = _scaled(qy[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lc)
-                if j == 0:
-                    out_v -= w
-                if j == nx - 1:
-                    out_v += e
-                if i == 0:
-                    out_v -= s_
-                if i == ny - 1:
-                    out_v += n_
-                hn = h[i, j] + r * (w - e + s_ - n_)
-                if hn <= 0.0:
-                    hn = 0.0  # rounding only: the limiter keeps outflow <= storage
-                else:
-                    if hn > hmin:
-                        any_wet = True
-                    if hn > hmax:
-                        hmax = hn
-                    if hn > st.peak[i, j]:
-                        st.peak[i, j] = hn
-                h[i, j] = hn
+        alive = 0
+        for k in range(voff[a // 2], voff[a // 2 + 1], 2):
+            i, j = vcell[k], vcell[k + 1]
+            lc = lim[i, j]
+            w = _scaled(qx[i, j], lc, lim[i, j - 1] if j > 0 else 0.0)
+            e = _scaled(qx[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lc)
+            s_ = _scaled(qy[i, j], lc, lim[i - 1, j] if i > 0 else 0.0)
+            n_ = _scaled(qy[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lc)
+            if j == 0:
+                out_v -= w
+            if j == nx - 1:
+                out_v += e
+            if i == 0:
+                out_v -= s_
+            if i == ny - 1:
+                out_v += n_
+            hn = h[i, j] + r * (w - e + s_ - n_)
+            if hn <= 0.0:
+                hn = 0.0  # rounding only: the limiter keeps outflow <= storage
+            else:
+                if hn > hmin:
+                    any_wet = True
+                if hn > hmax:
+                    hmax = hn
+                if hn > st.peak[i, j]:
+                    st.peak[i, j] = hn
+            h[i, j] = hn
+            if (hn > 0.0 or lc != 0.0 or qx[i, j] != 0.0 or qy[i, j] != 0.0
+                    or (j == nx - 1 and qx[i, nx] != 0.0)
+                    or (i == ny - 1 and qy[ny, j] != 0.0)):
+                alive |= 1 << (TILE * (i - i0) + j - j0)
+        live[ti, tj] = alive
         prev[ti, tj] = wet[ti, tj]
         wet[ti, tj] = any_wet
     out_v *= dt * dx
