@@ -113,7 +113,8 @@ class FloodState(NamedTuple):
         The same after the step before (a tile stays active one step after it dries,
         so the outflow factors of its cells are all zero by the time it is left alone).
     px, py : float64, shapes of ``qx``, ``qy``
-        Scratch: this step's discharges while last step's are still being read.
+        The discharges of the last step as they moved water: ``qx``, ``qy`` scaled by
+        their donors' ``lim`` (the momentum update of the next step reads them).
     acc : float64[5]
         ``[t_s, inflow_m3, outflow_m3, steps, h_max_m]``.
     live : int64, shape of ``tile_wet``
@@ -418,57 +419,43 @@ def step(z, st, p, src, dt):
     voff[na // 2] = nv
     th = p.theta
     # 2. face discharges (west and south faces of the cells visited, and the east / north
-    # edge), into the scratch px / py first: each reads last step's discharges of its
-    # neighbours, scaled by their donors' factors.
+    # edge): each reads last step's discharges of itself and its two neighbours as they
+    # moved water, scaled by their donors' factors (kept in px / py by step 4).
     px, py = st.px, st.py
     for k in range(0, nv, 2):
         i, j = vcell[k], vcell[k + 1]
         if j == 0:
-            px[i, 0] = 0.0
+            qx[i, 0] = 0.0
             if opn and nx > 1:
-                px[i, 0] = -_edge_q(h[i, 0], _out_slope(z[i, 1], h[i, 1], z[i, 0], h[i, 0], dx),
+                qx[i, 0] = -_edge_q(h[i, 0], _out_slope(z[i, 1], h[i, 1], z[i, 0], h[i, 0], dx),
                                     dx, nman, hmin, frmax)
         elif ((h[i, j] > 0.0 or h[i, j - 1] > 0.0)
               and _depth_f(z[i, j - 1], z[i, j], h[i, j - 1], h[i, j]) > hmin):
-            q0 = _scaled(qx[i, j], lim[i, j], lim[i, j - 1])
-            qw = _scaled(qx[i, j - 1], lim[i, j - 1], lim[i, j - 2] if j > 1 else 0.0)
-            qe = _scaled(qx[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lim[i, j])
-            px[i, j] = _face_q(q0, 0.5 * (qw + qe), th, z[i, j - 1], z[i, j], h[i, j - 1],
-                               h[i, j], dt, dx, n2, hmin, frmax)
+            qx[i, j] = _face_q(px[i, j], 0.5 * (px[i, j - 1] + px[i, j + 1]), th, z[i, j - 1],
+                               z[i, j], h[i, j - 1], h[i, j], dt, dx, n2, hmin, frmax)
         else:
-            px[i, j] = 0.0
+            qx[i, j] = 0.0
         if j == nx - 1:
-            px[i, nx] = 0.0
+            qx[i, nx] = 0.0
             if opn and nx > 1:
-                px[i, nx] = _edge_q(h[i, nx - 1], _out_slope(z[i, nx - 2], h[i, nx - 2],
+                qx[i, nx] = _edge_q(h[i, nx - 1], _out_slope(z[i, nx - 2], h[i, nx - 2],
                                     z[i, nx - 1], h[i, nx - 1], dx), dx, nman, hmin, frmax)
         if i == 0:
-            py[0, j] = 0.0
+            qy[0, j] = 0.0
             if opn and ny > 1:
-                py[0, j] = -_edge_q(h[0, j], _out_slope(z[1, j], h[1, j], z[0, j], h[0, j], dx),
+                qy[0, j] = -_edge_q(h[0, j], _out_slope(z[1, j], h[1, j], z[0, j], h[0, j], dx),
                                     dx, nman, hmin, frmax)
         elif ((h[i, j] > 0.0 or h[i - 1, j] > 0.0)
               and _depth_f(z[i - 1, j], z[i, j], h[i - 1, j], h[i, j]) > hmin):
-            q0 = _scaled(qy[i, j], lim[i, j], lim[i - 1, j])
-            qs = _scaled(qy[i - 1, j], lim[i - 1, j], lim[i - 2, j] if i > 1 else 0.0)
-            qn = _scaled(qy[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lim[i, j])
-            py[i, j] = _face_q(q0, 0.5 * (qs + qn), th, z[i - 1, j], z[i, j], h[i - 1, j],
-                               h[i, j], dt, dx, n2, hmin, frmax)
+            qy[i, j] = _face_q(py[i, j], 0.5 * (py[i - 1, j] + py[i + 1, j]), th, z[i - 1, j],
+                               z[i, j], h[i - 1, j], h[i, j], dt, dx, n2, hmin, frmax)
         else:
-            py[i, j] = 0.0
+            qy[i, j] = 0.0
         if i == ny - 1:
-            py[ny, j] = 0.0
+            qy[ny, j] = 0.0
             if opn and ny > 1:
-                py[ny, j] = _edge_q(h[ny - 1, j], _out_slope(z[ny - 2, j], h[ny - 2, j],
+                qy[ny, j] = _edge_q(h[ny - 1, j], _out_slope(z[ny - 2, j], h[ny - 2, j],
                                     z[ny - 1, j], h[ny - 1, j], dx), dx, nman, hmin, frmax)
-    for k in range(0, nv, 2):
-        i, j = vcell[k], vcell[k + 1]
-        qx[i, j] = px[i, j]
-        if j == nx - 1:
-            qx[i, nx] = px[i, nx]
-        qy[i, j] = py[i, j]
-        if i == ny - 1:
-            qy[ny, j] = py[ny, j]
     # 3. outflow limiter: a cell sends at most the water it holds; a dry cell sends
     # nothing (whatever momentum its faces kept).
     for k in range(0, nv, 2):
@@ -497,6 +484,10 @@ def step(z, st, p, src, dt):
             e = _scaled(qx[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lc)
             s_ = _scaled(qy[i, j], lc, lim[i - 1, j] if i > 0 else 0.0)
             n_ = _scaled(qy[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lc)
+            px[i, j] = w
+            px[i, j + 1] = e
+            py[i, j] = s_
+            py[i + 1, j] = n_
             if j == 0:
                 out_v -= w
             if j == nx - 1:
