@@ -233,6 +233,10 @@ def _face_q(q, q_side, theta, za, zb, ha, hb, dt, dx, p_n2, h_min, fr_max):
     den = hf ** (7.0 / 3.0)
     qn = ((theta * q + (1.0 - theta) * q_side - G * hf * dt * (eb - ea) / dx) * den
           / (den + G * dt * p_n2 * abs(q)))
+    # The cap needs a square root; most faces are far below it, which the squares show
+    # without one (the margin covers their rounding, so the result is the same).
+    if qn * qn <= fr_max * fr_max * G * hf * hf * hf * (1.0 - 1e-12):
+        return qn
     cap = fr_max * hf * np.sqrt(G * hf)
     if qn > cap:
         return cap
@@ -302,6 +306,11 @@ _COL0 = 0x1111
 _COL3 = 0x8888
 _ROW0 = 0x000F
 _ROW3 = 0xF000
+# Index of the one set bit of a power of two 2^b < 2^32: _DEBRUIJN[(2^b · 0x077CB531 mod
+# 2^32) >> 27] = b (Leiserson, Prokop & Randall 1998, "Using de Bruijn sequences to index a
+# 1 in a computer word").
+_DEBRUIJN = np.array([0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8, 31, 27, 13,
+                      23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9], np.int64)
 
 
 @njit(cache=True)
@@ -402,20 +411,20 @@ def step(z, st, p, src, dt):
                 voff[na // 2] = nv
                 na += 2
                 i0, j0 = ti * TILE, tj * TILE
+                valid = 0xFFFF
+                if ti + 1 == nty or tj + 1 == ntx:
+                    valid = _valid_bits(ny, nx, i0, j0)
                 m = _visit_bits(live[ti, tj], live[ti, tj - 1] if tj > 0 else 0,
                                 live[ti, tj + 1] if tj + 1 < ntx else 0,
                                 live[ti - 1, tj] if ti > 0 else 0,
-                                live[ti + 1, tj] if ti + 1 < nty else 0,
-                                _valid_bits(ny, nx, i0, j0))
-                for r in range(TILE):
-                    row = (m >> (TILE * r)) & 0xF
-                    if row == 0:
-                        continue
-                    for c in range(TILE):
-                        if (row >> c) & 1:
-                            vcell[nv] = i0 + r
-                            vcell[nv + 1] = j0 + c
-                            nv += 2
+                                live[ti + 1, tj] if ti + 1 < nty else 0, valid)
+                while m != 0:  # set bits, lowest first
+                    low = m & -m
+                    b = _DEBRUIJN[((low * 0x077CB531) & 0xFFFFFFFF) >> 27]
+                    vcell[nv] = i0 + (b >> 2)
+                    vcell[nv + 1] = j0 + (b & 3)
+                    nv += 2
+                    m ^= low
     voff[na // 2] = nv
     th = p.theta
     # 2. face discharges (west and south faces of the cells visited, and the east / north
