@@ -21,12 +21,23 @@ east); unit-width discharges ``qx``/``qy`` (m²/s) live on the cell faces. One t
 
 Because every face flux leaves one cell and enters the other (or leaves through an open
 boundary, where it is counted), volume is conserved to rounding. The step length follows
-the CFL-type condition of Bates et al. (2010), ``dt = α·Δx / sqrt(g·h_max)``, α = 0.7,
-capped at ``dt_max_s``.
+the CFL-type condition of Bates et al. (2010), ``dt = α·Δx / sqrt(g·h_max)`` (α = 0.5 by
+default, the flood spec's ``cfl_alpha``), capped at ``dt_max_s``.
 
-Speed: only tiles of ``TILE`` × ``TILE`` cells that hold water, or share an edge with one
-that does, are visited, so a flood in a few gullies costs what its footprint costs, not the whole
-grid.
+Speed: a flood in a few gullies should cost what its footprint costs, not the whole grid.
+Tiles of ``TILE`` × ``TILE`` cells that hold water, or share an edge with one that does,
+are active; inside them a step visits only the *live* cells (water, a discharge on an own
+face, or an outflow factor not yet reset; one bit per cell in a 16-bit mask per tile) and
+their 4 edge neighbours, about a third of the active tiles' cells on the flash-flood grid.
+Every other cell of an active tile would only be given the zeros it already holds, so the
+results are those of visiting every cell, bit for bit (``tests/test_flood_kernel.py``
+checks them against the plain tile scan, ``tests/flood_tiled_reference.py``). Last step's
+discharges as they moved water (scaled by their donors' outflow factors) are kept in
+``px`` / ``py`` for the next momentum update, which reads them instead of copying and
+rescaling ``qx`` / ``qy``; the Froude cap's square root is taken only where the cap may
+bind. On the flash-flood grid (537 × 399 cells, 6 h, ~7,000 steps) that took the kernel
+from 3.6 s to ~2.2 s CPU (``benchmarks/RESULTS.md``, issue 17 part 4, third pass); what
+is left is the arithmetic of the ~6,000 faces that carry water, ``h_f^(7/3)`` a fifth of it.
 
 References
 ----------
@@ -177,7 +188,7 @@ def new_state(h0: np.ndarray) -> FloodState:
         for tj in range(ntx):
             cells = h[ti * TILE:(ti + 1) * TILE, tj * TILE:(tj + 1) * TILE] > 0
             wet[ti, tj] = cells.any()
-            for r, c in zip(*np.nonzero(cells)):
+            for r, c in zip(*np.nonzero(cells), strict=True):
                 live[ti, tj] |= 1 << (TILE * int(r) + int(c))
     # (> 0 rather than > h_min here: any water at the start is looked at once.)
     st = FloodState(h, np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx)), h.copy(),
@@ -315,8 +326,7 @@ _DEBRUIJN = np.array([0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8, 
 
 @njit(cache=True)
 def _valid_bits(ny, nx, i0, j0):
-    """Mask of the cells a tile at (i0, j0) really has (tiles on the north / east edge
-    may be cut)."""
+    """Mask of the cells a tile at (i0, j0) has (tiles on the north / east edge are cut)."""
     rows = min(TILE, ny - i0)
     cols = min(TILE, nx - j0)
     row = (1 << cols) - 1
@@ -328,9 +338,12 @@ def _valid_bits(ny, nx, i0, j0):
 
 @njit(cache=True)
 def _visit_bits(m, m_w, m_e, m_s, m_n, valid):
-    """Cells of a tile the step must visit: its live cells ``m`` and their 4 edge
-    neighbours, also those next to the live cells of the tiles to the west, east, south
-    and north (their masks), cut to the cells the tile has (``valid``)."""
+    """Cells of a tile the step must visit: its live cells and their 4 edge neighbours.
+
+    ``m`` is the tile's mask of live cells, ``m_w`` … ``m_n`` those of the tiles to the
+    west, east, south and north (0 where none): their live cells next to this tile make
+    their neighbours here visited too. Cut to the cells the tile has (``valid``).
+    """
     v = (m | ((m << 1) & ~_COL0 & 0xFFFF) | ((m >> 1) & ~_COL3) | ((m << 4) & 0xFFFF)
          | (m >> 4))
     v |= ((m_w & _COL3) >> 3) | ((m_e & _COL0) << 3) | ((m_s & _ROW3) >> 12)
