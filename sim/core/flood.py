@@ -137,6 +137,11 @@ class FloodState(NamedTuple):
         Scratch: where each active tile's cells start in ``vcell``.
     vcell : int64[2 · ny · nx]
         Scratch: the cells visited this step (row, column pairs).
+    hot : int64[1 + 2 · tiles]
+        The number of tiles with ``tile_wet`` or ``tile_prev`` set, then their (row,
+        column) pairs (the next step's active tiles are these and their neighbours).
+    amark : int64[rows of tiles · ceil(columns of tiles / 32)]
+        Scratch, all 0 between steps: a bit per tile marking the active ones.
     """
 
     h: np.ndarray
@@ -153,6 +158,8 @@ class FloodState(NamedTuple):
     act: np.ndarray
     vcell: np.ndarray
     voff: np.ndarray
+    hot: np.ndarray
+    amark: np.ndarray
 
 
 class Inflows(NamedTuple):
@@ -191,11 +198,16 @@ def new_state(h0: np.ndarray) -> FloodState:
             for r, c in zip(*np.nonzero(cells), strict=True):
                 live[ti, tj] |= 1 << (TILE * int(r) + int(c))
     # (> 0 rather than > h_min here: any water at the start is looked at once.)
+    hot = np.zeros(1 + 2 * nty * ntx, np.int64)
+    wet_ij = np.argwhere(wet)
+    hot[0] = len(wet_ij)
+    hot[1:1 + 2 * len(wet_ij)] = wet_ij.ravel()
     st = FloodState(h, np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx)), h.copy(),
                     (h > 0).astype(np.float64), wet, wet.copy(), np.zeros(5),
                     np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx)), live,
                     np.zeros(2 * nty * ntx, np.int64), np.zeros(2 * ny * nx, np.int64),
-                    np.zeros(nty * ntx + 1, np.int64))
+                    np.zeros(nty * ntx + 1, np.int64), hot,
+                    np.zeros(nty * -(-ntx // 32), np.int64))
     st.acc[4] = h.max() if h.size else 0.0
     return st
 
@@ -383,9 +395,10 @@ def step(z, st, p, src, dt):
       there and add zero fluxes.
     """
     h, qx, qy, lim, wet, prev = st.h, st.qx, st.qy, st.lim, st.tile_wet, st.tile_prev
-    live, act, vcell, voff = st.live, st.act, st.vcell, st.voff
+    live, act, vcell, voff, hot, amark = st.live, st.act, st.vcell, st.voff, st.hot, st.amark
     ny, nx = h.shape
     nty, ntx = wet.shape
+    nw = amark.shape[0] // nty  # words of 32 tiles per row of tiles
     dx = p.cell_m
     area = dx * dx
     n2 = p.manning_n * p.manning_n
@@ -399,26 +412,42 @@ def step(z, st, p, src, dt):
             i, j = src.row[k], src.col[k]
             h[i, j] += v / area
             st.acc[1] += v
-            wet[i // TILE, j // TILE] = True
-            live[i // TILE, j // TILE] |= 1 << (TILE * (i % TILE) + j % TILE)
+            ti, tj = i // TILE, j // TILE
+            if not (wet[ti, tj] or prev[ti, tj]):  # not listed yet
+                hot[1 + 2 * hot[0]] = ti
+                hot[2 + 2 * hot[0]] = tj
+                hot[0] += 1
+            wet[ti, tj] = True
+            live[ti, tj] |= 1 << (TILE * (i % TILE) + j % TILE)
     # Active tiles: wet ones and their 4 edge neighbours (a diagonal tile shares no face
-    # with a wet one, so no water can reach it in one step); in each, the cells to visit,
-    # tile by tile in row-major order (cells likewise), the order of the plain scan (the
-    # outflow across the open edges is summed in it).
+    # with a wet one, so no water can reach it in one step), marked in a bit set from the
+    # tiles that were wet after one of the last two steps (``hot``) and read out in
+    # row-major order; in each, the cells to visit, in row-major order too: the order of
+    # the plain scan (the outflow across the open edges is summed in it).
+    for k in range(hot[0]):
+        ti, tj = hot[1 + 2 * k], hot[2 + 2 * k]
+        r = ti * nw
+        amark[r + (tj >> 5)] |= 1 << (tj & 31)
+        if tj > 0:
+            amark[r + ((tj - 1) >> 5)] |= 1 << ((tj - 1) & 31)
+        if tj + 1 < ntx:
+            amark[r + ((tj + 1) >> 5)] |= 1 << ((tj + 1) & 31)
+        if ti > 0:
+            amark[r - nw + (tj >> 5)] |= 1 << (tj & 31)
+        if ti + 1 < nty:
+            amark[r + nw + (tj >> 5)] |= 1 << (tj & 31)
     na = 0
     nv = 0
     for ti in range(nty):
-        for tj in range(ntx):
-            on = wet[ti, tj] or prev[ti, tj]
-            if not on and tj > 0:
-                on = wet[ti, tj - 1] or prev[ti, tj - 1]
-            if not on and tj + 1 < ntx:
-                on = wet[ti, tj + 1] or prev[ti, tj + 1]
-            if not on and ti > 0:
-                on = wet[ti - 1, tj] or prev[ti - 1, tj]
-            if not on and ti + 1 < nty:
-                on = wet[ti + 1, tj] or prev[ti + 1, tj]
-            if on:
+        for wk in range(nw):
+            word = amark[ti * nw + wk]
+            if word == 0:
+                continue
+            amark[ti * nw + wk] = 0
+            while word != 0:  # set bits, lowest first
+                low = word & -word
+                word ^= low
+                tj = wk * 32 + _DEBRUIJN[((low * 0x077CB531) & 0xFFFFFFFF) >> 27]
                 act[na] = ti
                 act[na + 1] = tj
                 voff[na // 2] = nv
@@ -431,13 +460,13 @@ def step(z, st, p, src, dt):
                                 live[ti, tj + 1] if tj + 1 < ntx else 0,
                                 live[ti - 1, tj] if ti > 0 else 0,
                                 live[ti + 1, tj] if ti + 1 < nty else 0, valid)
-                while m != 0:  # set bits, lowest first
-                    low = m & -m
-                    b = _DEBRUIJN[((low * 0x077CB531) & 0xFFFFFFFF) >> 27]
-                    vcell[nv] = i0 + (b >> 2)
-                    vcell[nv + 1] = j0 + (b & 3)
+                while m != 0:
+                    lowc = m & -m
+                    m ^= lowc
+                    c = _DEBRUIJN[((lowc * 0x077CB531) & 0xFFFFFFFF) >> 27]
+                    vcell[nv] = i0 + (c >> 2)
+                    vcell[nv + 1] = j0 + (c & 3)
                     nv += 2
-                    m ^= low
     voff[na // 2] = nv
     th = p.theta
     # 2. face discharges (west and south faces of the cells visited, and the east / north
@@ -494,6 +523,7 @@ def step(z, st, p, src, dt):
     hmax = 0.0
     out_v = 0.0
     r = dt / dx
+    nh = 0
     for a in range(0, na, 2):
         ti, tj = act[a], act[a + 1]
         i0, j0 = ti * TILE, tj * TILE
@@ -536,6 +566,11 @@ def step(z, st, p, src, dt):
         live[ti, tj] = alive
         prev[ti, tj] = wet[ti, tj]
         wet[ti, tj] = any_wet
+        if prev[ti, tj] or any_wet:
+            hot[1 + 2 * nh] = ti
+            hot[2 + 2 * nh] = tj
+            nh += 1
+    hot[0] = nh
     out_v *= dt * dx
     st.acc[0] = t + dt
     st.acc[2] += out_v
