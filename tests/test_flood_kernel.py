@@ -141,3 +141,38 @@ def test_flash_flood_matches_the_tile_scan_bit_for_bit(flash_flood_grid):
         _same(new, ref, f"at {hour} h")
     assert steps == int(new.acc[3]) and steps > 5000
     assert (new.h > 1e-3).sum() > 2000 and new.acc[2] > 0  # wet, and water left the grid
+
+
+def test_water_spreading_into_films_matches_the_tile_scan():
+    # Puddles on flat ground spread until every cell is a film (h <= h_min) and the
+    # tiles fall idle: films are not visited once settled, yet the deepest cell of the
+    # active tiles sets the next step's length (acc[4]) as in the plain scan.
+    z = np.zeros((13, 14))
+    h0 = np.zeros(z.shape)
+    h0[6, 6] = 0.004
+    h0[2, 11] = 0.0012
+    h0[3, 2] = 0.0009  # a film from the start
+    st, _ = _run_both(z, h0, _params(), K.no_inflows(), 1800.0)
+    assert 0 < st.h.max() <= 1e-3 and (st.h > 0).sum() >= 10  # films only, spread
+    assert not st.tile_wet.any() and st.acc[4] == 0.0  # idle: no active tile left
+
+
+def test_a_settled_film_still_sets_the_step_length_while_its_tile_is_active():
+    # A film (0.999 mm) sits beside a puddle that runs down a slope and out across the
+    # open west edge. Once the puddle is gone, no visited cell is deeper than h_min; the
+    # plain scan still takes the film as the deepest cell of the active tiles for two
+    # more steps (acc[4], which sets the next step's length), and so must the kernel.
+    z = 0.1 * np.arange(8)[None, :] * np.ones((8, 1))
+    h0 = np.zeros(z.shape)
+    h0[0, 7] = 0.000999
+    h0[3, 3] = 0.003
+    p = _params(open_boundary=True)
+    new, ref = K.new_state(h0), K.new_state(h0)
+    deepest = []
+    for n in range(200):
+        K.step(z, new, p, K.no_inflows(), 2.0)
+        R.step(z, ref, p, K.no_inflows(), 2.0)
+        _same(new, ref, f"after step {n + 1}")
+        deepest.append(new.acc[4])
+    assert 0.000999 in deepest and deepest[-1] == 0.0  # the film was the deepest, then idle
+    assert new.h.max() == new.h[0, 7] == 0.000999 and new.acc[2] > 0
