@@ -473,51 +473,60 @@ def step(z, st, p, src, dt):
     # edge): each reads last step's discharges of itself and its two neighbours as they
     # moved water, scaled by their donors' factors (kept in px / py by step 4).
     px, py = st.px, st.py
+    # (flat views: one index per cell instead of two)
+    hf1, lf1, pk1, z1 = (h.reshape(ny * nx), lim.reshape(ny * nx), st.peak.reshape(ny * nx),
+                         z.reshape(ny * nx))
+    qx1, qy1 = qx.reshape(ny * (nx + 1)), qy.reshape((ny + 1) * nx)
+    px1, py1 = px.reshape(ny * (nx + 1)), py.reshape((ny + 1) * nx)
     for k in range(0, nv, 2):
         i, j = vcell[k], vcell[k + 1]
+        c = i * nx + j
+        cx = c + i  # the west face of cell c in qx, px
         if j == 0:
-            qx[i, 0] = 0.0
+            qx1[cx] = 0.0
             if opn and nx > 1:
-                qx[i, 0] = -_edge_q(h[i, 0], _out_slope(z[i, 1], h[i, 1], z[i, 0], h[i, 0], dx),
-                                    dx, nman, hmin, frmax)
-        elif ((h[i, j] > 0.0 or h[i, j - 1] > 0.0)
-              and _depth_f(z[i, j - 1], z[i, j], h[i, j - 1], h[i, j]) > hmin):
-            qx[i, j] = _face_q(px[i, j], 0.5 * (px[i, j - 1] + px[i, j + 1]), th, z[i, j - 1],
-                               z[i, j], h[i, j - 1], h[i, j], dt, dx, n2, hmin, frmax)
+                qx1[cx] = -_edge_q(hf1[c], _out_slope(z1[c + 1], hf1[c + 1], z1[c], hf1[c], dx),
+                                   dx, nman, hmin, frmax)
+        elif ((hf1[c] > 0.0 or hf1[c - 1] > 0.0)
+              and _depth_f(z1[c - 1], z1[c], hf1[c - 1], hf1[c]) > hmin):
+            qx1[cx] = _face_q(px1[cx], 0.5 * (px1[cx - 1] + px1[cx + 1]), th, z1[c - 1], z1[c],
+                              hf1[c - 1], hf1[c], dt, dx, n2, hmin, frmax)
         else:
-            qx[i, j] = 0.0
+            qx1[cx] = 0.0
         if j == nx - 1:
-            qx[i, nx] = 0.0
+            qx1[cx + 1] = 0.0
             if opn and nx > 1:
-                qx[i, nx] = _edge_q(h[i, nx - 1], _out_slope(z[i, nx - 2], h[i, nx - 2],
-                                    z[i, nx - 1], h[i, nx - 1], dx), dx, nman, hmin, frmax)
+                qx1[cx + 1] = _edge_q(hf1[c], _out_slope(z1[c - 1], hf1[c - 1], z1[c], hf1[c],
+                                      dx), dx, nman, hmin, frmax)
         if i == 0:
-            qy[0, j] = 0.0
+            qy1[c] = 0.0
             if opn and ny > 1:
-                qy[0, j] = -_edge_q(h[0, j], _out_slope(z[1, j], h[1, j], z[0, j], h[0, j], dx),
-                                    dx, nman, hmin, frmax)
-        elif ((h[i, j] > 0.0 or h[i - 1, j] > 0.0)
-              and _depth_f(z[i - 1, j], z[i, j], h[i - 1, j], h[i, j]) > hmin):
-            qy[i, j] = _face_q(py[i, j], 0.5 * (py[i - 1, j] + py[i + 1, j]), th, z[i - 1, j],
-                               z[i, j], h[i - 1, j], h[i, j], dt, dx, n2, hmin, frmax)
+                qy1[c] = -_edge_q(hf1[c], _out_slope(z1[c + nx], hf1[c + nx], z1[c], hf1[c],
+                                  dx), dx, nman, hmin, frmax)
+        elif ((hf1[c] > 0.0 or hf1[c - nx] > 0.0)
+              and _depth_f(z1[c - nx], z1[c], hf1[c - nx], hf1[c]) > hmin):
+            qy1[c] = _face_q(py1[c], 0.5 * (py1[c - nx] + py1[c + nx]), th, z1[c - nx], z1[c],
+                             hf1[c - nx], hf1[c], dt, dx, n2, hmin, frmax)
         else:
-            qy[i, j] = 0.0
+            qy1[c] = 0.0
         if i == ny - 1:
-            qy[ny, j] = 0.0
+            qy1[c + nx] = 0.0
             if opn and ny > 1:
-                qy[ny, j] = _edge_q(h[ny - 1, j], _out_slope(z[ny - 2, j], h[ny - 2, j],
-                                    z[ny - 1, j], h[ny - 1, j], dx), dx, nman, hmin, frmax)
+                qy1[c + nx] = _edge_q(hf1[c], _out_slope(z1[c - nx], hf1[c - nx], z1[c], hf1[c],
+                                      dx), dx, nman, hmin, frmax)
     # 3. outflow limiter: a cell sends at most the water it holds; a dry cell sends
     # nothing (whatever momentum its faces kept).
     for k in range(0, nv, 2):
         i, j = vcell[k], vcell[k + 1]
-        if h[i, j] <= hmin:
-            lim[i, j] = 0.0  # too shallow to flow out (every face has h_f <= h)
+        c = i * nx + j
+        cx = c + i
+        if hf1[c] <= hmin:
+            lf1[c] = 0.0  # too shallow to flow out (every face has h_f <= h)
             continue
-        out = (max(-qx[i, j], 0.0) + max(qx[i, j + 1], 0.0)
-               + max(-qy[i, j], 0.0) + max(qy[i + 1, j], 0.0)) * dt * dx
-        have = h[i, j] * area
-        lim[i, j] = 1.0 if out <= have else have / out
+        out = (max(-qx1[cx], 0.0) + max(qx1[cx + 1], 0.0)
+               + max(-qy1[c], 0.0) + max(qy1[c + nx], 0.0)) * dt * dx
+        have = hf1[c] * area
+        lf1[c] = 1.0 if out <= have else have / out
     # 4. depths from the scaled discharges; outflow across open edges; wet tiles, live
     # cells, peak, deepest cell.
     hmax = 0.0
@@ -535,15 +544,17 @@ def step(z, st, p, src, dt):
         alive = 0
         for k in range(voff[a // 2], voff[a // 2 + 1], 2):
             i, j = vcell[k], vcell[k + 1]
-            lc = lim[i, j]
-            w = _scaled(qx[i, j], lc, lim[i, j - 1] if j > 0 else 0.0)
-            e = _scaled(qx[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lc)
-            s_ = _scaled(qy[i, j], lc, lim[i - 1, j] if i > 0 else 0.0)
-            n_ = _scaled(qy[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lc)
-            px[i, j] = w
-            px[i, j + 1] = e
-            py[i, j] = s_
-            py[i + 1, j] = n_
+            c = i * nx + j
+            cx = c + i
+            lc = lf1[c]
+            w = _scaled(qx1[cx], lc, lf1[c - 1] if j > 0 else 0.0)
+            e = _scaled(qx1[cx + 1], lf1[c + 1] if j + 1 < nx else 0.0, lc)
+            s_ = _scaled(qy1[c], lc, lf1[c - nx] if i > 0 else 0.0)
+            n_ = _scaled(qy1[c + nx], lf1[c + nx] if i + 1 < ny else 0.0, lc)
+            px1[cx] = w
+            px1[cx + 1] = e
+            py1[c] = s_
+            py1[c + nx] = n_
             if j == 0:
                 out_v -= w
             if j == nx - 1:
@@ -552,7 +563,7 @@ def step(z, st, p, src, dt):
                 out_v -= s_
             if i == ny - 1:
                 out_v += n_
-            hn = h[i, j] + r * (w - e + s_ - n_)
+            hn = hf1[c] + r * (w - e + s_ - n_)
             if hn <= 0.0:
                 hn = 0.0  # rounding only: the limiter keeps outflow <= storage
             else:
@@ -560,12 +571,12 @@ def step(z, st, p, src, dt):
                     any_wet = True
                 if hn > hmax:
                     hmax = hn
-                if hn > st.peak[i, j]:
-                    st.peak[i, j] = hn
-            h[i, j] = hn
-            if (hn > h_live or lc != 0.0 or qx[i, j] != 0.0 or qy[i, j] != 0.0
-                    or (j == nx - 1 and qx[i, nx] != 0.0)
-                    or (i == ny - 1 and qy[ny, j] != 0.0)):
+                if hn > pk1[c]:
+                    pk1[c] = hn
+            hf1[c] = hn
+            if (hn > h_live or lc != 0.0 or qx1[cx] != 0.0 or qy1[c] != 0.0
+                    or (j == nx - 1 and qx1[cx + 1] != 0.0)
+                    or (i == ny - 1 and qy1[c + nx] != 0.0)):
                 alive |= 1 << (TILE * (i - i0) + j - j0)
         live[ti, tj] = alive
         prev[ti, tj] = wet[ti, tj]
