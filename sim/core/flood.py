@@ -26,18 +26,22 @@ default, the flood spec's ``cfl_alpha``), capped at ``dt_max_s``.
 
 Speed: a flood in a few gullies should cost what its footprint costs, not the whole grid.
 Tiles of ``TILE`` × ``TILE`` cells that hold water, or share an edge with one that does,
-are active; inside them a step visits only the *live* cells (water, a discharge on an own
-face, or an outflow factor not yet reset; one bit per cell in a 16-bit mask per tile) and
-their 4 edge neighbours, about a third of the active tiles' cells on the flash-flood grid.
-Every other cell of an active tile would only be given the zeros it already holds, so the
-results are those of visiting every cell, bit for bit (``tests/test_flood_kernel.py``
-checks them against the plain tile scan, ``tests/flood_tiled_reference.py``). Last step's
-discharges as they moved water (scaled by their donors' outflow factors) are kept in
-``px`` / ``py`` for the next momentum update, which reads them instead of copying and
-rescaling ``qx`` / ``qy``; the Froude cap's square root is taken only where the cap may
-bind. On the flash-flood grid (537 × 399 cells, 6 h, ~7,000 steps) that took the kernel
-from 3.6 s to ~2.2 s CPU (``benchmarks/RESULTS.md``, issue 17 part 4, third pass); what
-is left is the arithmetic of the ~6,000 faces that carry water, ``h_f^(7/3)`` a fifth of it.
+are active (found from the list of wet tiles through a bit set, not by scanning every
+tile); inside them a step visits only the *live* cells (water above a settled film, a
+discharge on an own face, or an outflow factor not yet reset; one bit per cell in a
+16-bit mask per tile) and their 4 edge neighbours, about a third of the active tiles'
+cells on the flash-flood grid. Every other cell of an active tile would only be given the
+values it already holds, so the results are those of visiting every cell, bit for bit
+(``tests/test_flood_kernel.py`` checks them against the plain tile scan,
+``tests/flood_tiled_reference.py``). Last step's discharges as they moved water (scaled
+by their donors' outflow factors) are kept in ``px`` / ``py`` for the next momentum
+update, which reads them instead of copying and rescaling ``qx`` / ``qy``; the Froude
+cap's square root is taken only where the cap may bind; arrays are read through flat
+indices. On the flash-flood grid (537 × 399 cells, 6 h, 7,048 steps) that took the
+kernel from 3.6 s to ~2.0 s CPU (``benchmarks/RESULTS.md``, issue 17 part 4, third
+pass); what is left is the arithmetic of the ~3,000–4,000 wet cells and ~6,000 faces
+that carry water (``h_f^(7/3)`` about a fifth of it) and the time step, which the
+deepest gully cell sets for all of them.
 
 References
 ----------
@@ -129,8 +133,9 @@ class FloodState(NamedTuple):
     acc : float64[5]
         ``[t_s, inflow_m3, outflow_m3, steps, h_max_m]``.
     live : int64, shape of ``tile_wet``
-        Per tile, a bit per cell (``4·r + c``, ``TILE`` = 4) that is live: ``h > 0``, or
-        a discharge on one of its own faces, or an outflow factor not 0.
+        Per tile, a bit per cell (``4·r + c``, ``TILE`` = 4) that is live: ``h`` above
+        ``h_min_m − 1e-8`` (or > 0 at the start), or a discharge on one of its own
+        faces, or an outflow factor not 0.
     act : int64[2 · tiles]
         Scratch: the active tiles (row, column pairs).
     voff : int64[tiles + 1]
@@ -389,10 +394,12 @@ def step(z, st, p, src, dt):
       touches it). Every face carrying flow has a wet donor, so both tiles next to it are
       active; a face of an inactive tile may keep a discharge, but its donor is dry and
       has ``lim = 0``, so nothing moves;
-    * inside an active tile, only the cells that are *live* (``h > 0``, or a discharge on
-      an owned face or an outflow factor not yet set back to 0), and their 4 edge
-      neighbours: at any other cell the step would write the zeros that are already
-      there and add zero fluxes.
+    * inside an active tile, only the cells that are *live* (``h > h_min_m − 1e-8``, or a
+      discharge on an owned face or an outflow factor not yet set back to 0), and their
+      4 edge neighbours: at any other cell the step would write the zeros that are
+      already there and add zero fluxes. A settled film (``0 < h <= h_min_m − 1e-8``)
+      keeps its depth; where no visited cell ends deeper than ``h_min_m`` the deepest
+      cell of the active tiles (``acc[4]``) is looked up among all their cells.
     """
     h, qx, qy, lim, wet, prev = st.h, st.qx, st.qy, st.lim, st.tile_wet, st.tile_prev
     live, act, vcell, voff, hot, amark = st.live, st.act, st.vcell, st.voff, st.hot, st.amark
