@@ -543,7 +543,7 @@ def step(z, st, p, src, dt):
     # A film this much below h_min can neither flow nor, beside another, give a face a
     # flow depth above h_min by rounding (at most half an ulp of the bed, < 1e-8 m below
     # 4e7 m): left alone once its faces and outflow factor are 0, it needs no visit.
-    h_live = hmin - 1e-8
+    h_live = max(hmin - 1e-8, 0.0)
     for a in range(0, na, 2):
         ti, tj = act[a], act[a + 1]
         i0, j0 = ti * TILE, tj * TILE
