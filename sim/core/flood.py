@@ -21,12 +21,27 @@ east); unit-width discharges ``qx``/``qy`` (m²/s) live on the cell faces. One t
 
 Because every face flux leaves one cell and enters the other (or leaves through an open
 boundary, where it is counted), volume is conserved to rounding. The step length follows
-the CFL-type condition of Bates et al. (2010), ``dt = α·Δx / sqrt(g·h_max)``, α = 0.7,
-capped at ``dt_max_s``.
+the CFL-type condition of Bates et al. (2010), ``dt = α·Δx / sqrt(g·h_max)`` (α = 0.5 by
+default, the flood spec's ``cfl_alpha``), capped at ``dt_max_s``.
 
-Speed: only tiles of ``TILE`` × ``TILE`` cells that hold water, or share an edge with one
-that does, are visited, so a flood in a few gullies costs what its footprint costs, not the whole
-grid.
+Speed: a flood in a few gullies should cost what its footprint costs, not the whole grid.
+Tiles of ``TILE`` × ``TILE`` cells that hold water, or share an edge with one that does,
+are active (found from the list of wet tiles through a bit set, not by scanning every
+tile); inside them a step visits only the *live* cells (water above a settled film, a
+discharge on an own face, or an outflow factor not yet reset; one bit per cell in a
+16-bit mask per tile) and their 4 edge neighbours, about a third of the active tiles'
+cells on the flash-flood grid. Every other cell of an active tile would only be given the
+values it already holds, so the results are those of visiting every cell, bit for bit
+(``tests/test_flood_kernel.py`` checks them against the plain tile scan,
+``tests/flood_tiled_reference.py``). Last step's discharges as they moved water (scaled
+by their donors' outflow factors) are kept in ``px`` / ``py`` for the next momentum
+update, which reads them instead of copying and rescaling ``qx`` / ``qy``; the Froude
+cap's square root is taken only where the cap may bind; arrays are read through flat
+indices. On the flash-flood grid (537 × 399 cells, 6 h, 7,048 steps) that took the
+kernel from 3.6 s to ~2.0 s CPU (``benchmarks/RESULTS.md``, issue 17 part 4, third
+pass); what is left is the arithmetic of the ~3,000–4,000 wet cells and ~6,000 faces
+that carry water (``h_f^(7/3)`` about a fifth of it) and the time step, which the
+deepest gully cell sets for all of them.
 
 References
 ----------
@@ -113,9 +128,25 @@ class FloodState(NamedTuple):
         The same after the step before (a tile stays active one step after it dries,
         so the outflow factors of its cells are all zero by the time it is left alone).
     px, py : float64, shapes of ``qx``, ``qy``
-        Scratch: last step's discharges (the momentum update reads its neighbours').
+        The discharges of the last step as they moved water: ``qx``, ``qy`` scaled by
+        their donors' ``lim`` (the momentum update of the next step reads them).
     acc : float64[5]
         ``[t_s, inflow_m3, outflow_m3, steps, h_max_m]``.
+    live : int64, shape of ``tile_wet``
+        Per tile, a bit per cell (``4·r + c``, ``TILE`` = 4) that is live: ``h`` above
+        ``h_min_m − 1e-8`` (or > 0 at the start), or a discharge on one of its own
+        faces, or an outflow factor not 0.
+    act : int64[2 · tiles]
+        Scratch: the active tiles (row, column pairs).
+    voff : int64[tiles + 1]
+        Scratch: where each active tile's cells start in ``vcell``.
+    vcell : int64[2 · ny · nx]
+        Scratch: the cells visited this step (row, column pairs).
+    hot : int64[1 + 2 · tiles]
+        The number of tiles with ``tile_wet`` or ``tile_prev`` set, then their (row,
+        column) pairs (the next step's active tiles are these and their neighbours).
+    amark : int64[rows of tiles · ceil(columns of tiles / 32)]
+        Scratch, all 0 between steps: a bit per tile marking the active ones.
     """
 
     h: np.ndarray
@@ -128,6 +159,12 @@ class FloodState(NamedTuple):
     acc: np.ndarray
     px: np.ndarray
     py: np.ndarray
+    live: np.ndarray
+    act: np.ndarray
+    vcell: np.ndarray
+    voff: np.ndarray
+    hot: np.ndarray
+    amark: np.ndarray
 
 
 class Inflows(NamedTuple):
@@ -158,13 +195,24 @@ def new_state(h0: np.ndarray) -> FloodState:
     ny, nx = h.shape
     nty, ntx = -(-ny // TILE), -(-nx // TILE)
     wet = np.zeros((nty, ntx), dtype=np.bool_)
+    live = np.zeros((nty, ntx), dtype=np.int64)
     for ti in range(nty):
         for tj in range(ntx):
-            wet[ti, tj] = (h[ti * TILE:(ti + 1) * TILE, tj * TILE:(tj + 1) * TILE] > 0).any()
+            cells = h[ti * TILE:(ti + 1) * TILE, tj * TILE:(tj + 1) * TILE] > 0
+            wet[ti, tj] = cells.any()
+            for r, c in zip(*np.nonzero(cells), strict=True):
+                live[ti, tj] |= 1 << (TILE * int(r) + int(c))
     # (> 0 rather than > h_min here: any water at the start is looked at once.)
+    hot = np.zeros(1 + 2 * nty * ntx, np.int64)
+    wet_ij = np.argwhere(wet)
+    hot[0] = len(wet_ij)
+    hot[1:1 + 2 * len(wet_ij)] = wet_ij.ravel()
     st = FloodState(h, np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx)), h.copy(),
                     (h > 0).astype(np.float64), wet, wet.copy(), np.zeros(5),
-                    np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx)))
+                    np.zeros((ny, nx + 1)), np.zeros((ny + 1, nx)), live,
+                    np.zeros(2 * nty * ntx, np.int64), np.zeros(2 * ny * nx, np.int64),
+                    np.zeros(nty * ntx + 1, np.int64), hot,
+                    np.zeros(nty * -(-ntx // 32), np.int64))
     st.acc[4] = h.max() if h.size else 0.0
     return st
 
@@ -213,6 +261,10 @@ def _face_q(q, q_side, theta, za, zb, ha, hb, dt, dx, p_n2, h_min, fr_max):
     den = hf ** (7.0 / 3.0)
     qn = ((theta * q + (1.0 - theta) * q_side - G * hf * dt * (eb - ea) / dx) * den
           / (den + G * dt * p_n2 * abs(q)))
+    # The cap needs a square root; most faces are far below it, which the squares show
+    # without one (the margin covers their rounding, so the result is the same).
+    if qn * qn <= fr_max * fr_max * G * hf * hf * hf * (1.0 - 1e-12):
+        return qn
     cap = fr_max * hf * np.sqrt(G * hf)
     if qn > cap:
         return cap
@@ -276,6 +328,46 @@ def _scaled(q, lim_neg, lim_pos):
     return q * lim_neg
 
 
+# Bits of a tile's 16-bit cell mask (bit 4·r + c for the cell in row r, column c of the
+# tile; TILE = 4): its first and last column and row.
+_COL0 = 0x1111
+_COL3 = 0x8888
+_ROW0 = 0x000F
+_ROW3 = 0xF000
+# Index of the one set bit of a power of two 2^b < 2^32: _DEBRUIJN[(2^b · 0x077CB531 mod
+# 2^32) >> 27] = b (Leiserson, Prokop & Randall 1998, "Using de Bruijn sequences to index a
+# 1 in a computer word").
+_DEBRUIJN = np.array([0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8, 31, 27, 13,
+                      23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9], np.int64)
+
+
+@njit(cache=True)
+def _valid_bits(ny, nx, i0, j0):
+    """Mask of the cells a tile at (i0, j0) has (tiles on the north / east edge are cut)."""
+    rows = min(TILE, ny - i0)
+    cols = min(TILE, nx - j0)
+    row = (1 << cols) - 1
+    m = 0
+    for r in range(rows):
+        m |= row << (TILE * r)
+    return m
+
+
+@njit(cache=True)
+def _visit_bits(m, m_w, m_e, m_s, m_n, valid):
+    """Cells of a tile the step must visit: its live cells and their 4 edge neighbours.
+
+    ``m`` is the tile's mask of live cells, ``m_w`` … ``m_n`` those of the tiles to the
+    west, east, south and north (0 where none): their live cells next to this tile make
+    their neighbours here visited too. Cut to the cells the tile has (``valid``).
+    """
+    v = (m | ((m << 1) & ~_COL0 & 0xFFFF) | ((m >> 1) & ~_COL3) | ((m << 4) & 0xFFFF)
+         | (m >> 4))
+    v |= ((m_w & _COL3) >> 3) | ((m_e & _COL0) << 3) | ((m_s & _ROW3) >> 12)
+    v |= (m_n & _ROW0) << 12
+    return v & valid
+
+
 @njit(cache=True)
 def step(z, st, p, src, dt):
     """Advance the state by one step of ``dt`` seconds (no CFL check here).
@@ -292,165 +384,223 @@ def step(z, st, p, src, dt):
 
     Notes
     -----
-    Work is done tile by tile (``TILE`` × ``TILE`` cells). A tile is active when it or
-    one of its four edge neighbours held water deeper than ``h_min_m`` after one of the
-    last two steps (films can neither flow out nor be left with a live outflow factor).
-    A tile owns the west and south faces of its cells (and the east / north grid edge
-    where it touches it). Every face carrying flow
-    has a wet donor, so both tiles next to it are active; a face of an inactive tile may
-    keep a discharge, but its donor is dry and has ``lim = 0``, so nothing moves.
+    Which cells are visited (the results are those of visiting every cell of the grid;
+    ``tests/test_flood_kernel.py`` checks them bit for bit against the plain tile scan):
+
+    * tiles of ``TILE`` × ``TILE`` cells: a tile is active when it or one of its four
+      edge neighbours held water deeper than ``h_min_m`` after one of the last two steps
+      (films can neither flow out nor be left with a live outflow factor); a tile owns
+      the west and south faces of its cells (and the east / north grid edge where it
+      touches it). Every face carrying flow has a wet donor, so both tiles next to it are
+      active; a face of an inactive tile may keep a discharge, but its donor is dry and
+      has ``lim = 0``, so nothing moves;
+    * inside an active tile, only the cells that are *live* (``h > h_min_m − 1e-8``, or a
+      discharge on an owned face or an outflow factor not yet set back to 0), and their
+      4 edge neighbours: at any other cell the step would write the zeros that are
+      already there and add zero fluxes. A settled film (``0 < h <= h_min_m − 1e-8``)
+      keeps its depth; where no visited cell ends deeper than ``h_min_m`` the deepest
+      cell of the active tiles (``acc[4]``) is looked up among all their cells.
     """
     h, qx, qy, lim, wet, prev = st.h, st.qx, st.qy, st.lim, st.tile_wet, st.tile_prev
+    live, act, vcell, voff, hot, amark = st.live, st.act, st.vcell, st.voff, st.hot, st.amark
     ny, nx = h.shape
     nty, ntx = wet.shape
+    nw = amark.shape[0] // nty  # words of 32 tiles per row of tiles
     dx = p.cell_m
     area = dx * dx
     n2 = p.manning_n * p.manning_n
     hmin, frmax, nman = p.h_min_m, p.froude_max, p.manning_n
     opn = p.open_boundary
     t = st.acc[0]
-    # 1. sources (their tiles become wet)
+    # 1. sources (their tiles become wet, their cells live)
     for k in range(src.row.shape[0]):
         v = hydrograph_volume(src.t_s[k], src.q_m3s[k], src.npts[k], t, t + dt)
         if v > 0.0:
             i, j = src.row[k], src.col[k]
             h[i, j] += v / area
             st.acc[1] += v
-            wet[i // TILE, j // TILE] = True
+            ti, tj = i // TILE, j // TILE
+            if not (wet[ti, tj] or prev[ti, tj]):  # not listed yet
+                hot[1 + 2 * hot[0]] = ti
+                hot[2 + 2 * hot[0]] = tj
+                hot[0] += 1
+            wet[ti, tj] = True
+            live[ti, tj] |= 1 << (TILE * (i % TILE) + j % TILE)
     # Active tiles: wet ones and their 4 edge neighbours (a diagonal tile shares no face
-    # with a wet one, so no water can reach it in one step).
-    act_i = np.empty(nty * ntx, np.int64)
-    act_j = np.empty(nty * ntx, np.int64)
+    # with a wet one, so no water can reach it in one step), marked in a bit set from the
+    # tiles that were wet after one of the last two steps (``hot``) and read out in
+    # row-major order; in each, the cells to visit, in row-major order too: the order of
+    # the plain scan (the outflow across the open edges is summed in it).
+    for k in range(hot[0]):
+        ti, tj = hot[1 + 2 * k], hot[2 + 2 * k]
+        r = ti * nw
+        amark[r + (tj >> 5)] |= 1 << (tj & 31)
+        if tj > 0:
+            amark[r + ((tj - 1) >> 5)] |= 1 << ((tj - 1) & 31)
+        if tj + 1 < ntx:
+            amark[r + ((tj + 1) >> 5)] |= 1 << ((tj + 1) & 31)
+        if ti > 0:
+            amark[r - nw + (tj >> 5)] |= 1 << (tj & 31)
+        if ti + 1 < nty:
+            amark[r + nw + (tj >> 5)] |= 1 << (tj & 31)
     na = 0
+    nv = 0
     for ti in range(nty):
-        for tj in range(ntx):
-            on = wet[ti, tj] or prev[ti, tj]
-            if not on and tj > 0:
-                on = wet[ti, tj - 1] or prev[ti, tj - 1]
-            if not on and tj + 1 < ntx:
-                on = wet[ti, tj + 1] or prev[ti, tj + 1]
-            if not on and ti > 0:
-                on = wet[ti - 1, tj] or prev[ti - 1, tj]
-            if not on and ti + 1 < nty:
-                on = wet[ti + 1, tj] or prev[ti + 1, tj]
-            if on:
-                act_i[na] = ti
-                act_j[na] = tj
-                na += 1
-    # Last step's discharges of the active tiles' faces and their neighbours (one face of
-    # halo), before any is overwritten.
-    px, py = st.px, st.py
-    for k in range(na):
-        i0, j0 = act_i[k] * TILE, act_j[k] * TILE
-        i1, j1 = min(i0 + TILE, ny), min(j0 + TILE, nx)
-        for i in range(i0, i1):
-            for j in range(max(j0 - 1, 0), min(j1 + 1, nx) + 1):
-                px[i, j] = qx[i, j]
-        for i in range(max(i0 - 1, 0), min(i1 + 1, ny) + 1):
-            for j in range(j0, j1):
-                py[i, j] = qy[i, j]
+        for wk in range(nw):
+            word = amark[ti * nw + wk]
+            if word == 0:
+                continue
+            amark[ti * nw + wk] = 0
+            while word != 0:  # set bits, lowest first
+                low = word & -word
+                word ^= low
+                tj = wk * 32 + _DEBRUIJN[((low * 0x077CB531) & 0xFFFFFFFF) >> 27]
+                act[na] = ti
+                act[na + 1] = tj
+                voff[na // 2] = nv
+                na += 2
+                i0, j0 = ti * TILE, tj * TILE
+                valid = 0xFFFF
+                if ti + 1 == nty or tj + 1 == ntx:
+                    valid = _valid_bits(ny, nx, i0, j0)
+                m = _visit_bits(live[ti, tj], live[ti, tj - 1] if tj > 0 else 0,
+                                live[ti, tj + 1] if tj + 1 < ntx else 0,
+                                live[ti - 1, tj] if ti > 0 else 0,
+                                live[ti + 1, tj] if ti + 1 < nty else 0, valid)
+                while m != 0:
+                    lowc = m & -m
+                    m ^= lowc
+                    c = _DEBRUIJN[((lowc * 0x077CB531) & 0xFFFFFFFF) >> 27]
+                    vcell[nv] = i0 + (c >> 2)
+                    vcell[nv + 1] = j0 + (c & 3)
+                    nv += 2
+    voff[na // 2] = nv
     th = p.theta
-    # 2. face discharges (faces owned by active tiles); last step's discharges enter the
-    # momentum equation scaled by their donors' factors.
-    for k in range(na):
-        i0, j0 = act_i[k] * TILE, act_j[k] * TILE
-        i1, j1 = min(i0 + TILE, ny), min(j0 + TILE, nx)
-        je = j1 + 1 if j1 == nx else j1
-        ie = i1 + 1 if i1 == ny else i1
-        for i in range(i0, i1):
-            for j in range(j0, je):
-                if j == 0:
-                    qx[i, 0] = 0.0
-                    if opn and nx > 1:
-                        qx[i, 0] = -_edge_q(h[i, 0], _out_slope(z[i, 1], h[i, 1], z[i, 0],
-                                            h[i, 0], dx), dx, nman, hmin, frmax)
-                elif j == nx:
-                    qx[i, nx] = 0.0
-                    if opn and nx > 1:
-                        qx[i, nx] = _edge_q(h[i, nx - 1], _out_slope(z[i, nx - 2], h[i, nx - 2],
-                                            z[i, nx - 1], h[i, nx - 1], dx), dx, nman, hmin,
-                                            frmax)
-                elif ((h[i, j] > 0.0 or h[i, j - 1] > 0.0)
-                      and _depth_f(z[i, j - 1], z[i, j], h[i, j - 1], h[i, j]) > hmin):
-                    q0 = _scaled(px[i, j], lim[i, j], lim[i, j - 1])
-                    qw = _scaled(px[i, j - 1], lim[i, j - 1], lim[i, j - 2] if j > 1 else 0.0)
-                    qe = _scaled(px[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lim[i, j])
-                    qx[i, j] = _face_q(q0, 0.5 * (qw + qe), th, z[i, j - 1], z[i, j],
-                                       h[i, j - 1], h[i, j], dt, dx, n2, hmin, frmax)
-                else:
-                    qx[i, j] = 0.0
-        for i in range(i0, ie):
-            for j in range(j0, j1):
-                if i == 0:
-                    qy[0, j] = 0.0
-                    if opn and ny > 1:
-                        qy[0, j] = -_edge_q(h[0, j], _out_slope(z[1, j], h[1, j], z[0, j],
-                                            h[0, j], dx), dx, nman, hmin, frmax)
-                elif i == ny:
-                    qy[ny, j] = 0.0
-                    if opn and ny > 1:
-                        qy[ny, j] = _edge_q(h[ny - 1, j], _out_slope(z[ny - 2, j], h[ny - 2, j],
-                                            z[ny - 1, j], h[ny - 1, j], dx), dx, nman, hmin,
-                                            frmax)
-                elif ((h[i, j] > 0.0 or h[i - 1, j] > 0.0)
-                      and _depth_f(z[i - 1, j], z[i, j], h[i - 1, j], h[i, j]) > hmin):
-                    q0 = _scaled(py[i, j], lim[i, j], lim[i - 1, j])
-                    qs = _scaled(py[i - 1, j], lim[i - 1, j], lim[i - 2, j] if i > 1 else 0.0)
-                    qn = _scaled(py[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lim[i, j])
-                    qy[i, j] = _face_q(q0, 0.5 * (qs + qn), th, z[i - 1, j], z[i, j],
-                                       h[i - 1, j], h[i, j], dt, dx, n2, hmin, frmax)
-                else:
-                    qy[i, j] = 0.0
+    # 2. face discharges (west and south faces of the cells visited, and the east / north
+    # edge): each reads last step's discharges of itself and its two neighbours as they
+    # moved water, scaled by their donors' factors (kept in px / py by step 4).
+    px, py = st.px, st.py
+    # (flat views: one index per cell instead of two)
+    hf1, lf1, pk1, z1 = (h.reshape(ny * nx), lim.reshape(ny * nx), st.peak.reshape(ny * nx),
+                         z.reshape(ny * nx))
+    qx1, qy1 = qx.reshape(ny * (nx + 1)), qy.reshape((ny + 1) * nx)
+    px1, py1 = px.reshape(ny * (nx + 1)), py.reshape((ny + 1) * nx)
+    for k in range(0, nv, 2):
+        i, j = vcell[k], vcell[k + 1]
+        c = i * nx + j
+        cx = c + i  # the west face of cell c in qx, px
+        if j == 0:
+            qx1[cx] = 0.0
+            if opn and nx > 1:
+                qx1[cx] = -_edge_q(hf1[c], _out_slope(z1[c + 1], hf1[c + 1], z1[c], hf1[c], dx),
+                                   dx, nman, hmin, frmax)
+        elif ((hf1[c] > 0.0 or hf1[c - 1] > 0.0)
+              and _depth_f(z1[c - 1], z1[c], hf1[c - 1], hf1[c]) > hmin):
+            qx1[cx] = _face_q(px1[cx], 0.5 * (px1[cx - 1] + px1[cx + 1]), th, z1[c - 1], z1[c],
+                              hf1[c - 1], hf1[c], dt, dx, n2, hmin, frmax)
+        else:
+            qx1[cx] = 0.0
+        if j == nx - 1:
+            qx1[cx + 1] = 0.0
+            if opn and nx > 1:
+                qx1[cx + 1] = _edge_q(hf1[c], _out_slope(z1[c - 1], hf1[c - 1], z1[c], hf1[c],
+                                      dx), dx, nman, hmin, frmax)
+        if i == 0:
+            qy1[c] = 0.0
+            if opn and ny > 1:
+                qy1[c] = -_edge_q(hf1[c], _out_slope(z1[c + nx], hf1[c + nx], z1[c], hf1[c],
+                                  dx), dx, nman, hmin, frmax)
+        elif ((hf1[c] > 0.0 or hf1[c - nx] > 0.0)
+              and _depth_f(z1[c - nx], z1[c], hf1[c - nx], hf1[c]) > hmin):
+            qy1[c] = _face_q(py1[c], 0.5 * (py1[c - nx] + py1[c + nx]), th, z1[c - nx], z1[c],
+                             hf1[c - nx], hf1[c], dt, dx, n2, hmin, frmax)
+        else:
+            qy1[c] = 0.0
+        if i == ny - 1:
+            qy1[c + nx] = 0.0
+            if opn and ny > 1:
+                qy1[c + nx] = _edge_q(hf1[c], _out_slope(z1[c - nx], hf1[c - nx], z1[c], hf1[c],
+                                      dx), dx, nman, hmin, frmax)
     # 3. outflow limiter: a cell sends at most the water it holds; a dry cell sends
     # nothing (whatever momentum its faces kept).
-    for k in range(na):
-        i0, j0 = act_i[k] * TILE, act_j[k] * TILE
-        for i in range(i0, min(i0 + TILE, ny)):
-            for j in range(j0, min(j0 + TILE, nx)):
-                if h[i, j] <= hmin:
-                    lim[i, j] = 0.0  # too shallow to flow out (every face has h_f <= h)
-                    continue
-                out = (max(-qx[i, j], 0.0) + max(qx[i, j + 1], 0.0)
-                       + max(-qy[i, j], 0.0) + max(qy[i + 1, j], 0.0)) * dt * dx
-                have = h[i, j] * area
-                lim[i, j] = 1.0 if out <= have else have / out
-    # 4. depths from the scaled discharges; outflow across open edges; wet tiles, peak,
-    # deepest cell.
+    for k in range(0, nv, 2):
+        i, j = vcell[k], vcell[k + 1]
+        c = i * nx + j
+        cx = c + i
+        if hf1[c] <= hmin:
+            lf1[c] = 0.0  # too shallow to flow out (every face has h_f <= h)
+            continue
+        out = (max(-qx1[cx], 0.0) + max(qx1[cx + 1], 0.0)
+               + max(-qy1[c], 0.0) + max(qy1[c + nx], 0.0)) * dt * dx
+        have = hf1[c] * area
+        lf1[c] = 1.0 if out <= have else have / out
+    # 4. depths from the scaled discharges; outflow across open edges; wet tiles, live
+    # cells, peak, deepest cell.
     hmax = 0.0
     out_v = 0.0
     r = dt / dx
-    for k in range(na):
-        ti, tj = act_i[k], act_j[k]
+    nh = 0
+    # A film this much below h_min can neither flow nor, beside another, give a face a
+    # flow depth above h_min by rounding (at most half an ulp of the bed, < 1e-8 m below
+    # 4e7 m): left alone once its faces and outflow factor are 0, it needs no visit.
+    h_live = max(hmin - 1e-8, 0.0)
+    for a in range(0, na, 2):
+        ti, tj = act[a], act[a + 1]
         i0, j0 = ti * TILE, tj * TILE
         any_wet = False
-        for i in range(i0, min(i0 + TILE, ny)):
-            for j in range(j0, min(j0 + TILE, nx)):
-                lc = lim[i, j]
-                w = _scaled(qx[i, j], lc, lim[i, j - 1] if j > 0 else 0.0)
-                e = _scaled(qx[i, j + 1], lim[i, j + 1] if j + 1 < nx else 0.0, lc)
-                s_ = _scaled(qy[i, j], lc, lim[i - 1, j] if i > 0 else 0.0)
-                n_ = _scaled(qy[i + 1, j], lim[i + 1, j] if i + 1 < ny else 0.0, lc)
-                if j == 0:
-                    out_v -= w
-                if j == nx - 1:
-                    out_v += e
-                if i == 0:
-                    out_v -= s_
-                if i == ny - 1:
-                    out_v += n_
-                hn = h[i, j] + r * (w - e + s_ - n_)
-                if hn <= 0.0:
-                    hn = 0.0  # rounding only: the limiter keeps outflow <= storage
-                else:
-                    if hn > hmin:
-                        any_wet = True
-                    if hn > hmax:
-                        hmax = hn
-                    if hn > st.peak[i, j]:
-                        st.peak[i, j] = hn
-                h[i, j] = hn
+        alive = 0
+        for k in range(voff[a // 2], voff[a // 2 + 1], 2):
+            i, j = vcell[k], vcell[k + 1]
+            c = i * nx + j
+            cx = c + i
+            lc = lf1[c]
+            w = _scaled(qx1[cx], lc, lf1[c - 1] if j > 0 else 0.0)
+            e = _scaled(qx1[cx + 1], lf1[c + 1] if j + 1 < nx else 0.0, lc)
+            s_ = _scaled(qy1[c], lc, lf1[c - nx] if i > 0 else 0.0)
+            n_ = _scaled(qy1[c + nx], lf1[c + nx] if i + 1 < ny else 0.0, lc)
+            px1[cx] = w
+            px1[cx + 1] = e
+            py1[c] = s_
+            py1[c + nx] = n_
+            if j == 0:
+                out_v -= w
+            if j == nx - 1:
+                out_v += e
+            if i == 0:
+                out_v -= s_
+            if i == ny - 1:
+                out_v += n_
+            hn = hf1[c] + r * (w - e + s_ - n_)
+            if hn <= 0.0:
+                hn = 0.0  # rounding only: the limiter keeps outflow <= storage
+            else:
+                if hn > hmin:
+                    any_wet = True
+                if hn > hmax:
+                    hmax = hn
+                if hn > pk1[c]:
+                    pk1[c] = hn
+            hf1[c] = hn
+            if (hn > h_live or lc != 0.0 or qx1[cx] != 0.0 or qy1[c] != 0.0
+                    or (j == nx - 1 and qx1[cx + 1] != 0.0)
+                    or (i == ny - 1 and qy1[c + nx] != 0.0)):
+                alive |= 1 << (TILE * (i - i0) + j - j0)
+        live[ti, tj] = alive
         prev[ti, tj] = wet[ti, tj]
         wet[ti, tj] = any_wet
+        if prev[ti, tj] or any_wet:
+            hot[1 + 2 * nh] = ti
+            hot[2 + 2 * nh] = tj
+            nh += 1
+    hot[0] = nh
+    if hmax <= hmin:
+        # No cell deeper than h_min was visited: the deepest may be a film that was not
+        # (the plain scan takes the deepest cell of the active tiles).
+        for a in range(0, na, 2):
+            i0, j0 = act[a] * TILE, act[a + 1] * TILE
+            for i in range(i0, min(i0 + TILE, ny)):
+                for j in range(j0, min(j0 + TILE, nx)):
+                    hmax = max(hmax, h[i, j])
     out_v *= dt * dx
     st.acc[0] = t + dt
     st.acc[2] += out_v
