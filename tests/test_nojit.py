@@ -24,6 +24,8 @@ def test_kernel_suites_pass_without_jit():
         "tests/test_flood_scheme.py::test_depression_behind_a_ridge_stays_dry",
         "tests/test_profiles.py", "tests/test_households.py", "tests/test_kernel_caches.py",
         "tests/test_waitlist.py",
+        "tests/test_flood_kernel.py::test_one_row_channel_matches_the_tile_scan",
+        "tests/test_flood_kernel.py::test_a_settled_film_still_sets_the_step_length_while_its_tile_is_active",
     ]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *targets],
