@@ -386,12 +386,13 @@ class FloodHazard(Hazard):
         """Let the water run ahead to ``t_next_s`` (s) once the coming update has it.
 
         The model calls this just before an update with the exact time of the update after
-        it. That update then waits for the water of its own time, copies what it reads
-        (depth, peak, volumes, the flow speed of every wet cell), starts the 2-D scheme
-        toward ``t_next_s`` on a thread and goes on from the copies: the scheme runs while
-        the model builds its view of the people, applies the update, reroutes and ticks
-        the traffic, on another core, and takes the very steps it would take inside the
-        next update, so results are bit-identical (``tests/test_flood_speed.py``).
+        it. That update waits for the water of its own time and, once it has read the
+        flow speeds (roads closed, people stranded), copies the depth, peak and volumes,
+        starts the 2-D scheme toward ``t_next_s`` on a thread and goes on from the copies:
+        the scheme runs while the update finishes, the model reroutes, ticks the traffic
+        and builds its next view of the people, on another core, and takes the very steps
+        it would take inside the next update, so results are bit-identical
+        (``tests/test_flood_speed.py``).
         """
         if self.spec.source == "hydrographs":
             self._ahead_to = float(t_next_s)
@@ -403,43 +404,35 @@ class FloodHazard(Hazard):
             self._pending = None
         self._seen = self._live
 
-    def _run_ahead(self) -> tuple[Any, Any]:
-        """Copy what an update reads, start the scheme toward ``_ahead_to``.
+    def _run_ahead(self, h: np.ndarray) -> np.ndarray:
+        """Start the scheme toward ``_ahead_to`` if the model gave one; the depth to use.
 
-        Returns the copied state and a speed function over the copies.
+        Called by :meth:`update` once it has read the flow speeds (they come from the live
+        discharges, which the running steps change): the depth, peak and volumes are
+        copied for the rest of the update and for :attr:`state`, and the copied depth is
+        returned (``h`` itself when nothing runs ahead).
         """
+        if self._ahead_to is None or self.spec.source != "hydrographs":
+            return h
         import threading
 
         from sim.core import flood as kernel
 
-        live, h_min = self._live, self.params.h_min_m
+        live = self._live
         # Buffers kept from one update to the next (fresh grids each update cost page
         # faults on every one).
         if self._copies is None or self._copies[0].shape != live.h.shape:
             self._copies = (np.empty_like(live.h), np.empty_like(live.peak))
-        h, peak = self._copies
-        np.copyto(h, live.h)
+        h_seen, peak = self._copies
+        np.copyto(h_seen, live.h)
         np.copyto(peak, live.peak)
-        self._seen = live._replace(h=h, peak=peak, acc=live.acc.copy())
-        # The speeds of the wet cells now (a few thousand), not copies of the discharge
-        # grids: a dry cell's speed is 0 (kernel.cell_speed).
-        wet = np.flatnonzero(h.ravel() > h_min)
-        wet_speed = kernel.cell_speed(live, wet, h_min)
-
-        def speed(cells: np.ndarray) -> np.ndarray:
-            cells = np.asarray(cells, np.int64)
-            k = np.minimum(np.searchsorted(wet, cells), max(wet.size - 1, 0))
-            out = np.zeros(cells.shape)
-            hit = wet[k] == cells if wet.size else np.zeros(cells.shape, bool)
-            out[hit] = wet_speed[k[hit]]
-            return out
-
+        self._seen = live._replace(h=h_seen, peak=peak, acc=live.acc.copy())
         self._pending = threading.Thread(
             target=kernel.advance, args=(self.z, live, self.params, self.inflows,
                                          self._ahead_to), name="flood-ahead")
         self._ahead_to = None
         self._pending.start()
-        return self._seen, speed
+        return h_seen
 
     def _water(self, t_s: float) -> tuple[np.ndarray, Any]:
         """Depth grid at ``t_s`` and a function giving speed at flat cell indices."""
@@ -448,9 +441,6 @@ class FloodHazard(Hazard):
 
             self._join()
             kernel.advance(self.z, self._live, self.params, self.inflows, float(t_s))
-            if self._ahead_to is not None and self._ahead_to > t_s:
-                st, speed = self._run_ahead()
-                return st.h, speed
             st, h_min = self._live, self.params.h_min_m
 
             def speed(cells: np.ndarray) -> np.ndarray:
@@ -512,6 +502,8 @@ class FloodHazard(Hazard):
         self.d_closed_s[d_closed] += self.cadence_s  # closed until the next update
 
         stranded, incidents = self._strand(t_s, people, flat, speed, d_closed, w_closed)
+        # The last use of the flow speeds: from here on the water may run ahead.
+        h = self._last_h = self._run_ahead(h)
         self._expose(t_s, people, d_depth, d_closed, w_class, w_closed)
         self._record(t_s, h, d_closed, w_closed, people)
 
