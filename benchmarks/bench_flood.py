@@ -123,6 +123,10 @@ def main(argv=None) -> int:
     p.add_argument("--kernel-only", action="store_true",
                    help="time only the 2-D kernel, --reps times (median)")
     args = p.parse_args(argv)
+    from sim.cli import BLAS_THREADS_ENV
+
+    for key, value in BLAS_THREADS_ENV.items():  # as the evacsim command sets it
+        os.environ.setdefault(key, value)
     print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
     no_flood, flood, specs = _scenario_and_specs(args.horizon_h)
     if args.kernel_only:

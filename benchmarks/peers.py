@@ -67,6 +67,8 @@ from typing import NamedTuple
 import numpy as np
 import workload as wl  # the sibling module; run this file as a script
 
+from sim.cli import BLAS_THREADS_ENV
+
 HERE = Path(__file__).resolve()
 UXSIM_MODES = ("cpp-5", "cpp-1", "python-5", "python-1")
 # Run only when named: UXsim C++ with every platoon held to evacsim's and SUMO's routes
@@ -391,8 +393,11 @@ _WRAPPER = (
 
 def _timed(cmd: list[str], timeout_s: float) -> dict:
     """Run ``cmd`` as the only child of a fresh wrapper: wall s, peak MiB and CPU s."""
+    # Every peer's child gets the BLAS setting the evacsim command sets for itself
+    # (sim.cli.BLAS_THREADS_ENV): one thread, no spinning pool.
+    env = {**os.environ, **{k: os.environ.get(k, v) for k, v in BLAS_THREADS_ENV.items()}}
     out = subprocess.run([sys.executable, "-c", _WRAPPER, str(timeout_s), *cmd],
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False, env=env)
     lines = out.stdout.strip().splitlines()
     if not lines:
         raise RuntimeError(f"timing wrapper failed: {out.stderr[-2000:]}")

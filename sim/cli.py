@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -19,8 +20,18 @@ from sim._errors import EvacsimError
 EXIT_USER_ERROR = 2
 
 
+# evacsim's work runs in numba kernels, one core each (the flood's water on a second
+# thread, figures in a second process); its linear algebra is small. OpenBLAS's thread
+# pools (numpy's, and scipy's, which numba loads for its BLAS check) would only spin:
+# measured 0.2–0.35 s CPU of every process here (benchmarks/RESULTS.md, issue 17).
+# Set before numpy is loaded; a value the user set is kept.
+BLAS_THREADS_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``evacsim`` command line; returns the process exit status."""
+    for key, value in BLAS_THREADS_ENV.items():
+        os.environ.setdefault(key, value)
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
