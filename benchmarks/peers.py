@@ -52,6 +52,7 @@ factor columns). Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import os
@@ -281,6 +282,9 @@ def _child_main(argv: list[str]) -> int:
     sim, work, g, n, mode, out = argv
     child = {"evacsim": _child_evacsim, "uxsim": _child_uxsim}[sim]
     Path(out).write_text(json.dumps(child(work, int(g), int(n), mode)), encoding="utf-8")
+    # Every Python peer's process ends as the ``evacsim`` command ends (``sim.cli.entry``):
+    # without the interpreter's last garbage collection over everything still alive.
+    gc.freeze()
     return 0
 
 

@@ -7,6 +7,7 @@ readable line on stderr and exit status 2; a traceback means a bug in evacsim.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shlex
@@ -26,6 +27,22 @@ EXIT_USER_ERROR = 2
 # measured 0.2–0.35 s CPU of every process here (benchmarks/RESULTS.md, issue 17).
 # Set before numpy is loaded; a value the user set is kept.
 BLAS_THREADS_ENV = {"OPENBLAS_NUM_THREADS": "1"}
+
+
+def entry() -> None:
+    """The ``evacsim`` console script: :func:`main`, then exit with its status.
+
+    At exit CPython runs its cyclic garbage collector once more over every object still
+    alive; once numba's compiler, scipy and matplotlib are loaded that walk took 0.2–0.3 s
+    of every command here (benchmarks/RESULTS.md, issue 17 part 3). ``gc.freeze`` moves the
+    objects out of its reach; their memory goes back to the system with the process. Not in
+    :func:`main`, which tests and scripts call in a process that goes on.
+    """
+    try:
+        status = main()
+    finally:  # also when argparse exits (--help, --version, a bad option)
+        gc.freeze()
+    raise SystemExit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -296,4 +313,4 @@ def _cmd_map_fetch(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    entry()

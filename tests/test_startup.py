@@ -50,3 +50,28 @@ def test_light_commands_load_no_heavy_library(argv):
 def test_a_dispersion_calculator_loads_scipy_but_not_the_engine():
     assert _loaded("hazard", "plume", "--rate-g-s", "10", "--wind", "3", "--x", "200") == {
         "scipy"}
+
+
+ENTRY = """
+import atexit, gc, sys
+# atexit handlers run before the interpreter's last collection: what it would walk.
+atexit.register(lambda: print("frozen", gc.get_freeze_count(), file=sys.stderr))
+from sim.cli import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize(("argv", "status"), [(["--version"], 0), (["run", "--seed", "-1"], 2),
+                                              (["hazard", "flood-speed", "--depth-mm", "100"], 0)])
+def test_the_console_script_exits_with_mains_status_and_skips_the_last_collection(argv, status):
+    # pyproject's [project.scripts] names sim.cli:entry; it must end as main() says and
+    # leave the objects frozen (none are before it runs: gc.freeze is its doing).
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert scripts["project"]["scripts"]["evacsim"] == "sim.cli:entry"
+    proc = subprocess.run([sys.executable, "-c", ENTRY, *argv], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == status, proc.stderr
+    frozen = [ln for ln in proc.stderr.splitlines() if ln.startswith("frozen ")]
+    assert frozen and int(frozen[-1].split()[1]) > 1000, proc.stderr
