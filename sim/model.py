@@ -25,7 +25,7 @@ Order inside one tick ``(t, t + tick_s]`` — fixed, so runs are reproducible:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,6 +192,8 @@ class EvacuationModel(mesa.Model):
         self.roads = ModelRoads(self)  # issue 14: road levers, informed drivers, stuck count
         self._build_response()
         self._hazard_due = [0.0] * len(self.hazards)
+        for hz in self.hazards:  # one that can work ahead starts now, beside the building
+            self._prefetch(hz, self.t_s, 0.0)
         self._displaced_done = [False] * len(self.hazards)
         self._drive_factors = [np.ones(self.net.drive.n_links) for _ in self.hazards]
         self._walk_factors = [np.ones(self.net.walk.n_links) for _ in self.hazards]
@@ -493,10 +495,9 @@ class EvacuationModel(mesa.Model):
         for i, hz in enumerate(self.hazards):
             if t_s + 1e-9 < self._hazard_due[i]:
                 continue
-            self._hazard_due[i] = t_s + hz.cadence_s
-            # Before the update: a hazard that can work ahead starts toward its next update
-            # as soon as this one has what it needs, and works through all that follows.
+            # A hazard that can work ahead learns when this update and the next ones are.
             self._prefetch(hz, t_s, self._hazard_due[i])
+            self._hazard_due[i] = t_s + hz.cadence_s
             view = view if view is not None else self.people_view()
             upd: HazardUpdate = hz.update(t_s, view)
             if upd.drive_factor is not None:
@@ -554,19 +555,26 @@ class EvacuationModel(mesa.Model):
             self._refresh_routes()
 
     def _prefetch(self, hz: Hazard, t_s: float, due_s: float) -> None:
-        """Tell a hazard that can work ahead (``prefetch``) when its next update but one is.
+        """Tell a hazard that can work ahead (``prefetch``) when its coming updates are.
 
-        The time is the first tick at or after ``due_s``, summed tick by tick exactly as
-        :meth:`step` sums it; none when the run ends before it.
+        From the tick at ``t_s`` on, the next one due at ``due_s``: each the first tick at
+        or after its due time, summed tick by tick exactly as :meth:`step` sums them, up
+        to the horizon; given lazily.
         """
         ahead = getattr(hz, "prefetch", None)
-        if ahead is None:
-            return
-        t_next = t_s
-        while t_next + 1e-9 < due_s:
-            t_next += self.tick_s
-        if t_next < self.horizon_s - 1e-9:
-            ahead(t_next)
+        if ahead is not None:
+            ahead(self._update_times(t_s, due_s, hz.cadence_s))
+
+    def _update_times(self, t_s: float, due_s: float, cadence_s: float) -> Iterator[float]:
+        """A hazard's update times from the tick at ``t_s`` on, s (see :meth:`_prefetch`)."""
+        t = t_s
+        while True:
+            while t + 1e-9 < due_s:
+                t += self.tick_s
+            if t >= self.horizon_s - 1e-9:
+                return
+            yield t
+            due_s = t + cadence_s
 
     def _apply_protective_actions(self) -> None:
         """Apply the hazards' protective-action orders (:mod:`sim.orders`).
@@ -699,6 +707,10 @@ class EvacuationModel(mesa.Model):
                 bar.update(1)
         if bar is not None:
             bar.close()
+        for hz in self.hazards:  # one working ahead on a thread stops (sim.background forks)
+            close = getattr(hz, "close", None)
+            if close is not None:
+                close()
         self._log(self.t_s, "scenario_end", "", "", float(self.t_s), "end of simulation")
 
     # ------------------------------------------------------------------ helpers

@@ -1,8 +1,8 @@
 """The flood's water runs ahead on a thread (issue 17 part 4) and changes nothing.
 
-:meth:`sim.hazards.flood.FloodHazard.prefetch` advances the 2-D scheme to the next update
-while the traffic ticks. The invariant is determinism: the same run with and without it
-gives bit-identical flood tables, grids and household outcomes.
+:meth:`sim.hazards.flood.FloodHazard.prefetch` advances the 2-D scheme through the coming
+updates on a thread while the traffic ticks. The invariant is determinism: the same run
+with and without it gives bit-identical flood tables, grids and household outcomes.
 """
 
 from __future__ import annotations
@@ -30,26 +30,37 @@ def _run(small_district, net, cache, *, ahead: bool):
     hz = FloodHazard.from_spec(spec)
     if not ahead:
         hz.prefetch = None  # the model looks the method up with getattr: off
-    sc = load_scenario(small_district / "small.toml", overrides={"time.horizon_h": 1.0})
-    m = EvacuationModel(scenario=sc, seed=2, cache_dir=cache, network=net, hazards=[hz])
-    calls = []
+    calls, updates = [], []  # the times the thread advanced to; the model's update times
     if ahead:
         orig = hz.prefetch
-        hz.prefetch = lambda t: (calls.append(t), orig(t))
+
+        def consumed(times):
+            for t in times:
+                calls.append(t)
+                yield t
+
+        hz.prefetch = lambda times: orig(consumed(times))
+        update = hz.update
+        hz.update = lambda t, people: (updates.append(t), update(t, people))[1]
+    sc = load_scenario(small_district / "small.toml", overrides={"time.horizon_h": 1.0})
+    m = EvacuationModel(scenario=sc, seed=2, cache_dir=cache, network=net, hazards=[hz])
     m.run()
-    return m, hz, results.tables(m)["households"], calls
+    return m, hz, results.tables(m)["households"], (calls, updates)
 
 
 def test_water_ahead_on_a_thread_is_bit_identical(small_district, cache):
     from sim.network import load_map
 
     net = load_map(small_district / "small.osm.bz2", cache_dir=cache)
-    m1, hz1, hh1, calls = _run(small_district, net, cache, ahead=True)
+    m1, hz1, hh1, (calls, updates) = _run(small_district, net, cache, ahead=True)
     m0, hz0, hh0, _ = _run(small_district, net, cache, ahead=False)
-    # It did run ahead, to the model's update times: the first tick at or after each due.
-    gaps = np.diff([0.0, *calls])
-    assert len(calls) >= 30 and np.all((gaps >= 92.0) & (gaps < 97.0))
-    assert np.allclose(np.asarray(calls) / 5.0, np.round(np.asarray(calls) / 5.0))
+    # It did run ahead, exactly through the model's update times: the first tick at or
+    # after each due time.
+    assert calls == updates
+    gaps = np.diff(updates)
+    assert len(updates) >= 30 and np.all((gaps >= 92.0) & (gaps < 97.0))
+    assert np.allclose(np.asarray(updates) / 5.0, np.round(np.asarray(updates) / 5.0))
+    assert hz1._ahead is None or not hz1._ahead.running  # stopped with the run
     for name, frame in hz0.tables().items():
         pd.testing.assert_frame_equal(hz1.tables()[name], frame, check_exact=True, obj=name)
     a0, a1 = hz0.arrays(), hz1.arrays()

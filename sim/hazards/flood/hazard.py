@@ -20,6 +20,7 @@ per household, reported as incidents aggregated per nearest drive node.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -318,9 +319,7 @@ class FloodHazard(Hazard):
         self._snap_stranded: list[np.ndarray] = []
         self._next_snap = 0.0
         self._persons_stranded = 0
-        self._pending = None  # thread of the water running ahead (``prefetch``)
-        self._ahead_to: float | None = None  # where the next update sends the water ahead
-        self._copies: tuple[np.ndarray, np.ndarray] | None = None  # h, peak at the last update
+        self._ahead = None  # the water running ahead on a thread (``prefetch``)
 
     def _bind_scheme(self, src_xy) -> None:
         from sim.core import flood as kernel
@@ -377,71 +376,54 @@ class FloodHazard(Hazard):
         """The 2-D scheme's :class:`~sim.core.flood.FloodState` as of the last update.
 
         While the water runs ahead on a thread (:meth:`prefetch`), ``h``, ``peak`` and
-        ``acc`` are copies taken at the last update (the other arrays belong to the running
-        steps).
+        ``acc`` are copies taken at the last update's time (the other arrays belong to the
+        running steps).
         """
         return self._seen
 
-    def prefetch(self, t_next_s: float) -> None:
-        """Let the water run ahead to ``t_next_s`` (s) once the coming update has it.
+    def prefetch(self, times: Iterator[float]) -> None:
+        """Let the water run ahead on a thread through the model's coming update times.
 
-        The model calls this just before an update with the exact time of the update after
-        it. That update waits for the water of its own time and, once it has read the
-        flow speeds (roads closed, people stranded), copies the depth, peak and volumes,
-        starts the 2-D scheme toward ``t_next_s`` on a thread and goes on from the copies:
-        the scheme runs while the update finishes, the model reroutes, ticks the traffic
-        and builds its next view of the people, on another core, and takes the very steps
-        it would take inside the next update, so results are bit-identical
-        (``tests/test_flood_speed.py``).
+        The model calls this once bound and before each update, with the exact times (s,
+        ascending) of its coming updates, the next one first, summed tick by tick as it
+        will sum them. When no water runs yet, :class:`~sim.hazards.flood.ahead.WaterAhead`
+        starts from the live state: the 2-D scheme then runs through those times on
+        another core while the model builds itself, ticks the traffic and writes its
+        tables, up to ``ahead.DEPTH`` updates ahead, and each update takes the water of
+        its own time. The steps are the very steps the scheme would take inside the
+        updates, so results are bit-identical (``tests/test_flood_speed.py``).
         """
-        if self.spec.source == "hydrographs":
-            self._ahead_to = float(t_next_s)
+        if self.spec.source == "hydrographs" and self._ahead is None:
+            from sim.hazards.flood.ahead import WaterAhead
 
-    def _join(self) -> None:
-        """Wait for the water running ahead; ``state`` is the live state again."""
-        if self._pending is not None:
-            self._pending.join()
-            self._pending = None
-        self._seen = self._live
+            self._ahead = WaterAhead(self.z, self._live, self.params, self.inflows, times)
 
-    def _run_ahead(self, h: np.ndarray) -> np.ndarray:
-        """Start the scheme toward ``_ahead_to`` if the model gave one; the depth to use.
+    def close(self) -> None:
+        """Stop the water running ahead (the model calls this at the end of its run).
 
-        Called by :meth:`update` once it has read the flow speeds (they come from the live
-        discharges, which the running steps change): the depth, peak and volumes are
-        copied for the rest of the update and for :attr:`state`, and the copied depth is
-        returned (``h`` itself when nothing runs ahead).
+        What the thread already computed is still used if the model steps on; beyond it
+        the updates step the scheme themselves.
         """
-        if self._ahead_to is None or self.spec.source != "hydrographs":
-            return h
-        import threading
-
-        from sim.core import flood as kernel
-
-        live = self._live
-        # Buffers kept from one update to the next (fresh grids each update cost page
-        # faults on every one).
-        if self._copies is None or self._copies[0].shape != live.h.shape:
-            self._copies = (np.empty_like(live.h), np.empty_like(live.peak))
-        h_seen, peak = self._copies
-        np.copyto(h_seen, live.h)
-        np.copyto(peak, live.peak)
-        self._seen = live._replace(h=h_seen, peak=peak, acc=live.acc.copy())
-        self._pending = threading.Thread(
-            target=kernel.advance, args=(self.z, live, self.params, self.inflows,
-                                         self._ahead_to), name="flood-ahead")
-        self._ahead_to = None
-        self._pending.start()
-        return h_seen
+        if self._ahead is not None:
+            self._ahead.close()
 
     def _water(self, t_s: float) -> tuple[np.ndarray, Any]:
         """Depth grid at ``t_s`` and a function giving speed at flat cell indices."""
         if self.spec.source == "hydrographs":
             from sim.core import flood as kernel
 
-            self._join()
-            kernel.advance(self.z, self._live, self.params, self.inflows, float(t_s))
+            water = self._ahead.take(float(t_s)) if self._ahead is not None else None
+            if water is not None:
+                self._seen = self._live._replace(h=water.h, peak=water.peak, acc=water.acc)
+                return water.h, water.speed
+            # Nothing runs ahead to t_s (any more): the scheme steps here.
+            self._ahead = None
             st, h_min = self._live, self.params.h_min_m
+            if st.acc[0] > t_s + 1e-9:
+                raise RuntimeError(f"the flood's water is at t = {st.acc[0]!r} s, past the "
+                                   f"update at t = {t_s!r} s")
+            kernel.advance(self.z, st, self.params, self.inflows, float(t_s))
+            self._seen = st
 
             def speed(cells: np.ndarray) -> np.ndarray:
                 return kernel.cell_speed(st, np.ascontiguousarray(cells, np.int64), h_min)
@@ -502,8 +484,6 @@ class FloodHazard(Hazard):
         self.d_closed_s[d_closed] += self.cadence_s  # closed until the next update
 
         stranded, incidents = self._strand(t_s, people, flat, speed, d_closed, w_closed)
-        # The last use of the flow speeds: from here on the water may run ahead.
-        h = self._last_h = self._run_ahead(h)
         self._expose(t_s, people, d_depth, d_closed, w_class, w_closed)
         self._record(t_s, h, d_closed, w_closed, people)
 
