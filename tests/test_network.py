@@ -293,6 +293,18 @@ def test_pyrosm_test_extract_invariants(pyrosm_test):
     _check_invariants(pyrosm_test)
 
 
+def test_reading_a_pbf_leaves_no_thread_behind(tmp_path):
+    # A second thread alive keeps sim.background from forking the figure drawing; pyrosm's
+    # progress bars used to leave tqdm's monitor thread running for good.
+    import threading
+
+    import pyrosm
+
+    before = set(threading.enumerate())
+    load_map(Path(pyrosm.__file__).parent / "data" / "test.osm.pbf", cache_dir=tmp_path)
+    assert set(threading.enumerate()) <= before
+
+
 @pytest.mark.realdata
 def test_cache_hit_is_identical(andorra, shared_data, map_cache):
     entries = list((map_cache / "maps").glob("*.evacmap.npz"))

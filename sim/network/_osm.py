@@ -211,6 +211,25 @@ def read_xml(path: Path) -> RawMap:
     return RawMap(G, features)
 
 
+@contextlib.contextmanager
+def _progress_without_monitor() -> Iterator[None]:
+    """Within: tqdm bars (pyrosm's progress) start no monitor thread; then as before.
+
+    pyrosm keeps a bar object after the read, so the monitor thread it starts outlives
+    the read for good, and a process with a second thread may not fork the figure
+    drawing (:mod:`sim.background`): the first run on a new map would draw serially. The
+    bars redraw themselves (pyrosm's own timer); only the monitor's hang check is lost.
+    """
+    from tqdm import std
+
+    before = std.tqdm.monitor_interval
+    std.tqdm.monitor_interval = 0
+    try:
+        yield
+    finally:
+        std.tqdm.monitor_interval = before
+
+
 def read_pbf(path: Path) -> RawMap:
     """Read an ``.osm.pbf`` extract with pyrosm (every highway way, plus features).
 
@@ -223,7 +242,7 @@ def read_pbf(path: Path) -> RawMap:
     -------
     RawMap
     """
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _progress_without_monitor():
         warnings.simplefilter("ignore")
         import pyrosm
 
