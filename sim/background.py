@@ -134,7 +134,8 @@ class Gate:
     it). In a child, :meth:`wait` blocks until the caller's :meth:`open`; where the work
     runs in the caller (no fork) it runs after :meth:`open`, so nothing waits. Waiting in
     the caller on a gate it never opened would never end: that is an error instead.
-    Use it as a context manager, around the :class:`Background`: leaving closes its pipe.
+    One process waits on a gate (the byte it reads is the signal). Use it as a context
+    manager, around the :class:`Background`: leaving closes its pipe.
     """
 
     def __init__(self) -> None:

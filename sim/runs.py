@@ -325,14 +325,14 @@ def _write_files(folder: Path, files: Mapping[str, bytes]) -> None:
         (folder / rel).write_bytes(data)
 
 
-def _covers(files: frozenset[str] | set[str], read: str, every: set[str]) -> bool:
+def _covers(files: frozenset[str], read: str, every: frozenset[str]) -> bool:
     """Whether ``files`` hold ``read``: a file, or (ending in "/") all of ``every`` there."""
     if read.endswith("/"):
         return all(f in files for f in every if f.startswith(read))
     return read in files
 
 
-def _check_reads(steps: tuple, every: set[str], folder: Path) -> None:
+def _check_reads(steps: tuple, every: frozenset[str], folder: Path) -> None:
     """Refuse figure steps that read a file the writer does not write before the figures.
 
     A step must not start before the files it reads are complete (:func:`_in_order` waits
@@ -346,20 +346,21 @@ def _check_reads(steps: tuple, every: set[str], folder: Path) -> None:
             raise RunFolderError(msg)
 
 
-def _in_order(steps: tuple, folder: Path, written: frozenset[str], gate: Gate):
+def _in_order(steps: tuple, folder: Path, written: frozenset[str], every: frozenset[str],
+              gate: Gate):
     """Draw ``steps`` in order; one that reads a file not in ``written`` waits for ``gate``.
 
-    ``gate`` opens once every file the writer writes before the figures is complete. A
-    guard: each file a step reads must then be there, or the step is refused.
+    ``written``: the files complete when the drawing starts; ``every``: those complete
+    once ``gate`` opens (all the writer writes before the figures). A guard: each file a
+    step reads must be there when it starts, or the step is refused.
     """
     def draw() -> list[Path]:
         paths: list[Path] = []
         files = written
-        every = set(written) | {"manifest.json", *TABLE_FILES.values()}
         for step in steps:
             if not all(_covers(files, r, every) for r in step.reads):
                 gate.wait()
-                files = frozenset(every)
+                files = every
             missing = [r for r in step.reads if not r.endswith("/") and not (folder / r).is_file()]
             if missing:
                 msg = (f"{folder}: figures drawn by {step.draw.__qualname__} read {missing}, "
@@ -426,6 +427,14 @@ def write_run(
     RunFolderError
         If the folder cannot be written or a table lacks columns or has bad cells.
         Nothing is left behind on any failure; with ``force`` the old run survives.
+
+    Notes
+    -----
+    Order: every table and the manifest are checked; the small tables and the hazard
+    files are written; the figure process is forked (it draws what reads only those: the
+    hazards' figures); the households table is formatted and written, then the manifest
+    (its checksums), and a :class:`sim.background.Gate` lets the figure process go on to the
+    figures that read them; the metrics are computed and the rest of the figures drawn.
     """
     out_dir = check_out_dir(out_dir, force, lang=lang)
     unknown = sorted(set(tables) - set(TABLE_FILES))
@@ -460,13 +469,14 @@ def write_run(
         tmp.mkdir()
         _write_files(tmp, payload)
         written = frozenset(payload)  # before the fork: what its first steps may read
+        every = written | set(late)  # once the gate opens: all but metrics and figures
         here: tuple = ()
         there: tuple = ()
         if figures:
             from analysis.figures import figure_parts
 
             here, there = figure_parts(tmp, lang=lang)  # after hazard/: it says what is drawn
-            _check_reads(here + there, written | set(late), tmp)
+            _check_reads(here + there, every, tmp)
         from analysis.tables import reuse_reads
 
         # The second process (where one can be forked) starts now and draws ``there``:
@@ -474,7 +484,7 @@ def write_run(
         # gate opens, the rest. This process meanwhile writes the households table and
         # the manifest, opens the gate, computes the metrics and draws ``here``.
         with reuse_reads(), Gate() as gate, Background(
-                _in_order(there, tmp, written, gate), fork=background and bool(there),
+                _in_order(there, tmp, written, every, gate), fork=background and bool(there),
                 what=f"{tmp / 'figures'}: drawing the figures") as drawing:
             for name in _LATE:
                 file_name = TABLE_FILES[name]
@@ -486,7 +496,7 @@ def write_run(
             gate.open()
             metrics = compute_metrics(tmp)
             (tmp / "metrics.json").write_bytes(_json_bytes(metrics, "metrics"))
-            _in_order(here, tmp, written | set(late), gate)()
+            _in_order(here, tmp, every, every, gate)()
             drawing.result()
         check_out_dir(out_dir, force, lang=lang)  # it may have appeared meanwhile
         if out_dir.exists():

@@ -326,7 +326,8 @@ def test_a_step_whose_file_is_missing_is_refused(tmp_path):
 
     step = FigureStep(lambda: [], ("links.csv.gz",))
     with Gate() as gate:
-        draw = _in_order((step,), tmp_path, frozenset({"links.csv.gz"}), gate)
+        files = frozenset({"links.csv.gz"})
+        draw = _in_order((step,), tmp_path, files, files, gate)
         with pytest.raises(RunFolderError, match=r"read \['links.csv.gz'\], which are not "
                                                  r"written yet"):
             draw()
