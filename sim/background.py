@@ -11,7 +11,9 @@ the fork would leave that lock held forever in the child). Anywhere else the wor
 the caller, when its result is asked for.
 
 Results and exceptions come back pickled through a pipe; a child that dies without
-answering (killed, out of memory) is reported as an error, never as success.
+answering (killed, out of memory) is reported as an error, never as success. A
+:class:`Gate` lets the child start before everything it needs exists: it does what it can,
+then waits until the caller says the rest is ready.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Generic, TypeVar
 
 from sim._errors import EvacsimError
 
-__all__ = ["Background", "can_fork"]
+__all__ = ["Background", "Gate", "can_fork"]
 
 T = TypeVar("T")
 
@@ -119,6 +121,55 @@ class Background(Generic[T]):
             self._proc = self._conn = None
 
     def __enter__(self) -> Background[T]:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Gate:
+    """A signal given once by the caller, which :class:`Background` work may wait for.
+
+    Made before the :class:`Background` whose work waits on it (a forked child must inherit
+    it). In a child, :meth:`wait` blocks until the caller's :meth:`open`; where the work
+    runs in the caller (no fork) it runs after :meth:`open`, so nothing waits. Waiting in
+    the caller on a gate it never opened would never end: that is an error instead.
+    One process waits on a gate (the byte it reads is the signal). Use it as a context
+    manager, around the :class:`Background`: leaving closes its pipe.
+    """
+
+    def __init__(self) -> None:
+        self._pid = os.getpid()
+        self._read, self._write = os.pipe()
+        self._opened = False
+
+    def open(self) -> None:
+        """Let the work waiting on this gate go on (once; later calls do nothing)."""
+        if not self._opened:
+            os.write(self._write, b"1")
+            self._opened = True
+
+    def wait(self) -> None:
+        """Return once the caller has opened the gate (at once if it already was)."""
+        if self._opened:
+            return
+        if os.getpid() == self._pid:
+            raise EvacsimError("waiting on a gate that this process has not opened: it "
+                               "would wait forever (open it before asking for the result)")
+        os.close(self._write)  # the child's copy: the caller closing its own is then EOF
+        self._write = None
+        if os.read(self._read, 1) != b"1":
+            raise EvacsimError("the caller closed the gate without opening it")
+        self._opened = True
+
+    def close(self) -> None:
+        """Close the pipe (in the process that made the gate)."""
+        for fd in (self._read, self._write):
+            if fd is not None:
+                os.close(fd)
+        self._read = self._write = None
+
+    def __enter__(self) -> Gate:
         return self
 
     def __exit__(self, *exc) -> None:

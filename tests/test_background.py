@@ -9,6 +9,7 @@ drawn by a second process is byte for byte the one written by a single process.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from sim._errors import EvacsimError, RunFolderError
-from sim.background import Background, can_fork
+from sim.background import Background, Gate, can_fork
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux only")
@@ -97,6 +98,29 @@ def test_leaving_the_block_stops_a_child_nobody_waits_for(tmp_path):
     assert not flag.exists()
 
 
+def _passed_at(gate):
+    gate.wait()
+    return time.monotonic()  # CLOCK_MONOTONIC: one clock for every process on Linux
+
+
+@pytest.mark.skipif(not can_fork(), reason="threads alive in this test process")
+def test_a_gate_holds_the_child_until_the_caller_opens_it():
+    with Gate() as gate, Background(lambda: _passed_at(gate)) as bg:
+        assert bg.forked
+        time.sleep(0.3)  # the child is blocked meanwhile
+        opened = time.monotonic()
+        gate.open()
+        assert bg.result() >= opened
+
+
+def test_the_caller_waiting_on_a_gate_it_never_opened_is_an_error_not_a_hang():
+    with Gate() as gate, Background(lambda: _passed_at(gate), fork=False) as bg:
+        with pytest.raises(EvacsimError, match="would wait forever"):
+            bg.result()
+        gate.open()  # work run by the caller after the open goes straight through
+        assert bg.result() <= time.monotonic()
+
+
 _SCRIPT = r"""
 import filecmp, sys
 from pathlib import Path
@@ -142,15 +166,60 @@ print("forked", seen, "files", len(files), "differ", differ)
 """
 
 
-def test_figures_drawn_by_a_second_process_give_the_same_run_folder(small_district, tmp_path):
+@pytest.fixture(scope="module")
+def flood_folders(small_district, tmp_path_factory):
+    """A flood run of the 20k district written twice: figures forked ("two") and not ("one")."""
+    out = tmp_path_factory.mktemp("bg")
     # A fresh interpreter: the test process may hold threads that forbid the fork.
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run([sys.executable, "-c", _SCRIPT, str(small_district), str(tmp_path)],
-                         capture_output=True, text=True, env=env, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    line = out.stdout.strip().splitlines()[-1]
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, str(small_district), str(out)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, done.stdout.strip().splitlines()[-1]
+
+
+def test_figures_drawn_by_a_second_process_give_the_same_run_folder(flood_folders):
+    out, line = flood_folders
     n_cpu = len(os.sched_getaffinity(0))
     assert line.startswith(f"forked [{n_cpu > 1}, False]"), line
-    drawn = {p.name for p in (tmp_path / "one" / "figures").iterdir()}
+    drawn = {p.name for p in (out / "one" / "figures").iterdir()}
     assert {"map.png", "arrivals.png", "flood_peak.png", "flood.gif"} <= drawn
     assert line.endswith("differ []"), line
+
+
+def _copy(src: Path, dst: Path, reads: tuple[str, ...]) -> None:
+    for rel in reads:
+        files = sorted((src / rel).rglob("*")) if rel.endswith("/") else [src / rel]
+        for f in (f for f in files if f.is_file()):
+            (dst / f.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dst / f.relative_to(src))
+
+
+@pytest.mark.parametrize("hazard", [True, False], ids=["flood", "no-hazard"])
+def test_each_figure_step_draws_the_same_from_only_the_files_it_declares(
+        flood_folders, tmp_path, hazard):
+    """What lets write_run start a step before the rest of the folder exists: drawn in a
+    folder that holds nothing but its declared files (no households table for the hazard
+    figures), each step gives the very bytes of the complete folder's figures."""
+    from analysis.figures import figure_parts
+
+    full = flood_folders[0] / "one"
+    if not hazard:  # the same run without its hazard files: the other arrangement
+        full = tmp_path / "full"
+        shutil.copytree(flood_folders[0] / "one", full, ignore=shutil.ignore_patterns("hazard"))
+        shutil.rmtree(full / "figures")
+        for step in sum(figure_parts(full), ()):
+            step.draw()
+    here, there = figure_parts(full)
+    assert len(there) == (2 if hazard else 1)
+    for i, step in enumerate(here + there):
+        alone = tmp_path / f"step{i}"
+        alone.mkdir()
+        _copy(full, alone, step.reads)
+        # The same step, bound to the lone folder (a step is known by what it reads).
+        (same,) = [s for s in sum(figure_parts(alone), ()) if s.reads == step.reads]
+        paths = same.draw()
+        assert paths, step.reads
+        for path in paths:
+            rel = Path(path).relative_to(alone)
+            assert Path(path).read_bytes() == (full / rel).read_bytes(), rel

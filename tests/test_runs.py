@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import math
+import time
 
 import numpy as np
 import pandas as pd
@@ -250,3 +251,83 @@ def test_t_formats_and_rejects_unknowns():
         t("nope", "en")
     with pytest.raises(ValueError, match="missing placeholder value 'value'"):
         t("unit.minutes", "en")
+
+
+def _parts(*steps_there, here=()):
+    """A figure_parts stand-in: ``here`` drawn by the caller, ``steps_there`` by the child."""
+    return lambda run_dir, *, lang="en": (tuple(here), tuple(steps_there))
+
+
+def test_a_figure_step_reading_a_file_never_written_first_is_refused(tmp_path, monkeypatch):
+    from analysis.figures import FigureStep
+
+    # metrics.json is written after the figures have started: no step may read it.
+    step = FigureStep(lambda: [], ("links.csv.gz", "metrics.json"))
+    monkeypatch.setattr(analysis.figures, "figure_parts", _parts(step))
+    with pytest.raises(RunFolderError, match=r"read \['metrics.json'\], which are not written "
+                                             r"before the figures"):
+        write_run(tmp_path / "r", manifest=tiny_manifest(), tables=tiny_tables())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_step_starts_only_once_the_files_it_reads_are_complete(tmp_path, monkeypatch):
+    """The child's first step runs before the households table exists (the writer formats
+    it meanwhile); the next, which reads it, waits for the whole file and the manifest."""
+    from analysis.figures import FigureStep
+    from sim import runs
+    from sim.background import can_fork
+
+    if not can_fork():
+        pytest.skip("threads alive in this test process: nothing is forked")
+    encode = runs._encode_table
+    seen = {}
+
+    def held_encode(file_name, header, cells):
+        if file_name == "households.csv.gz":  # after the fork: wait for the first step
+            flag = next(tmp_path.glob(".r.tmp-*/figures/first.txt"), None)
+            for _ in range(200):
+                if flag is not None:
+                    break
+                time.sleep(0.05)
+                flag = next(tmp_path.glob(".r.tmp-*/figures/first.txt"), None)
+            seen["first_step_ran_before_households"] = flag is not None
+        return encode(file_name, header, cells)
+
+    def first():  # reads what is written before the fork
+        folder = next(tmp_path.glob(".r.tmp-*"))
+        out = folder / "figures" / "first.txt"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(str((folder / "households.csv.gz").exists()))
+        return [out]
+
+    def second():
+        folder = next(tmp_path.glob(".r.tmp-*"))
+        out = folder / "figures" / "second.txt"
+        hh = read_table(folder, "households")  # the whole file, or a parse error
+        manifest = json.loads((folder / "manifest.json").read_text())
+        out.write_text(f"{len(hh)} {manifest['tables']['households.csv.gz'][:8]}")
+        return [out]
+
+    monkeypatch.setattr(runs, "_encode_table", held_encode)
+    monkeypatch.setattr(analysis.figures, "figure_parts", _parts(
+        FigureStep(first, ("links.csv.gz", "hazard/")),
+        FigureStep(second, ("households.csv.gz", "manifest.json"))))
+    out = write_run(tmp_path / "r", manifest=tiny_manifest(), tables=tiny_tables())
+    assert seen == {"first_step_ran_before_households": True}
+    assert (out / "figures" / "first.txt").read_text() == "False"
+    digest = hashlib.sha256((out / "households.csv.gz").read_bytes()).hexdigest()
+    assert (out / "figures" / "second.txt").read_text() == f"2 {digest[:8]}"
+
+
+def test_a_step_whose_file_is_missing_is_refused(tmp_path):
+    from analysis.figures import FigureStep
+    from sim.background import Gate
+    from sim.runs import _in_order
+
+    step = FigureStep(lambda: [], ("links.csv.gz",))
+    with Gate() as gate:
+        files = frozenset({"links.csv.gz"})
+        draw = _in_order((step,), tmp_path, files, files, gate)
+        with pytest.raises(RunFolderError, match=r"read \['links.csv.gz'\], which are not "
+                                                 r"written yet"):
+            draw()
