@@ -3,11 +3,13 @@
 The water of a hydrograph flood does not depend on the people or the traffic: given the
 terrain, the inflows and the times at which the model will look, every depth is known in
 advance. :class:`WaterAhead` advances the scheme on a thread through those update times
-(``kernel.advance`` releases the GIL) and keeps, for each, what an update reads: the
-depth and peak grids, the volumes and the flow speed of every wet cell. The model's main
-thread takes them in order; it waits only when the scheme is behind, and the scheme may
-run up to ``depth`` updates ahead, so a stretch where the water is costly (the gullies
-filling) is paid while the main thread is busy elsewhere (the evacuation's peak).
+(``kernel.advance`` releases the GIL) and keeps, for each, what an update reads: depth
+and peak where they are not zero (water covers a few per cent of the grid), the volumes
+and the flow speed of every wet cell. The model's main thread takes them in order; it
+waits only when the scheme is behind. The scheme's cost is back-loaded (a dry start,
+then the gullies fill while the evacuation is over and the model's ticks are cheap), so
+it may run up to ``depth`` updates ahead: it banks the cheap early hours while the main
+thread is busy with the evacuation's peak.
 
 The steps are the very steps the scheme takes inside the updates (same target times, same
 state), so results are bit-identical (``tests/test_flood_speed.py``).
@@ -15,7 +17,6 @@ state), so results are bit-identical (``tests/test_flood_speed.py``).
 
 from __future__ import annotations
 
-import itertools
 import queue
 import threading
 import weakref
@@ -26,18 +27,33 @@ import numpy as np
 
 from sim.core import flood as kernel
 
-# Updates the water may run ahead of the model. The per-update cost of the scheme varies
-# tenfold over a flash flood (dry start, gullies filling) and so does the model's (the
-# evacuation's peak, then a few stragglers): a few updates of slack let each absorb the
-# other's peaks. Each costs two grids (depth, peak): 3.4 MB on the default district,
-# 7 MB on the 1M-resident one.
-DEPTH = 16
+# Updates the water may run ahead of the model: an hour of the model's 60 s cadence.
+# Each holds the non-zero depth and peak cells: 0.1-0.3 MB on the default district's
+# flash flood, up to ~1.2 MB on the 1M-resident one.
+DEPTH = 64
 
 _POLL_S = 0.05  # how often a blocked side looks whether the other stopped
 
 
+class _Sparse(NamedTuple):
+    """What the thread hands over for one update time."""
+
+    t_s: float
+    h_at: np.ndarray  # flat indices of the cells whose depth is not +0.0, ascending
+    h: np.ndarray  # depth there, m
+    peak_at: np.ndarray  # flat indices of the cells whose peak is not +0.0
+    peak: np.ndarray  # peak depth there, m
+    acc: np.ndarray  # the state's accumulators (time, inflow, outflow, ...)
+    wet: np.ndarray  # flat indices of the cells with h > h_min, ascending
+    wet_speed: np.ndarray  # flow speed there, m/s (``kernel.cell_speed``)
+
+
 class Water(NamedTuple):
-    """The water at one update time, as an update reads it."""
+    """The water at one update time, as an update reads it.
+
+    ``h`` and ``peak`` are the :class:`WaterAhead`'s own grids, rewritten by its next
+    :meth:`~WaterAhead.take`: read them before, or copy them.
+    """
 
     t_s: float
     h: np.ndarray  # depth, m (ny, nx)
@@ -77,12 +93,12 @@ class WaterAhead:
         self._q: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._error: list[BaseException] = []
-        # A ring of buffers: the thread may fill one while ``depth`` wait in the queue and
-        # the caller still reads the one it took last.
-        ring = [(np.empty_like(state.h), np.empty_like(state.peak)) for _ in range(depth + 2)]
+        # The grids the caller reads, rebuilt from each hand-over's non-zero cells.
+        self._h, self._peak = state.h.copy(), state.peak.copy()
+        self._h_at, self._peak_at = _not_zero(self._h.ravel()), _not_zero(self._peak.ravel())
         self._thread = threading.Thread(
             target=_produce, name="flood-ahead", daemon=True,
-            args=(z, state, params, inflows, times, self._q, self._stop, self._error, ring))
+            args=(z, state, params, inflows, times, self._q, self._stop, self._error))
         self._thread.start()
         # The thread holds no reference to this object: when it is dropped unclosed (a
         # model stepped by hand and abandoned), the thread is told to stop.
@@ -109,7 +125,13 @@ class WaterAhead:
         if water.t_s != t_s:
             raise RuntimeError(f"the flood's water ran ahead to t = {water.t_s!r} s, but the "
                                f"model updated at t = {t_s!r} s")
-        return water
+        for grid, was, at, value in ((self._h, self._h_at, water.h_at, water.h),
+                                     (self._peak, self._peak_at, water.peak_at, water.peak)):
+            flat = grid.ravel()
+            flat[was] = 0.0
+            flat[at] = value
+        self._h_at, self._peak_at = water.h_at, water.peak_at
+        return Water(t_s, self._h, self._peak, water.acc, water.wet, water.wet_speed)
 
     def close(self) -> None:
         """Stop the thread (after the interval it is computing) and wait for it.
@@ -127,21 +149,26 @@ class WaterAhead:
         return self._thread.is_alive()
 
 
-def _produce(z, st, p, src, times, q, stop, error, ring) -> None:
-    """The thread: advance to each time, copy what an update reads, hand it over."""
+def _not_zero(a: np.ndarray) -> np.ndarray:
+    """Flat indices where ``a`` (float64, 1-D) is not +0.0 bit for bit (-0.0 is kept)."""
+    return np.flatnonzero(a.view(np.uint64))
+
+
+def _produce(z, st, p, src, times, q, stop, error) -> None:
+    """The thread: advance to each time, keep what an update reads, hand it over."""
     try:
-        for k in itertools.count():
+        while True:
             # Asked to stop: no further time is taken (the state stands at the last one).
             t_s = None if stop.is_set() else next(times, None)
             if t_s is None:
                 return
             kernel.advance(z, st, p, src, t_s)
-            h, peak = ring[k % len(ring)]
-            np.copyto(h, st.h)
-            np.copyto(peak, st.peak)
-            wet = np.flatnonzero(h.ravel() > p.h_min_m)
-            water = Water(t_s, h, peak, st.acc.copy(), wet,
-                          kernel.cell_speed(st, wet, p.h_min_m))
+            h, peak = st.h.ravel(), st.peak.ravel()
+            h_at, peak_at = _not_zero(h), _not_zero(peak)
+            depth = h[h_at]
+            wet = h_at[depth > p.h_min_m]
+            water = _Sparse(t_s, h_at, depth, peak_at, peak[peak_at], st.acc.copy(), wet,
+                            kernel.cell_speed(st, wet, p.h_min_m))
             while not stop.is_set():
                 try:
                     q.put(water, timeout=_POLL_S)
