@@ -21,9 +21,6 @@ Usage::
 
     python benchmarks/bench_flood.py [--reps 3] [--horizon-h 6]
     python benchmarks/bench_flood.py --kernel-only [--reps 3]   # the 2-D scheme alone
-
-Until ``sim.scenario`` accepts ``[[hazards]]`` the flood tables are read with
-:func:`sim.hazards.flood.flood_specs` and handed to the model directly.
 """
 
 from __future__ import annotations
@@ -45,21 +42,15 @@ if str(REPO) not in sys.path:
 SCENARIO = REPO / "scenarios" / "flash-flood.toml"
 
 
-def _scenario_and_specs(horizon_h: float):
-    from sim.hazards.flood.hazard import flood_specs
+def _scenarios(horizon_h: float):
+    """The flash-flood scenario and the same without its ``[[hazards]]``."""
     from sim.scenario import Scenario
 
     data = tomllib.loads(SCENARIO.read_text(encoding="utf-8"))
-    specs = flood_specs(data, source=str(SCENARIO), base_dir=SCENARIO.parent)
     rest = {k: v for k, v in data.items() if k != "hazards"}
     over = {"time.horizon_h": horizon_h}
-    no_flood = Scenario.from_dict(rest, source=str(SCENARIO), base_dir=SCENARIO.parent,
-                                  overrides=over)
-    if "hazards" in Scenario.model_fields:  # the lead's integration is in
-        flood = Scenario.from_dict(data, source=str(SCENARIO), base_dir=SCENARIO.parent,
-                                   overrides=over)
-        return no_flood, flood, None
-    return no_flood, no_flood, specs
+    return tuple(Scenario.from_dict(d, source=str(SCENARIO), base_dir=SCENARIO.parent,
+                                    overrides=over) for d in (rest, data))
 
 
 def _cpu_s() -> float:
@@ -69,7 +60,7 @@ def _cpu_s() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_once(scenario, specs, out: Path, *, serial: bool = False) -> dict:
+def run_once(scenario, out: Path, *, serial: bool = False) -> dict:
     """One ``evacsim run`` equivalent; returns wall and CPU seconds and a few results.
 
     ``serial``: one core's worth, as before issue 17 — no hazard runs ahead on a thread
@@ -77,15 +68,15 @@ def run_once(scenario, specs, out: Path, *, serial: bool = False) -> dict:
     includes the figure process's.
     """
     from sim import results, runs
-    from sim.hazards.flood.hazard import FloodHazard
+    from sim.hazards.registry import build_hazards
     from sim.model import EvacuationModel
 
     w0, c0 = time.perf_counter(), _cpu_s()
-    hazards = None if specs is None else [FloodHazard.from_spec(s) for s in specs]
-    model = EvacuationModel(scenario=scenario, hazards=hazards)
+    hazards = build_hazards(scenario)  # what the model would build
     if serial:
-        for hz in model.hazards:
+        for hz in hazards:  # before the model: it tells the hazards their times once built
             hz.prefetch = None  # the model looks it up with getattr: off
+    model = EvacuationModel(scenario=scenario, hazards=hazards)
     model.run()
     runs.write_run(out, manifest=results.manifest(model), tables=results.tables(model),
                    figures=True, extra=results.extra(model), background=not serial)
@@ -128,9 +119,9 @@ def main(argv=None) -> int:
     for key, value in BLAS_THREADS_ENV.items():  # as the evacsim command sets it
         os.environ.setdefault(key, value)
     print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
-    no_flood, flood, specs = _scenario_and_specs(args.horizon_h)
+    no_flood, flood = _scenarios(args.horizon_h)
     if args.kernel_only:
-        sp = specs if specs is not None else flood.hazards
+        sp = flood.hazards
         kernel_only(sp, 0.1)  # warm-up: numba kernels loaded
         ks = [kernel_only(sp, args.horizon_h) for _ in range(args.reps)]
         k = ks[-1]
@@ -145,14 +136,13 @@ def main(argv=None) -> int:
     rows = {"no flood": [], "flood": [], "no flood serial": [], "flood serial": []}
     with tempfile.TemporaryDirectory() as tmp:
         # Warm-up: compiled map in the cache, numba kernels loaded.
-        run_once(no_flood, None, Path(tmp) / "warm0")
-        run_once(flood, specs, Path(tmp) / "warm1")
+        run_once(no_flood, Path(tmp) / "warm0")
+        run_once(flood, Path(tmp) / "warm1")
         for k in range(args.reps):
-            rows["no flood"].append(run_once(no_flood, None, Path(tmp) / f"a{k}"))
-            rows["flood"].append(run_once(flood, specs, Path(tmp) / f"b{k}"))
-            rows["no flood serial"].append(run_once(no_flood, None, Path(tmp) / f"c{k}",
-                                                    serial=True))
-            rows["flood serial"].append(run_once(flood, specs, Path(tmp) / f"d{k}", serial=True))
+            rows["no flood"].append(run_once(no_flood, Path(tmp) / f"a{k}"))
+            rows["flood"].append(run_once(flood, Path(tmp) / f"b{k}"))
+            rows["no flood serial"].append(run_once(no_flood, Path(tmp) / f"c{k}", serial=True))
+            rows["flood serial"].append(run_once(flood, Path(tmp) / f"d{k}", serial=True))
     med = {name: {key: statistics.median(r[key] for r in rs) for key in ("wall_s", "cpu_s")}
            for name, rs in rows.items()}
     for name, m in med.items():
@@ -164,7 +154,7 @@ def main(argv=None) -> int:
     print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
     print(f"flood run: {rows['flood'][-1]['incidents']} incidents, "
           f"{rows['flood'][-1]['links_closed_at_end']} drive links closed at the end")
-    k = kernel_only(specs if specs is not None else flood.hazards, args.horizon_h)
+    k = kernel_only(flood.hazards, args.horizon_h)
     print(f"kernel alone: {k['steps']} steps on {k['cells']:,} cells of {k['cell_m']:.1f} m, "
           f"wall {k['wall_s']:.2f} s, cpu {k['cpu_s']:.2f} s, "
           f"volume error {k['volume_error']:.1e}")
