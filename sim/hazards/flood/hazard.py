@@ -30,6 +30,7 @@ from pydantic import Field, StrictFloat, StrictStr, ValidationInfo, field_valida
 from sim._errors import ScenarioError
 from sim._spec import NonNegative, Positive, Spec, field_error, resolve_existing
 from sim.core.profiles import closing_per_segment
+from sim.core.road_water import link_excess_max, wet_samples
 from sim.hazards import terrain
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.flood import curves as fc
@@ -228,6 +229,29 @@ def _block(a: np.ndarray, k: int, how) -> np.ndarray:
     return out
 
 
+def _coarse_cells(cells: np.ndarray, nx: int, k: int) -> np.ndarray:
+    """Block of ``k`` x ``k`` grid cells holding each flat cell index (as :func:`_block`).
+
+    ``cells`` int64 flat indices ``row * nx + col`` (only those >= 0 are meaningful);
+    returns ``(row // k) * ceil(nx / k) + col // k``.
+    """
+    return (cells // nx // k) * (-(-nx // k)) + (cells % nx) // k
+
+
+def _coarse_sum(coarse: np.ndarray, take: np.ndarray, persons: np.ndarray, ny: int, nx: int,
+                k: int) -> np.ndarray:
+    """Persons per ``k`` x ``k`` block of the grid, float32[ceil(ny/k), ceil(nx/k)].
+
+    Counted straight into the blocks instead of into every grid cell and then summed by
+    :func:`_block` (a full-grid temporary per snapshot): the same numbers, because the
+    sums count whole persons (exact in float64 in any order); ``tests/test_flood_road_water.py``
+    compares the two.
+    """
+    shape = (-(-ny // k), -(-nx // k))
+    dens = np.bincount(coarse[take], weights=persons[take], minlength=shape[0] * shape[1])
+    return dens.reshape(shape).astype(np.float32)
+
+
 class FloodHazard(Hazard):
     """A flood from inflow hydrographs (2-D scheme) or from a series of depth rasters.
 
@@ -288,6 +312,7 @@ class FloodHazard(Hazard):
         # Link samples and per-link constants.
         self.d_cells, self.d_ptr = _link_samples(net.drive, net.nodes, grid)
         self.w_cells, self.w_ptr = _link_samples(net.walk, net.nodes, grid)
+        self._w_link_of = np.repeat(np.arange(len(self.w_ptr) - 1), np.diff(self.w_ptr))
         deck = (grid.cell_m, float(s.bridge_span_m), float(s.bridge_clearance_m))
         self.d_deck = _deck_height(self.z, self.d_cells, self.d_ptr, *deck,
                                    tagged=net.drive_bridge)
@@ -469,32 +494,12 @@ class FloodHazard(Hazard):
     # ------------------------------------------------------------------ update
     def update(self, t_s: float, people: PeopleView) -> HazardUpdate:
         """Advance the water to ``t_s`` and tell the model what it does to roads and people."""
-        s = self.spec
         h, speed = self._water(t_s)
         self._last_h = h
         self._h_max = float(h.max()) if h.size else 0.0
         flat = h.ravel()
 
-        def at(cells: np.ndarray) -> np.ndarray:
-            return np.where(cells >= 0, flat[np.maximum(cells, 0)], 0.0)
-
-        # Cars: deepest water on the road (over a bridge deck: above the deck).
-        d_depth = np.maximum.reduceat(np.maximum(at(self.d_cells) - self.d_deck, 0.0),
-                                      self.d_ptr[:-1])
-        d_closed = d_depth >= s.vehicle_close_depth_m
-        v_kmh = fc.vehicle_speed_kmh(d_depth * 1000.0)
-        drive = np.where(d_closed, 0.0, np.minimum(1.0, v_kmh / self.d_ffs_kmh))
-        # People on foot: worst hazard rating along each link.
-        wd = np.maximum(at(self.w_cells) - self.w_deck, 0.0)
-        wet = np.flatnonzero(wd > s.wet_depth_m)  # dry samples have HR = 0
-        hr = np.zeros_like(wd)
-        if wet.size:
-            d, v = wd[wet], speed(self.w_cells[wet])
-            hr[wet] = fc.hazard_rating(d, v, fc.debris_factor(d, v, s.land_use))
-        w_hr = np.maximum.reduceat(hr, self.w_ptr[:-1])
-        w_class = fc.hr_class_index(w_hr)
-        w_closed = w_class >= self.walk_close_class
-        walk = np.where(w_closed, 0.0, 1.0)
+        d_depth, d_closed, drive, w_class, w_closed, walk = self._roads(flat, speed)
 
         np.maximum(self.d_peak, d_depth, out=self.d_peak)
         newly = d_closed & np.isnan(self.d_first_closed)
@@ -515,6 +520,34 @@ class FloodHazard(Hazard):
             upd.walk_factor = walk
             self._prev_walk = walk
         return upd
+
+    def _roads(self, flat: np.ndarray, speed) -> tuple[np.ndarray, ...]:
+        """What the water does to each link: cars on drive links, people on walk links.
+
+        ``flat``: depth per grid cell (m, raveled); ``speed(cells)``: flow speed (m/s) at
+        flat cell indices. Returns ``(d_depth, d_closed, drive, w_class, w_closed, walk)``:
+        the deepest water above each drive link (m), closed for cars, the car speed
+        factor, each walk link's FD2321 class at its worst sample, closed on foot, the
+        walk factor. One pass over the samples (:mod:`sim.core.road_water`); hazard
+        ratings only where a sample is wet (dry samples rate 0).
+        """
+        s = self.spec
+        # Cars: deepest water on the road (over a bridge deck: above the deck).
+        d_depth = link_excess_max(flat, self.d_cells, self.d_deck, self.d_ptr)
+        d_closed = d_depth >= s.vehicle_close_depth_m
+        v_kmh = fc.vehicle_speed_kmh(d_depth * 1000.0)
+        drive = np.where(d_closed, 0.0, np.minimum(1.0, v_kmh / self.d_ffs_kmh))
+        # People on foot: worst hazard rating along each link.
+        wet, d = wet_samples(flat, self.w_cells, self.w_deck, s.wet_depth_m)
+        w_hr = np.zeros(len(self.w_ptr) - 1)
+        if wet.size:
+            v = speed(self.w_cells[wet])
+            hr = fc.hazard_rating(d, v, fc.debris_factor(d, v, s.land_use))
+            np.maximum.at(w_hr, self._w_link_of[wet], hr)  # ratings > 0: order is moot
+        w_class = fc.hr_class_index(w_hr)
+        w_closed = w_class >= self.walk_close_class
+        walk = np.where(w_closed, 0.0, 1.0)
+        return d_depth, d_closed, drive, w_class, w_closed, walk
 
     def _strand(self, t_s, people, flat, speed, d_closed, w_closed):
         """Households caught now (each once) and incidents aggregated per drive node."""
@@ -614,11 +647,10 @@ class FloodHazard(Hazard):
         cells = g.cell_of(people.x_m, people.y_m)
         out = cells >= 0
         outside = out & (people.state != 4)  # everyone not (yet) in a shelter
-        dens = np.bincount(cells[outside], weights=people.persons[outside], minlength=g.nx * g.ny)
-        self._snap_people.append(_block(dens.reshape(g.ny, g.nx), k, np.sum).astype(np.float32))
+        coarse = _coarse_cells(cells, g.nx, k)
+        self._snap_people.append(_coarse_sum(coarse, outside, people.persons, g.ny, g.nx, k))
         strand = out & self._hh_stranded
-        dens = np.bincount(cells[strand], weights=people.persons[strand], minlength=g.nx * g.ny)
-        self._snap_stranded.append(_block(dens.reshape(g.ny, g.nx), k, np.sum).astype(np.float32))
+        self._snap_stranded.append(_coarse_sum(coarse, strand, people.persons, g.ny, g.nx, k))
 
     # ------------------------------------------------------------------ output
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,138 @@
+"""The flood's main-thread work done on less data gives the same bits (issue 17 part 4).
+
+References here are the numpy expressions the flood update used before: the gather /
+subtract / clip / ``maximum.reduceat`` chain over every road sample, the hazard rating on
+a full array of samples, and the people density counted per grid cell then summed in
+blocks by ``_block``. The invariant is exact equality (``array_equal`` on the bits'
+values, and on the sign of zeros where the reference can give them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.core.road_water import link_excess_max, wet_samples
+from sim.hazards.flood import curves as fc
+from sim.hazards.flood.hazard import FloodHazard, FloodSpec, _block, _coarse_cells, _coarse_sum
+
+
+def _at(flat, cells):
+    return np.where(cells >= 0, flat[np.maximum(cells, 0)], 0.0)
+
+
+def _excess_reference(flat, cells, deck, ptr):
+    return np.maximum.reduceat(np.maximum(_at(flat, cells) - deck, 0.0), ptr[:-1])
+
+
+def _random_links(rng, n_cells, n_links):
+    n = rng.integers(2, 9, n_links)  # every link has >= 2 samples (its two ends)
+    ptr = np.zeros(n_links + 1, np.int64)
+    np.cumsum(n, out=ptr[1:])
+    cells = rng.integers(-1, n_cells, ptr[-1])  # some samples off the grid (-1)
+    deck = np.where(rng.random(ptr[-1]) < 0.2, rng.random(ptr[-1]) * 5.0, 0.0)  # bridges
+    return cells, deck, ptr
+
+
+def test_link_maxima_match_the_numpy_chain():
+    rng = np.random.default_rng(11)
+    n_cells = 500
+    flat = np.where(rng.random(n_cells) < 0.7, 0.0, rng.random(n_cells) * 3.0)  # mostly dry
+    # Zeros above the road come out +0.0, as numpy gives them for depths >= +0.0 (the
+    # scheme never writes -0.0); for a -0.0 depth the kernel still says +0.0.
+    cells, deck, ptr = _random_links(rng, n_cells, 300)
+    fast = link_excess_max(flat, cells, deck, ptr)
+    ref = _excess_reference(flat, cells, deck, ptr)
+    assert fast.dtype == ref.dtype and fast.shape == ref.shape
+    assert np.array_equal(fast, ref)
+    assert np.array_equal(np.signbit(fast), np.signbit(ref))
+    assert (fast > 0).sum() > 50 and (fast == 0).sum() > 20  # both wet and dry links seen
+    flat[cells[ptr[0]:ptr[1]]] = -0.0
+    deck[ptr[0]:ptr[1]] = 0.0
+    assert not np.signbit(link_excess_max(flat, cells, deck, ptr)[0])
+
+
+def test_wet_samples_are_the_samples_the_mask_picks():
+    rng = np.random.default_rng(12)
+    n_cells = 400
+    flat = np.where(rng.random(n_cells) < 0.6, 0.0, rng.random(n_cells) * 2.0)
+    cells, deck, ptr = _random_links(rng, n_cells, 250)
+    wd = np.maximum(_at(flat, cells) - deck, 0.0)
+    for wet_depth in (0.01, 0.3):
+        idx, depth = wet_samples(flat, cells, deck, wet_depth)
+        ref = np.flatnonzero(wd > wet_depth)
+        assert ref.size > 20
+        assert np.array_equal(idx, ref)
+        assert np.array_equal(depth, wd[ref])
+
+
+def test_people_blocks_match_per_cell_counts_summed_by_block():
+    rng = np.random.default_rng(13)
+    ny, nx = 37, 29  # neither side a multiple of k
+    n = 3000
+    cells = rng.integers(-1, ny * nx, n)
+    persons = rng.integers(1, 7, n).astype(np.int32)
+    take = (cells >= 0) & (rng.random(n) < 0.8)
+    for k in (1, 3, 8):
+        dens = np.bincount(cells[take], weights=persons[take], minlength=nx * ny)
+        ref = _block(dens.reshape(ny, nx), k, np.sum).astype(np.float32)
+        fast = _coarse_sum(_coarse_cells(cells, nx, k), take, persons, ny, nx, k)
+        assert fast.shape == ref.shape and fast.dtype == ref.dtype
+        assert np.array_equal(fast, ref)
+        assert fast.sum() == persons[take].sum()  # nobody lost or doubled
+
+
+def _roads_reference(hz, flat, speed):
+    """The update's road effects as first written (numpy over every sample)."""
+    s = hz.spec
+    d_depth = _excess_reference(flat, hz.d_cells, hz.d_deck, hz.d_ptr)
+    d_closed = d_depth >= s.vehicle_close_depth_m
+    v_kmh = fc.vehicle_speed_kmh(d_depth * 1000.0)
+    drive = np.where(d_closed, 0.0, np.minimum(1.0, v_kmh / hz.d_ffs_kmh))
+    wd = np.maximum(_at(flat, hz.w_cells) - hz.w_deck, 0.0)
+    wet = np.flatnonzero(wd > s.wet_depth_m)
+    hr = np.zeros_like(wd)
+    if wet.size:
+        d, v = wd[wet], speed(hz.w_cells[wet])
+        hr[wet] = fc.hazard_rating(d, v, fc.debris_factor(d, v, s.land_use))
+    w_hr = np.maximum.reduceat(hr, hz.w_ptr[:-1])
+    w_class = fc.hr_class_index(w_hr)
+    w_closed = w_class >= hz.walk_close_class
+    return d_depth, d_closed, drive, w_class, w_closed, np.where(w_closed, 0.0, 1.0)
+
+
+@pytest.fixture(scope="module")
+def bound(small_district, cache):
+    from sim.network import load_map
+
+    net = load_map(small_district / "small.osm.bz2", cache_dir=cache)
+    nodes = np.unique(net.drive.from_node)
+    spec = FloodSpec.model_validate(
+        {"kind": "flood", "dem": "small.dem.asc", "bridge_span_m": 200.0,
+         "inflows": [{"x_m": float(net.nodes.x_m[nodes[0]]),
+                      "y_m": float(net.nodes.y_m[nodes[0]]),
+                      "hydrograph": [[0.0, 10.0], [60.0, 10.0]]}]},
+        context={"base_dir": small_district})
+    hz = FloodHazard.from_spec(spec)
+    hz.bind(net, rng=np.random.default_rng(0))
+    return hz
+
+
+def test_road_effects_on_the_real_samples_match_the_first_numpy_version(bound):
+    hz = bound
+    rng = np.random.default_rng(14)
+    n = hz.grid.nx * hz.grid.ny
+    for wet_share in (0.0, 0.05, 0.5):
+        flat = np.where(rng.random(n) < wet_share, rng.random(n) * 1.2, 0.0)
+        vel = rng.random(n) * 3.0
+
+        def speed(cells, vel=vel):
+            return vel[cells]
+
+        got = hz._roads(flat, speed)
+        ref = _roads_reference(hz, flat, speed)
+        for name, a, b in zip(("d_depth", "d_closed", "drive", "w_class", "w_closed", "walk"),
+                              got, ref, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b), (wet_share, name)
+        if wet_share >= 0.5:  # the comparison saw closures of both kinds
+            assert ref[1].any() and ref[4].any()
