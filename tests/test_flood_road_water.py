@@ -136,3 +136,65 @@ def test_road_effects_on_the_real_samples_match_the_first_numpy_version(bound):
             assert a.dtype == b.dtype and np.array_equal(a, b), (wet_share, name)
         if wet_share >= 0.5:  # the comparison saw closures of both kinds
             assert ref[1].any() and ref[4].any()
+
+
+def _caught_reference(people, d_closed, w_closed, stranded, home_cell, grid, flat, h_max,
+                      home_depth):
+    """``FloodHazard._strand``'s choice of households as first written (numpy masks)."""
+    n = len(stranded)
+    on_d = np.zeros(n, bool)
+    trav = np.flatnonzero(people["drive_link"] >= 0)
+    on_d[trav[d_closed[people["drive_link"][trav]]]] = True
+    on_w = np.zeros(n, bool)
+    trav = np.flatnonzero(people["walk_link"] >= 0)
+    on_w[trav[w_closed[people["walk_link"][trav]]]] = True
+    at_home = np.zeros(n, bool)
+    if h_max >= home_depth:
+        home = people["indoors"] & (people["state"] <= 2)
+        cand = np.flatnonzero(home & ~stranded)
+        todo = cand[home_cell[cand] == -2]
+        home_cell[todo] = grid.cell_of(people["x"][todo], people["y"][todo])
+        cells = home_cell[cand]
+        depth_c = np.where(cells >= 0, flat[np.maximum(cells, 0)], 0.0)
+        at_home[cand[depth_c >= home_depth]] = True
+    new = np.flatnonzero((on_d | on_w | at_home) & ~stranded)
+    cause = np.where(at_home[new], "home", np.where(on_d[new], "road", "footpath"))
+    return new, cause
+
+
+def test_households_caught_in_one_pass_are_those_the_masks_pick():
+    from sim.hazards.flood.caught import caught
+    from sim.hazards.terrain import Grid
+
+    rng = np.random.default_rng(15)
+    grid = Grid(x0_m=100.0, y0_m=-50.0, cell_m=30.0, nx=23, ny=17, crs="EPSG:32631")
+    n, nd, nw = 4000, 300, 280
+    flat = np.where(rng.random(grid.nx * grid.ny) < 0.5, rng.random(grid.nx * grid.ny), 0.0)
+    stranded = rng.random(n) < 0.1
+    cell_ref = np.full(n, -2, np.int64)
+    cell_new = cell_ref.copy()
+    # Homes on and off the grid (some exactly on cell edges), three updates.
+    x = 100.0 + rng.integers(-3, 26, n) * 30.0 + rng.choice([0.0, 0.5, 29.999], n)
+    y = -50.0 + rng.integers(-3, 20, n) * 30.0 + rng.choice([0.0, 0.5, 29.999], n)
+    seen = set()
+    for h_max in (0.2, 0.9, 0.9):
+        people = {"drive_link": np.where(rng.random(n) < 0.3, rng.integers(0, nd, n), -1)
+                  .astype(np.int32),
+                  "walk_link": np.where(rng.random(n) < 0.2, rng.integers(0, nw, n), -1)
+                  .astype(np.int32),
+                  "indoors": rng.random(n) < 0.6, "state": rng.integers(0, 6, n).astype(np.int8),
+                  "x": x, "y": y}
+        d_closed, w_closed = rng.random(nd) < 0.3, rng.random(nw) < 0.3
+        ref, ref_cause = _caught_reference(people, d_closed, w_closed, stranded, cell_ref, grid,
+                                           flat, h_max, 0.5)
+        got, code = caught(drive_link=people["drive_link"], walk_link=people["walk_link"],
+                           d_closed=d_closed, w_closed=w_closed, stranded=stranded,
+                           check_home=h_max >= 0.5, indoors=people["indoors"],
+                           state=people["state"], at_home_max=2, x_m=x, y_m=y, grid=grid,
+                           home_cell=cell_new, flat_h=flat, home_depth_m=0.5)
+        assert np.array_equal(got, ref)
+        assert np.array_equal(np.array(["home", "road", "footpath"])[code], ref_cause)
+        assert np.array_equal(cell_new, cell_ref)  # the same homes looked up, same cells
+        seen.update(ref_cause.tolist())
+        stranded[ref[: ref.size // 2]] = True  # some stay stranded before the next update
+    assert seen == {"home", "road", "footpath"} and (cell_ref == -1).any()

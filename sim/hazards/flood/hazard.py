@@ -34,6 +34,7 @@ from sim.core.road_water import link_excess_max, wet_samples
 from sim.hazards import terrain
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.flood import curves as fc
+from sim.hazards.flood.caught import caught
 from sim.network.roadnet import RoadNetwork
 
 _RASTER_ENDINGS = (".hgt", ".hgt.zip", ".zip", ".asc", ".tif", ".tiff")
@@ -557,23 +558,15 @@ class FloodHazard(Hazard):
             self._exposure = {"drove": np.zeros(n, bool), "walked": np.zeros(n, bool),
                               "t_first_s": np.full(n, np.nan)}
             self._home_cell = np.full(n, -2, np.int64)  # -2: not looked up yet
-        on_d = np.zeros(n, bool)
-        trav = np.flatnonzero(people.drive_link >= 0)
-        on_d[trav[d_closed[people.drive_link[trav]]]] = True
-        on_w = np.zeros(n, bool)
-        trav = np.flatnonzero(people.walk_link >= 0)
-        on_w[trav[w_closed[people.walk_link[trav]]]] = True
-        at_home = np.zeros(n, bool)
-        if self._h_max >= self.spec.home_stranding_depth_m:
-            home = people.indoors & (people.state <= _AT_HOME_MAX_STATE)
-            cand = np.flatnonzero(home & ~self._hh_stranded)
-            # A household at home is at its home: its cell never changes, look it up once.
-            todo = cand[self._home_cell[cand] == -2]
-            self._home_cell[todo] = self.grid.cell_of(people.x_m[todo], people.y_m[todo])
-            cells = self._home_cell[cand]
-            depth_c = np.where(cells >= 0, flat[np.maximum(cells, 0)], 0.0)
-            at_home[cand[depth_c >= self.spec.home_stranding_depth_m]] = True
-        new = np.flatnonzero((on_d | on_w | at_home) & ~self._hh_stranded)
+        # One pass over the households (sim.hazards.flood.caught). A household at home is
+        # at its home: its cell never changes, it is looked up once.
+        new, code = caught(
+            drive_link=people.drive_link, walk_link=people.walk_link, d_closed=d_closed,
+            w_closed=w_closed, stranded=self._hh_stranded,
+            check_home=self._h_max >= self.spec.home_stranding_depth_m,
+            indoors=people.indoors, state=people.state, at_home_max=_AT_HOME_MAX_STATE,
+            x_m=people.x_m, y_m=people.y_m, grid=self.grid, home_cell=self._home_cell,
+            flat_h=flat, home_depth_m=self.spec.home_stranding_depth_m)
         if new.size == 0:
             return None, []
         self._hh_stranded[new] = True
@@ -584,7 +577,7 @@ class FloodHazard(Hazard):
         hclass = fc.h_class_index(depth, vel)
         # Severity 1..4 from the H1-H6 class where they are: H1-2 minor ... H5-6 critical.
         severity = np.array([1, 1, 1, 2, 3, 4, 4], np.int64)[hclass]
-        cause = np.where(at_home[new], "home", np.where(on_d[new], "road", "footpath"))
+        cause = np.array(["home", "road", "footpath"])[code]
         _, j = self._node_tree.query(np.column_stack([x, y]))
         node = self._drive_nodes[np.asarray(j, np.int64)]
         persons = people.persons[new].astype(np.int64)
