@@ -14,7 +14,8 @@ import pytest
 
 from sim.core.road_water import link_excess_max, wet_samples
 from sim.hazards.flood import curves as fc
-from sim.hazards.flood.hazard import FloodHazard, FloodSpec, _block, _coarse_cells, _coarse_sum
+from sim.hazards.flood.hazard import FloodHazard, FloodSpec, _block
+from sim.hazards.terrain import Grid
 
 
 def _at(flat, cells):
@@ -67,19 +68,66 @@ def test_wet_samples_are_the_samples_the_mask_picks():
 
 
 def test_people_blocks_match_per_cell_counts_summed_by_block():
+    from sim.hazards.flood.households import people_blocks
+
     rng = np.random.default_rng(13)
-    ny, nx = 37, 29  # neither side a multiple of k
-    n = 3000
-    cells = rng.integers(-1, ny * nx, n)
+    grid = Grid(x0_m=100.0, y0_m=-50.0, cell_m=30.0, nx=29, ny=37, crs="EPSG:32631")
+    n = 3000  # positions on and off the grid, some exactly on cell edges
+    x = 100.0 + rng.integers(-3, 32, n) * 30.0 + rng.choice([0.0, 0.5, 29.999], n)
+    y = -50.0 + rng.integers(-3, 40, n) * 30.0 + rng.choice([0.0, 0.5, 29.999], n)
     persons = rng.integers(1, 7, n).astype(np.int32)
-    take = (cells >= 0) & (rng.random(n) < 0.8)
-    for k in (1, 3, 8):
-        dens = np.bincount(cells[take], weights=persons[take], minlength=nx * ny)
-        ref = _block(dens.reshape(ny, nx), k, np.sum).astype(np.float32)
-        fast = _coarse_sum(_coarse_cells(cells, nx, k), take, persons, ny, nx, k)
-        assert fast.shape == ref.shape and fast.dtype == ref.dtype
-        assert np.array_equal(fast, ref)
-        assert fast.sum() == persons[take].sum()  # nobody lost or doubled
+    state = rng.integers(0, 6, n).astype(np.int8)
+    stranded = rng.random(n) < 0.3
+    for k in (1, 3, 8):  # neither side a multiple of 3 or 8
+        # The snapshot as first written: count per cell, then sum by blocks.
+        cells = grid.cell_of(x, y)
+        out = cells >= 0
+        ref = []
+        for take in (out & (state != 4), out & stranded):
+            dens = np.bincount(cells[take], weights=persons[take], minlength=grid.nx * grid.ny)
+            ref.append(_block(dens.reshape(grid.ny, grid.nx), k, np.sum).astype(np.float32))
+        got = people_blocks(x_m=x, y_m=y, persons=persons, state=state, stranded=stranded,
+                            shelter_code=4, grid=grid, k=k)
+        for a, b in zip(got, ref, strict=True):
+            assert a.shape == b.shape and a.dtype == b.dtype
+            assert np.array_equal(a, b)
+        assert got[0].sum() == persons[out & (state != 4)].sum()  # nobody lost or doubled
+        assert 0 < got[1].sum() < got[0].sum() + persons[out & (state == 4)].sum()
+
+
+def test_exposure_flags_match_the_numpy_masks():
+    from sim.hazards.flood.households import expose
+
+    rng = np.random.default_rng(16)
+    n, nd, nw = 3000, 200, 220
+    ref = {"drove": np.zeros(n, bool), "walked": np.zeros(n, bool),
+           "t_first_s": np.full(n, np.nan)}
+    got = {key: v.copy() for key, v in ref.items()}
+    for t_s in (60.0, 120.0, 180.0):
+        drive_link = np.where(rng.random(n) < 0.4, rng.integers(0, nd, n), -1).astype(np.int32)
+        walk_link = np.where(rng.random(n) < 0.4, rng.integers(0, nw, n), -1).astype(np.int32)
+        d_depth = np.where(rng.random(nd) < 0.5, rng.random(nd) * 0.5, 0.0)
+        d_closed = d_depth >= 0.3
+        w_class = rng.integers(0, 4, nw).astype(np.int8)
+        w_closed = w_class >= 2
+        # FloodHazard._expose as first written.
+        trav = np.flatnonzero(drive_link >= 0)
+        link = drive_link[trav]
+        hit_d = trav[(d_depth[link] > 0.01) & ~d_closed[link]]
+        trav = np.flatnonzero(walk_link >= 0)
+        link = walk_link[trav]
+        hit_w = trav[(w_class[link] >= 1) & ~w_closed[link]]
+        for hit, key in ((hit_d, "drove"), (hit_w, "walked")):
+            ref[key][hit] = True
+            first = hit[np.isnan(ref["t_first_s"][hit])]
+            ref["t_first_s"][first] = t_s
+        expose(t_s, drive_link=drive_link, walk_link=walk_link, d_depth=d_depth,
+               wet_depth_m=0.01, d_closed=d_closed, w_class=w_class, w_closed=w_closed,
+               drove=got["drove"], walked=got["walked"], t_first_s=got["t_first_s"])
+        for key in ref:
+            assert np.array_equal(got[key], ref[key], equal_nan=key == "t_first_s"), key
+    t = ref["t_first_s"]
+    assert ref["drove"].any() and ref["walked"].any() and {60.0, 120.0} <= set(t[~np.isnan(t)])
 
 
 def _roads_reference(hz, flat, speed):
@@ -163,8 +211,7 @@ def _caught_reference(people, d_closed, w_closed, stranded, home_cell, grid, fla
 
 
 def test_households_caught_in_one_pass_are_those_the_masks_pick():
-    from sim.hazards.flood.caught import caught
-    from sim.hazards.terrain import Grid
+    from sim.hazards.flood.households import caught
 
     rng = np.random.default_rng(15)
     grid = Grid(x0_m=100.0, y0_m=-50.0, cell_m=30.0, nx=23, ny=17, crs="EPSG:32631")

@@ -34,7 +34,7 @@ from sim.core.road_water import link_excess_max, wet_samples
 from sim.hazards import terrain
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.flood import curves as fc
-from sim.hazards.flood.caught import caught
+from sim.hazards.flood.households import caught, expose, people_blocks
 from sim.network.roadnet import RoadNetwork
 
 _RASTER_ENDINGS = (".hgt", ".hgt.zip", ".zip", ".asc", ".tif", ".tiff")
@@ -228,29 +228,6 @@ def _block(a: np.ndarray, k: int, how) -> np.ndarray:
     for di in range(1, k):
         out = red(out, cols[..., di::k, :])
     return out
-
-
-def _coarse_cells(cells: np.ndarray, nx: int, k: int) -> np.ndarray:
-    """Block of ``k`` x ``k`` grid cells holding each flat cell index (as :func:`_block`).
-
-    ``cells`` int64 flat indices ``row * nx + col`` (only those >= 0 are meaningful);
-    returns ``(row // k) * ceil(nx / k) + col // k``.
-    """
-    return (cells // nx // k) * (-(-nx // k)) + (cells % nx) // k
-
-
-def _coarse_sum(coarse: np.ndarray, take: np.ndarray, persons: np.ndarray, ny: int, nx: int,
-                k: int) -> np.ndarray:
-    """Persons per ``k`` x ``k`` block of the grid, float32[ceil(ny/k), ceil(nx/k)].
-
-    Counted straight into the blocks instead of into every grid cell and then summed by
-    :func:`_block` (a full-grid temporary per snapshot): the same numbers, because the
-    sums count whole persons (exact in float64 in any order); ``tests/test_flood_road_water.py``
-    compares the two.
-    """
-    shape = (-(-ny // k), -(-nx // k))
-    dens = np.bincount(coarse[take], weights=persons[take], minlength=shape[0] * shape[1])
-    return dens.reshape(shape).astype(np.float32)
 
 
 class FloodHazard(Hazard):
@@ -558,7 +535,7 @@ class FloodHazard(Hazard):
             self._exposure = {"drove": np.zeros(n, bool), "walked": np.zeros(n, bool),
                               "t_first_s": np.full(n, np.nan)}
             self._home_cell = np.full(n, -2, np.int64)  # -2: not looked up yet
-        # One pass over the households (sim.hazards.flood.caught). A household at home is
+        # One pass over the households (sim.hazards.flood.households). A household at home is
         # at its home: its cell never changes, it is looked up once.
         new, code = caught(
             drive_link=people.drive_link, walk_link=people.walk_link, d_closed=d_closed,
@@ -603,16 +580,10 @@ class FloodHazard(Hazard):
     def _expose(self, t_s, people, d_depth, d_closed, w_class, w_closed) -> None:
         """Flag households travelling through hazardous (not yet closing) water."""
         ex = self._exposure
-        trav = np.flatnonzero(people.drive_link >= 0)
-        link = people.drive_link[trav]
-        hit_d = trav[(d_depth[link] > self.spec.wet_depth_m) & ~d_closed[link]]
-        trav = np.flatnonzero(people.walk_link >= 0)
-        link = people.walk_link[trav]
-        hit_w = trav[(w_class[link] >= 1) & ~w_closed[link]]
-        for hit, key in ((hit_d, "drove"), (hit_w, "walked")):
-            ex[key][hit] = True
-            first = hit[np.isnan(ex["t_first_s"][hit])]
-            ex["t_first_s"][first] = t_s
+        expose(t_s, drive_link=people.drive_link, walk_link=people.walk_link, d_depth=d_depth,
+               wet_depth_m=self.spec.wet_depth_m, d_closed=d_closed, w_class=w_class,
+               w_closed=w_closed, drove=ex["drove"], walked=ex["walked"],
+               t_first_s=ex["t_first_s"])
 
     def _record(self, t_s, h, d_closed, w_closed, people) -> None:
         s, g = self.spec, self.grid
@@ -636,14 +607,15 @@ class FloodHazard(Hazard):
         self._snap_t.append(float(t_s))
         self._snap_depth.append(h.astype(np.float32))
         self._snap_closed.append(d_closed.copy())
-        k = max(1, round(_PEOPLE_CELL_M / g.cell_m))
-        cells = g.cell_of(people.x_m, people.y_m)
-        out = cells >= 0
-        outside = out & (people.state != 4)  # everyone not (yet) in a shelter
-        coarse = _coarse_cells(cells, g.nx, k)
-        self._snap_people.append(_coarse_sum(coarse, outside, people.persons, g.ny, g.nx, k))
-        strand = out & self._hh_stranded
-        self._snap_stranded.append(_coarse_sum(coarse, strand, people.persons, g.ny, g.nx, k))
+        # Everyone not (yet) in a shelter (state 4), and the stranded, per block of cells:
+        # counted straight into the blocks (sim.hazards.flood.households), the numbers
+        # _block would sum from a count per cell.
+        people_, stranded = people_blocks(
+            x_m=people.x_m, y_m=people.y_m, persons=people.persons, state=people.state,
+            stranded=self._hh_stranded, shelter_code=4, grid=g,
+            k=max(1, round(_PEOPLE_CELL_M / g.cell_m)))
+        self._snap_people.append(people_)
+        self._snap_stranded.append(stranded)
 
     # ------------------------------------------------------------------ output
     def tables(self) -> dict[str, pd.DataFrame]:
