@@ -31,9 +31,11 @@ from pydantic import Field, StrictFloat, StrictStr, ValidationInfo, field_valida
 from sim._errors import ScenarioError
 from sim._spec import NonNegative, Positive, Spec, field_error, resolve_existing
 from sim.core.profiles import closing_per_segment
+from sim.core.road_water import link_excess_max, wet_samples
 from sim.hazards import terrain
 from sim.hazards.base import Hazard, HazardUpdate, Incident, PeopleView
 from sim.hazards.flood import curves as fc
+from sim.hazards.flood.households import caught, expose, people_blocks
 from sim.network.roadnet import RoadNetwork
 
 _RASTER_ENDINGS = (".hgt", ".hgt.zip", ".zip", ".asc", ".tif", ".tiff")
@@ -289,6 +291,7 @@ class FloodHazard(Hazard):
         # Link samples and per-link constants.
         self.d_cells, self.d_ptr = _link_samples(net.drive, net.nodes, grid)
         self.w_cells, self.w_ptr = _link_samples(net.walk, net.nodes, grid)
+        self._w_link_of = np.repeat(np.arange(len(self.w_ptr) - 1), np.diff(self.w_ptr))
         deck = (grid.cell_m, float(s.bridge_span_m), float(s.bridge_clearance_m))
         self.d_deck = _deck_height(self.z, self.d_cells, self.d_ptr, *deck,
                                    tagged=net.drive_bridge)
@@ -451,32 +454,12 @@ class FloodHazard(Hazard):
     # ------------------------------------------------------------------ update
     def update(self, t_s: float, people: PeopleView) -> HazardUpdate:
         """Advance the water to ``t_s`` and tell the model what it does to roads and people."""
-        s = self.spec
         h, speed = self._water(t_s)
         self._last_h = h
         self._h_max = float(h.max()) if h.size else 0.0
         flat = h.ravel()
 
-        def at(cells: np.ndarray) -> np.ndarray:
-            return np.where(cells >= 0, flat[np.maximum(cells, 0)], 0.0)
-
-        # Cars: deepest water on the road (over a bridge deck: above the deck).
-        d_depth = np.maximum.reduceat(np.maximum(at(self.d_cells) - self.d_deck, 0.0),
-                                      self.d_ptr[:-1])
-        d_closed = d_depth >= s.vehicle_close_depth_m
-        v_kmh = fc.vehicle_speed_kmh(d_depth * 1000.0)
-        drive = np.where(d_closed, 0.0, np.minimum(1.0, v_kmh / self.d_ffs_kmh))
-        # People on foot: worst hazard rating along each link.
-        wd = np.maximum(at(self.w_cells) - self.w_deck, 0.0)
-        wet = np.flatnonzero(wd > s.wet_depth_m)  # dry samples have HR = 0
-        hr = np.zeros_like(wd)
-        if wet.size:
-            d, v = wd[wet], speed(self.w_cells[wet])
-            hr[wet] = fc.hazard_rating(d, v, fc.debris_factor(d, v, s.land_use))
-        w_hr = np.maximum.reduceat(hr, self.w_ptr[:-1])
-        w_class = fc.hr_class_index(w_hr)
-        w_closed = w_class >= self.walk_close_class
-        walk = np.where(w_closed, 0.0, 1.0)
+        d_depth, d_closed, drive, w_class, w_closed, walk = self._roads(flat, speed)
 
         np.maximum(self.d_peak, d_depth, out=self.d_peak)
         newly = d_closed & np.isnan(self.d_first_closed)
@@ -496,6 +479,34 @@ class FloodHazard(Hazard):
             self._prev_walk = walk
         return upd
 
+    def _roads(self, flat: np.ndarray, speed) -> tuple[np.ndarray, ...]:
+        """What the water does to each link: cars on drive links, people on walk links.
+
+        ``flat``: depth per grid cell (m, raveled); ``speed(cells)``: flow speed (m/s) at
+        flat cell indices. Returns ``(d_depth, d_closed, drive, w_class, w_closed, walk)``:
+        the deepest water above each drive link (m), closed for cars, the car speed
+        factor, each walk link's FD2321 class at its worst sample, closed on foot, the
+        walk factor. One pass over the samples (:mod:`sim.core.road_water`); hazard
+        ratings only where a sample is wet (dry samples rate 0).
+        """
+        s = self.spec
+        # Cars: deepest water on the road (over a bridge deck: above the deck).
+        d_depth = link_excess_max(flat, self.d_cells, self.d_deck, self.d_ptr)
+        d_closed = d_depth >= s.vehicle_close_depth_m
+        v_kmh = fc.vehicle_speed_kmh(d_depth * 1000.0)
+        drive = np.where(d_closed, 0.0, np.minimum(1.0, v_kmh / self.d_ffs_kmh))
+        # People on foot: worst hazard rating along each link.
+        wet, d = wet_samples(flat, self.w_cells, self.w_deck, s.wet_depth_m)
+        w_hr = np.zeros(len(self.w_ptr) - 1)
+        if wet.size:
+            v = speed(self.w_cells[wet])
+            hr = fc.hazard_rating(d, v, fc.debris_factor(d, v, s.land_use))
+            np.maximum.at(w_hr, self._w_link_of[wet], hr)  # ratings > 0: order is moot
+        w_class = fc.hr_class_index(w_hr)
+        w_closed = w_class >= self.walk_close_class
+        walk = np.where(w_closed, 0.0, 1.0)
+        return d_depth, d_closed, drive, w_class, w_closed, walk
+
     def _strand(self, t_s, people, flat, speed, d_closed, w_closed):
         """Households caught now (each once) and incidents aggregated per drive node."""
         n = len(people.persons)
@@ -504,23 +515,15 @@ class FloodHazard(Hazard):
             self._exposure = {"drove": np.zeros(n, bool), "walked": np.zeros(n, bool),
                               "t_first_s": np.full(n, np.nan)}
             self._home_cell = np.full(n, -2, np.int64)  # -2: not looked up yet
-        on_d = np.zeros(n, bool)
-        trav = np.flatnonzero(people.drive_link >= 0)
-        on_d[trav[d_closed[people.drive_link[trav]]]] = True
-        on_w = np.zeros(n, bool)
-        trav = np.flatnonzero(people.walk_link >= 0)
-        on_w[trav[w_closed[people.walk_link[trav]]]] = True
-        at_home = np.zeros(n, bool)
-        if self._h_max >= self.spec.home_stranding_depth_m:
-            home = people.indoors & (people.state <= _AT_HOME_MAX_STATE)
-            cand = np.flatnonzero(home & ~self._hh_stranded)
-            # A household at home is at its home: its cell never changes, look it up once.
-            todo = cand[self._home_cell[cand] == -2]
-            self._home_cell[todo] = self.grid.cell_of(people.x_m[todo], people.y_m[todo])
-            cells = self._home_cell[cand]
-            depth_c = np.where(cells >= 0, flat[np.maximum(cells, 0)], 0.0)
-            at_home[cand[depth_c >= self.spec.home_stranding_depth_m]] = True
-        new = np.flatnonzero((on_d | on_w | at_home) & ~self._hh_stranded)
+        # One pass over the households (sim.hazards.flood.households). A household at home is
+        # at its home: its cell never changes, it is looked up once.
+        new, code = caught(
+            drive_link=people.drive_link, walk_link=people.walk_link, d_closed=d_closed,
+            w_closed=w_closed, stranded=self._hh_stranded,
+            check_home=self._h_max >= self.spec.home_stranding_depth_m,
+            indoors=people.indoors, state=people.state, at_home_max=_AT_HOME_MAX_STATE,
+            x_m=people.x_m, y_m=people.y_m, grid=self.grid, home_cell=self._home_cell,
+            flat_h=flat, home_depth_m=self.spec.home_stranding_depth_m)
         if new.size == 0:
             return None, []
         self._hh_stranded[new] = True
@@ -531,7 +534,7 @@ class FloodHazard(Hazard):
         hclass = fc.h_class_index(depth, vel)
         # Severity 1..4 from the H1-H6 class where they are: H1-2 minor ... H5-6 critical.
         severity = np.array([1, 1, 1, 2, 3, 4, 4], np.int64)[hclass]
-        cause = np.where(at_home[new], "home", np.where(on_d[new], "road", "footpath"))
+        cause = np.array(["home", "road", "footpath"])[code]
         _, j = self._node_tree.query(np.column_stack([x, y]))
         node = self._drive_nodes[np.asarray(j, np.int64)]
         persons = people.persons[new].astype(np.int64)
@@ -557,16 +560,10 @@ class FloodHazard(Hazard):
     def _expose(self, t_s, people, d_depth, d_closed, w_class, w_closed) -> None:
         """Flag households travelling through hazardous (not yet closing) water."""
         ex = self._exposure
-        trav = np.flatnonzero(people.drive_link >= 0)
-        link = people.drive_link[trav]
-        hit_d = trav[(d_depth[link] > self.spec.wet_depth_m) & ~d_closed[link]]
-        trav = np.flatnonzero(people.walk_link >= 0)
-        link = people.walk_link[trav]
-        hit_w = trav[(w_class[link] >= 1) & ~w_closed[link]]
-        for hit, key in ((hit_d, "drove"), (hit_w, "walked")):
-            ex[key][hit] = True
-            first = hit[np.isnan(ex["t_first_s"][hit])]
-            ex["t_first_s"][first] = t_s
+        expose(t_s, drive_link=people.drive_link, walk_link=people.walk_link, d_depth=d_depth,
+               wet_depth_m=self.spec.wet_depth_m, d_closed=d_closed, w_class=w_class,
+               w_closed=w_closed, drove=ex["drove"], walked=ex["walked"],
+               t_first_s=ex["t_first_s"])
 
     def _record(self, t_s, h, d_closed, w_closed, people) -> None:
         s, g = self.spec, self.grid
@@ -590,15 +587,15 @@ class FloodHazard(Hazard):
         self._snap_t.append(float(t_s))
         self._snap_depth.append(h.astype(np.float32))
         self._snap_closed.append(d_closed.copy())
-        k = max(1, round(_PEOPLE_CELL_M / g.cell_m))
-        cells = g.cell_of(people.x_m, people.y_m)
-        out = cells >= 0
-        outside = out & (people.state != 4)  # everyone not (yet) in a shelter
-        dens = np.bincount(cells[outside], weights=people.persons[outside], minlength=g.nx * g.ny)
-        self._snap_people.append(_block(dens.reshape(g.ny, g.nx), k, np.sum).astype(np.float32))
-        strand = out & self._hh_stranded
-        dens = np.bincount(cells[strand], weights=people.persons[strand], minlength=g.nx * g.ny)
-        self._snap_stranded.append(_block(dens.reshape(g.ny, g.nx), k, np.sum).astype(np.float32))
+        # Everyone not (yet) in a shelter (state 4), and the stranded, per block of cells:
+        # counted straight into the blocks (sim.hazards.flood.households), the numbers
+        # _block would sum from a count per cell.
+        people_, stranded = people_blocks(
+            x_m=people.x_m, y_m=people.y_m, persons=people.persons, state=people.state,
+            stranded=self._hh_stranded, shelter_code=4, grid=g,
+            k=max(1, round(_PEOPLE_CELL_M / g.cell_m)))
+        self._snap_people.append(people_)
+        self._snap_stranded.append(stranded)
 
     # ------------------------------------------------------------------ output
     def tables(self) -> dict[str, pd.DataFrame]:
