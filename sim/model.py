@@ -185,6 +185,8 @@ class EvacuationModel(mesa.Model):
         self.hazards = list(hazards) if hazards is not None else build_hazards(scenario)
         # Binds each hazard with its own stream; resolves disaster chains (triggered hazards).
         self.hazards = bind_hazards(self.hazards, self.net, hazard_ss, self._log)
+        for hz in self.hazards:  # one that can work ahead starts now, beside the building
+            self._prefetch(hz, self.t_s, 0.0)  # (every hazard is first due at 0)
         apply_trigger_warnings(self)  # wildfire trigger points (sim/hazards/wildfire/trigger.py)
         self._apply_protective_actions()
         people_levers.assign(self)  # plan [shelter_assignment]: designated shelter sets
@@ -192,8 +194,6 @@ class EvacuationModel(mesa.Model):
         self.roads = ModelRoads(self)  # issue 14: road levers, informed drivers, stuck count
         self._build_response()
         self._hazard_due = [0.0] * len(self.hazards)
-        for hz in self.hazards:  # one that can work ahead starts now, beside the building
-            self._prefetch(hz, self.t_s, 0.0)
         self._displaced_done = [False] * len(self.hazards)
         self._drive_factors = [np.ones(self.net.drive.n_links) for _ in self.hazards]
         self._walk_factors = [np.ones(self.net.walk.n_links) for _ in self.hazards]

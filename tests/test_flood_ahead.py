@@ -129,7 +129,14 @@ def test_a_dropped_unclosed_thread_stops():
 
 
 def test_the_hand_over_keeps_negative_zeros_and_drops_only_positive_ones():
-    from sim.hazards.flood.ahead import _not_zero
-
-    a = np.array([0.0, -0.0, 1e-300, 0.0, -2.5, 0.0])
-    assert _not_zero(a).tolist() == [1, 2, 4]
+    rng = np.random.default_rng(2)
+    h = np.where(rng.random((17, 23)) < 0.2, rng.random((17, 23)) * 0.01, 0.0)
+    peak = np.maximum(h, np.where(rng.random(h.shape) < 0.2, 0.5, 0.0))
+    h[0, 1], h[3, 4], peak[5, 6] = -0.0, 1e-300, -0.0
+    h_at, h_val, p_at, p_val, wet = K.water_cells(h, peak, 1e-3)
+    for grid, at, val in ((h, h_at, h_val), (peak, p_at, p_val)):
+        ref = np.flatnonzero(grid.ravel().view(np.uint64))  # +0.0 is the only zero bit pattern
+        assert np.array_equal(at, ref)
+        assert np.array_equal(val.view(np.uint64), grid.ravel()[ref].view(np.uint64))
+    assert 1 in h_at.tolist() and 5 * 23 + 6 in p_at.tolist()  # the -0.0 cells
+    assert np.array_equal(wet, np.flatnonzero(h.ravel() > 1e-3))

@@ -176,3 +176,29 @@ def test_a_settled_film_still_sets_the_step_length_while_its_tile_is_active():
         deepest.append(new.acc[4])
     assert 0.000999 in deepest and deepest[-1] == 0.0  # the film was the deepest, then idle
     assert new.h.max() == new.h[0, 7] == 0.000999 and new.h[3, 3] < 0.000999
+
+
+def _tile_bits_loop(h):
+    """The initial wet tiles and live bits tile by tile, as ``new_state`` first built them."""
+    ny, nx = h.shape
+    nty, ntx = -(-ny // K.TILE), -(-nx // K.TILE)
+    wet = np.zeros((nty, ntx), dtype=np.bool_)
+    live = np.zeros((nty, ntx), dtype=np.int64)
+    for ti in range(nty):
+        for tj in range(ntx):
+            cells = h[ti * K.TILE:(ti + 1) * K.TILE, tj * K.TILE:(tj + 1) * K.TILE] > 0
+            wet[ti, tj] = cells.any()
+            for r, c in zip(*np.nonzero(cells), strict=True):
+                live[ti, tj] |= 1 << (K.TILE * int(r) + int(c))
+    return wet, live
+
+
+@pytest.mark.parametrize("shape", [(38, 57), (13, 9), (4, 4), (1, 7), (0, 0)])
+@pytest.mark.parametrize("wet_share", [0.0, 0.05, 1.0])
+def test_new_state_marks_the_tiles_and_cells_with_water(shape, wet_share):
+    rng = np.random.default_rng(5)
+    h = np.where(rng.random(shape) < wet_share, rng.random(shape), 0.0)
+    st = K.new_state(h)
+    wet, live = _tile_bits_loop(h)
+    assert np.array_equal(st.tile_wet, wet) and np.array_equal(st.live, live)
+    assert st.live.dtype == np.int64 and st.hot[0] == wet.sum()

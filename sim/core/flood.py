@@ -194,15 +194,13 @@ def new_state(h0: np.ndarray) -> FloodState:
     h = np.ascontiguousarray(h0, dtype=np.float64).copy()
     ny, nx = h.shape
     nty, ntx = -(-ny // TILE), -(-nx // TILE)
-    wet = np.zeros((nty, ntx), dtype=np.bool_)
-    live = np.zeros((nty, ntx), dtype=np.int64)
-    for ti in range(nty):
-        for tj in range(ntx):
-            cells = h[ti * TILE:(ti + 1) * TILE, tj * TILE:(tj + 1) * TILE] > 0
-            wet[ti, tj] = cells.any()
-            for r, c in zip(*np.nonzero(cells), strict=True):
-                live[ti, tj] |= 1 << (TILE * int(r) + int(c))
+    # Per tile: a bit per cell (4·r + c) with water, by padding the grid to whole tiles.
     # (> 0 rather than > h_min here: any water at the start is looked at once.)
+    cells = np.zeros((nty * TILE, ntx * TILE), dtype=np.bool_)
+    cells[:ny, :nx] = h > 0
+    cells = cells.reshape(nty, TILE, ntx, TILE).transpose(0, 2, 1, 3).reshape(nty, ntx, TILE * TILE)
+    live = (cells.astype(np.int64) << np.arange(TILE * TILE, dtype=np.int64)).sum(axis=2)
+    wet = live != 0
     hot = np.zeros(1 + 2 * nty * ntx, np.int64)
     wet_ij = np.argwhere(wet)
     hot[0] = len(wet_ij)
@@ -655,3 +653,31 @@ def cell_speed(st, cells, h_min):
         uy = 0.5 * (s_ + n_) / d
         out[k] = np.sqrt(ux * ux + uy * uy)
     return out
+
+
+@njit(cache=True, nogil=True)
+def water_cells(h, peak, h_min):
+    """The cells of ``h`` and ``peak`` (float64[ny, nx]) that are not +0.0, in one pass.
+
+    Returns ``(h_at, h_val, peak_at, peak_val, wet)``: flat indices (ascending) of the
+    cells whose value is not +0.0 bit for bit (-0.0 counts), their values, and the cells
+    with ``h > h_min``. What :mod:`sim.hazards.flood.ahead` hands over for an update:
+    water covers a few per cent of the grid.
+    """
+    hf, pf = h.ravel(), peak.ravel()
+    hb, pb = hf.view(np.uint64), pf.view(np.uint64)
+    n_h = n_p = 0
+    for k in range(hb.shape[0]):  # branch-free count
+        n_h += hb[k] != 0
+        n_p += pb[k] != 0
+    h_at, h_val = np.empty(n_h, np.int64), np.empty(n_h)
+    p_at, p_val = np.empty(n_p, np.int64), np.empty(n_p)
+    i_h = i_p = 0
+    for k in range(hb.shape[0]):
+        if hb[k] != 0:
+            h_at[i_h], h_val[i_h] = k, hf[k]
+            i_h += 1
+        if pb[k] != 0:
+            p_at[i_p], p_val[i_p] = k, pf[k]
+            i_p += 1
+    return h_at, h_val, p_at, p_val, h_at[h_val > h_min]

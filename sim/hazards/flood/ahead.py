@@ -95,7 +95,8 @@ class WaterAhead:
         self._error: list[BaseException] = []
         # The grids the caller reads, rebuilt from each hand-over's non-zero cells.
         self._h, self._peak = state.h.copy(), state.peak.copy()
-        self._h_at, self._peak_at = _not_zero(self._h.ravel()), _not_zero(self._peak.ravel())
+        self._h_at, _, self._peak_at, _, _ = kernel.water_cells(self._h, self._peak,
+                                                                params.h_min_m)
         self._thread = threading.Thread(
             target=_produce, name="flood-ahead", daemon=True,
             args=(z, state, params, inflows, times, self._q, self._stop, self._error))
@@ -149,11 +150,6 @@ class WaterAhead:
         return self._thread.is_alive()
 
 
-def _not_zero(a: np.ndarray) -> np.ndarray:
-    """Flat indices where ``a`` (float64, 1-D) is not +0.0 bit for bit (-0.0 is kept)."""
-    return np.flatnonzero(a.view(np.uint64))
-
-
 def _produce(z, st, p, src, times, q, stop, error) -> None:
     """The thread: advance to each time, keep what an update reads, hand it over."""
     try:
@@ -163,11 +159,8 @@ def _produce(z, st, p, src, times, q, stop, error) -> None:
             if t_s is None:
                 return
             kernel.advance(z, st, p, src, t_s)
-            h, peak = st.h.ravel(), st.peak.ravel()
-            h_at, peak_at = _not_zero(h), _not_zero(peak)
-            depth = h[h_at]
-            wet = h_at[depth > p.h_min_m]
-            water = _Sparse(t_s, h_at, depth, peak_at, peak[peak_at], st.acc.copy(), wet,
+            h_at, depth, peak_at, peak, wet = kernel.water_cells(st.h, st.peak, p.h_min_m)
+            water = _Sparse(t_s, h_at, depth, peak_at, peak, st.acc.copy(), wet,
                             kernel.cell_speed(st, wet, p.h_min_m))
             while not stop.is_set():
                 try:
