@@ -268,6 +268,8 @@ def _step_kernel(
             stats[2] += 1
             start_link = -1  # it was not on any link at the start of the tick
         else:
+            if walkers.v0_mps[w] == 0.0:
+                continue  # a group stopped where it stands (stranded): v = 0 below
             t = t0
             start_link = walkers.link[w]
         for _ in range(max_hops):

@@ -103,6 +103,30 @@ def test_weidmann_factor_limits():
     assert np.all(np.diff(f) <= 0)  # speed falls with density
 
 
+@pytest.mark.parametrize("dt", [1.0, 5.0])
+def test_a_stopped_group_stays_where_it_stands_and_still_crowds_its_link(dt):
+    # The model stops a stranded group by setting its v0 to 0: it keeps its link, place
+    # and persons on the link, and the others feel it in their density (Weidmann).
+    length = 100.0
+    links = path(np.array([length]), 1.0)
+    tables, target, so, room = world(links, 2, [1], 100)
+    walkers = W.new_walkers(2, origin=[0, 0], persons=[50, 1])
+    persons_on = np.zeros(1)
+    W.release_walkers(walkers, np.array([0]), 0.0)
+    step(links, walkers, persons_on, tables, target, so, room, 0.0, dt)
+    pos = walkers.pos_m[0]
+    assert pos == pytest.approx(V0 * dt)  # alone on the link: v0
+    walkers.v0_mps[0] = 0.0
+    W.release_walkers(walkers, np.array([1]), dt)
+    for k in range(1, int(300 / dt)):
+        step(links, walkers, persons_on, tables, target, so, room, k * dt, dt)
+        assert walkers.state[0] == MOVING and walkers.pos_m[0] == pos and walkers.link[0] == 0
+    assert persons_on[0] == 50  # the other group left; the stopped one is still counted
+    # The other group entered at dt and walked the 100 m at v0 * weidmann(50 P / 100 m²).
+    assert walkers.state[1] == ARRIVED
+    assert walkers.t_arrive_s[1] == pytest.approx(dt + length / (V0 * weidmann(0.5)), abs=1e-9)
+
+
 @pytest.mark.parametrize("dt", [1.0, 10.0])
 def test_density_slows_a_crowd_but_never_freezes_it(dt):
     # 600 persons on a 30 m x 1 m walkway (20 P/m² at first, far above jam density).
