@@ -117,7 +117,9 @@ def test_andorra_buildings_source_in_parish_polygons(andorra, shared_data, tmp_p
     _check_real_map(andorra, pop, 25_000)
     # Every building with residents lies within its zone: the parish polygons, read
     # independently of the map compiler.
-    bounds = pyrosm.OSM(str(shared_data / "andorra.osm.pbf")).get_boundaries()
+    # (no progress bars: their tqdm monitor thread would outlive the test and keep
+    # sim.background from forking in the tests that follow)
+    bounds = pyrosm.OSM(str(shared_data / "andorra.osm.pbf"), progress=False).get_boundaries()
     poly = {str(r["name"]): r["geometry"] for _, r in bounds.iterrows()
             if str(r.get("admin_level")) == "7"}
     b = andorra.buildings

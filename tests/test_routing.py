@@ -128,9 +128,9 @@ def _links_from_pbf(pbf: Path):
     """Tiny converter: pyrosm driving graph -> Links (lengths in m, 50 km/h or maxspeed)."""
     import pyrosm
 
-    osm = pyrosm.OSM(str(pbf))
+    osm = pyrosm.OSM(str(pbf), progress=False)  # no tqdm monitor thread left behind
     nodes, edges = osm.get_network(network_type="driving", nodes=True)
-    g = osm.to_graph(nodes, edges, graph_type="networkx")
+    g = osm.to_graph(nodes, edges, graph_type="networkx", progress=False)
     index = {n: i for i, n in enumerate(g.nodes)}
     rows = list(g.edges(data=True))
     f = np.array([index[u] for u, _, _ in rows])

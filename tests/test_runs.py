@@ -276,9 +276,10 @@ def test_a_step_starts_only_once_the_files_it_reads_are_complete(tmp_path, monke
     from analysis.figures import FigureStep
     from sim import runs
     from sim.background import can_fork
+    from tests.required import skip_unless_ci
 
     if not can_fork():
-        pytest.skip("threads alive in this test process: nothing is forked")
+        skip_unless_ci("threads alive in this test process: nothing is forked")
     encode = runs._encode_table
     seen = {}
 
